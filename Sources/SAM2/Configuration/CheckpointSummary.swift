@@ -1,0 +1,23 @@
+// CheckpointSummary: what `sam2 info` reports about a checkpoint, read without loading tensors.
+
+import Foundation
+import SAM2Checkpoint
+
+public struct CheckpointSummary: Sendable {
+    public var configuration: SAM2Configuration
+    public var format: String
+    /// Element type name → number of tensors, sorted by name.
+    public var dtypes: [(key: String, value: Int)]
+    public var tensorCount: Int
+    public var valueCount: Int
+
+    /// Reads the checkpoint's index and detects its configuration unless one is given.
+    public static func read(_ url: URL, configuration: SAM2Configuration? = nil) throws -> CheckpointSummary {
+        let file = try CheckpointFile.open(url)
+        let shapes = Dictionary(uniqueKeysWithValues: file.keys.map { ($0, file.entry($0)!.shape) })
+        let config = try configuration ?? SAM2Configuration.detect(shapes: shapes)
+        let dtypes = file.dtypes.map { (key: $0.key.rawValue, value: $0.value) }.sorted { $0.key < $1.key }
+        return CheckpointSummary(configuration: config, format: file.format.rawValue, dtypes: dtypes,
+                                 tensorCount: file.keys.count, valueCount: file.valueCount)
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the reference environment: the official sam2==1.1.0 package on PyTorch (CPU), in
+# tools/reference/.venv. Idempotent: a finished environment is left as it is.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+venv="$here/.venv"
+# torch and torchvision from PyPI as a matching pair (their standard wheels run on the CPU). The
+# CPU-only torch wheel in pip's local wheel folder cannot load PyPI's torchvision, so the pins
+# resolve past it.
+pins=(torch==2.14.1 torchvision==0.29.2 sam2==1.1.0 numpy pillow safetensors)
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import sam2, torch, torchvision, safetensors' 2>/dev/null; then
+  exit 0
+fi
+python3 -m venv "$venv"
+PIP_FIND_LINKS= "$venv/bin/pip" install --quiet "${pins[@]}"
+# sam2 builds an optional CUDA extension at install time; without CUDA it is skipped (the
+# reference then skips hole filling, as it does on any CPU machine).
+"$venv/bin/python" -c 'import sam2, torch, torchvision; print("reference env: torch", torch.__version__, "torchvision", torchvision.__version__)'
