@@ -18,6 +18,7 @@ let package = Package(
         .target(name: "SAM2Checkpoint", dependencies: ["SAM2Tensor", "CZlib"]),
         .target(name: "SAM2", dependencies: ["SAM2Tensor", "SAM2Checkpoint", "CJPEG", "CPNG"]),
         .executableTarget(name: "sam2", dependencies: ["SAM2"]),
+        .executableTarget(name: "sam2-kernel-bench", dependencies: ["SAM2Tensor", "CDNNL"]),
         .testTarget(name: "SAM2TensorTests", dependencies: ["SAM2Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SAM2CheckpointTests", dependencies: ["SAM2Checkpoint"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SAM2Tests", dependencies: ["SAM2"], resources: [.copy("Fixtures")]),

@@ -77,6 +77,26 @@ static inline void sam2_png_free(sam2_png_result *result) {
     result->exif_length = 0;
 }
 
+/// Copies the eXIf chunk into result->exif if libpng has seen one and it was not copied yet.
+static inline void sam2_png_copy_exif(png_structp png, png_infop info, sam2_png_result *result) {
+#ifdef PNG_eXIf_SUPPORTED
+    png_uint_32 num_exif = 0;
+    png_bytep exif = NULL;
+    if (result->exif != NULL) return;
+    if ((png_get_eXIf_1(png, info, &num_exif, &exif) & PNG_INFO_eXIf) && exif != NULL && num_exif > 0) {
+        result->exif = (unsigned char *)malloc(num_exif);
+        if (result->exif != NULL) {
+            memcpy(result->exif, exif, num_exif);
+            result->exif_length = num_exif;
+        }
+    }
+#else
+    (void)png;
+    (void)info;
+    (void)result;
+#endif
+}
+
 /// Decodes a PNG from memory. Returns 0 on success, -1 on a libpng error (message in errbuf,
 /// SAM2_PNG_ERRBUF_SIZE bytes; *truncated set to 1 when the data ended early), -2 when width or
 /// height exceeds max_dimension or width * height exceeds max_pixels (result->width/height set,
@@ -175,20 +195,10 @@ static inline int sam2_png_decode(const unsigned char *data, size_t size,
     result->pixels = pixels;
     image_done = 1;
 
+    /* eXIf may come before the image data or after it (read by png_read_end). */
+    sam2_png_copy_exif(png, info, result);
     png_read_end(png, info);
-#ifdef PNG_eXIf_SUPPORTED
-    {
-        png_uint_32 num_exif = 0;
-        png_bytep exif = NULL;
-        if ((png_get_eXIf_1(png, info, &num_exif, &exif) & PNG_INFO_eXIf) && exif != NULL && num_exif > 0) {
-            result->exif = (unsigned char *)malloc(num_exif);
-            if (result->exif != NULL) {
-                memcpy(result->exif, exif, num_exif);
-                result->exif_length = num_exif;
-            }
-        }
-    }
-#endif
+    sam2_png_copy_exif(png, info, result);
     free(rows);
     png_destroy_read_struct(&png, &info, NULL);
     return 0;

@@ -26,6 +26,9 @@ public final class TensorStorage: @unchecked Sendable {
         self.owner = owner
     }
 
+    /// True when the memory belongs to someone else (it is never written through a tensor).
+    public var isBorrowed: Bool { owner != nil }
+
     deinit {
         if owner == nil { UnsafeMutableRawPointer(pointer).deallocate() }
     }
@@ -79,7 +82,7 @@ public struct Tensor: Sendable {
 
     /// Mutable access; copies the storage first if it is shared or borrowed.
     public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
-        if !isKnownUniquelyReferenced(&storage) {
+        if !isKnownUniquelyReferenced(&storage) || storage.isBorrowed {
             let fresh = TensorStorage(uninitializedCount: count)
             fresh.pointer.update(from: storage.pointer, count: count)
             storage = fresh

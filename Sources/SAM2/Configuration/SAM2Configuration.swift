@@ -158,7 +158,7 @@ extension SAM2Configuration {
         case "t": return HieraConfiguration(embedDim: 96, numHeads: 1, stages: [1, 2, 7, 2], globalAttentionBlocks: [5, 7, 9], positionEmbeddingSize: [7, 7])
         case "s": return HieraConfiguration(embedDim: 96, numHeads: 1, stages: [1, 2, 11, 2], globalAttentionBlocks: [7, 10, 13], positionEmbeddingSize: [7, 7])
         case "b+": return HieraConfiguration(embedDim: 112, numHeads: 2, stages: [2, 3, 16, 3], globalAttentionBlocks: [12, 16, 20])
-        default: return HieraConfiguration(embedDim: 144, numHeads: 2, stages: [2, 6, 36, 4], globalAttentionBlocks: [23, 33, 43], windowSpec: [8, 4, 16, 8])
+        default: return HieraConfiguration(embedDim: 144, numHeads: 2, stages: [2, 6, 36, 4], globalAttentionBlocks: [23, 33, 43], windowSpec: [8, 4, 16, 8], positionEmbeddingSize: [7, 7])
         }
     }
 

@@ -1,0 +1,56 @@
+// Benchmark: median wall-clock times of set_image and predict, as `sam2 bench` reports them.
+
+import Foundation
+
+public enum Benchmark {
+    public struct Result: Sendable {
+        public var setImageMilliseconds: Double
+        public var predictMilliseconds: Double
+    }
+
+    /// One warm-up run, then `repeats` timed runs of each; predict is one foreground point at the
+    /// image centre with three masks, upsampled to the image size.
+    public static func run(model: SAM2Model, image: RGBImage, repeats: Int) throws -> Result {
+        let predictor = SAM2ImagePredictor(model: model)
+        let centre = SIMD2(Float(image.width) / 2, Float(image.height) / 2)
+        func predict() throws { _ = try predictor.predict(points: [centre], labels: [1], multimaskOutput: true) }
+        try predictor.setImage(image)
+        try predict()
+        var setTimes: [Double] = []
+        var predictTimes: [Double] = []
+        for _ in 0..<repeats {
+            setTimes.append(try milliseconds { try predictor.setImage(image) })
+        }
+        for _ in 0..<repeats {
+            predictTimes.append(try milliseconds(predict))
+        }
+        return Result(setImageMilliseconds: median(setTimes), predictMilliseconds: median(predictTimes))
+    }
+
+    /// A deterministic test image: smooth colour gradients with a few discs.
+    public static func syntheticImage(side: Int) -> RGBImage {
+        var pixels = [UInt8](repeating: 0, count: side * side * 3)
+        for y in 0..<side {
+            for x in 0..<side {
+                let i = (y * side + x) * 3
+                let dx = Float(x - side / 2), dy = Float(y - side / 2)
+                let inDisc = dx * dx + dy * dy < Float(side * side) / 16
+                pixels[i] = UInt8((x * 255) / max(side - 1, 1))
+                pixels[i + 1] = UInt8((y * 255) / max(side - 1, 1))
+                pixels[i + 2] = inDisc ? 230 : 40
+            }
+        }
+        return RGBImage(width: side, height: side, pixels: pixels)
+    }
+
+    static func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let s = values.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}

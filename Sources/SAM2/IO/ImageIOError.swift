@@ -1,0 +1,52 @@
+// ImageIOError: why an image or mask could not be read or written, one line naming the file.
+// The reference raises PIL's errors; these say what was wrong and what to do.
+
+/// An image or mask that could not be read or written. Each description is one line that names the
+/// file, says what was wrong and, where it helps, what to do.
+public enum ImageIOError: Error, CustomStringConvertible, Equatable {
+    /// The file could not be opened or read (missing, a directory, no permission).
+    case cannotRead(path: String, reason: String)
+    /// The file has no bytes at all.
+    case empty(path: String)
+    /// The content is neither JPEG nor PNG; `detected` names the format when it was recognised.
+    case unknownFormat(path: String, detected: String?)
+    /// The data ends before the image is complete.
+    case truncated(path: String, format: String)
+    /// The decoder rejected the data; `message` is the decoder's own (libjpeg / libpng) message.
+    case corrupt(path: String, format: String, message: String)
+    /// The image is larger than `ImageIO.maxDimension` per side or `ImageIO.maxPixels` in total.
+    case tooLarge(path: String, width: Int, height: Int)
+    /// A valid file that `readIndexedMask` cannot turn into indices (e.g. an RGB PNG).
+    case notIndexed(path: String, detail: String)
+    /// A writer was given a buffer or size that does not fit (e.g. 100 bytes for a 13×9 mask).
+    case invalidArgument(path: String, detail: String)
+    /// Encoding or writing failed; nothing was written.
+    case cannotWrite(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotRead(path, reason):
+            return "cannot read image '\(path)': \(reason)"
+        case let .empty(path):
+            return "image '\(path)' is empty (0 bytes); expected a JPEG or PNG file"
+        case let .unknownFormat(path, detected):
+            if let detected {
+                return "image '\(path)' is a \(detected) file; only JPEG and PNG are supported — convert it first"
+            }
+            return "image '\(path)' is not a JPEG or PNG file (unrecognised content)"
+        case let .truncated(path, format):
+            return "image '\(path)' is a truncated \(format) file (the data ends early); re-export or re-download it"
+        case let .corrupt(path, format, message):
+            return "image '\(path)' is a corrupt \(format) file: \(message)"
+        case let .tooLarge(path, width, height):
+            return "image '\(path)' is \(width)×\(height) pixels, above the limit of "
+                + "\(ImageIO.maxDimension) per side and \(ImageIO.maxPixels / 1_000_000) megapixels; downscale it first"
+        case let .notIndexed(path, detail):
+            return "mask '\(path)' has no object indices: \(detail); use an 8-bit palette or grayscale PNG"
+        case let .invalidArgument(path, detail):
+            return "cannot write '\(path)': \(detail)"
+        case let .cannotWrite(path, reason):
+            return "cannot write '\(path)': \(reason)"
+        }
+    }
+}

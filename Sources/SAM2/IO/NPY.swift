@@ -1,0 +1,166 @@
+// NPY: reads and writes NumPy .npy arrays (float32 little-endian, C order), the format of the
+// reference's saved logits and our fixtures; writes format 1.0 with numpy's 64-byte header padding.
+
+import Foundation
+
+/// A .npy file that could not be read or written.
+public enum NPYError: Error, CustomStringConvertible, Equatable {
+    case cannotRead(path: String, reason: String)
+    case malformed(path: String, detail: String)
+    case unsupported(path: String, detail: String)
+    case invalidArgument(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotRead(path, reason): return "cannot read '\(path)': \(reason)"
+        case let .malformed(path, detail): return "'\(path)' is not a valid .npy file: \(detail)"
+        case let .unsupported(path, detail):
+            return "'\(path)': \(detail); save it with numpy as float32 in C order (np.ascontiguousarray(a, np.float32))"
+        case let .invalidArgument(path, detail): return "cannot write '\(path)': \(detail)"
+        }
+    }
+}
+
+/// NumPy .npy files of float32 values.
+public enum NPY {
+    /// Writes `values` with `shape` (C order) as '<f4', format version 1.0, atomically.
+    public static func write(_ values: [Float], shape: [Int], to url: URL) throws {
+        guard shape.allSatisfy({ $0 >= 0 }), elementCount(shape) == values.count else {
+            throw NPYError.invalidArgument(
+                path: url.path, detail: "shape \(shape) does not hold \(values.count) values")
+        }
+        try AtomicFile.write(encode(values, shape: shape), to: url)
+    }
+
+    /// The bytes of a .npy file, as `np.save` writes them.
+    static func encode(_ values: [Float], shape: [Int]) -> Data {
+        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
+        // ref: numpy.lib.format._wrap_header — magic (6) + version (2) + length (2) + header + "\n"
+        // is a multiple of 64, padded with spaces.
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        let length = UInt16(header.utf8.count)
+        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        var bytes = [UInt8](repeating: 0, count: values.count * 4)
+        for (i, value) in values.enumerated() {
+            let word = value.bitPattern
+            for k in 0..<4 { bytes[4 * i + k] = UInt8(truncatingIfNeeded: word >> (8 * k)) }
+        }
+        data.append(contentsOf: bytes)
+        return data
+    }
+
+    /// Reads a .npy file (format 1.0, 2.0 or 3.0) of '<f4' or '<f8' values in C order; float64 is
+    /// converted to Float.
+    public static func read(_ url: URL) throws -> (shape: [Int], values: [Float]) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw NPYError.cannotRead(path: url.path, reason: AtomicFile.reason(error))
+        }
+        return try decode([UInt8](data), path: url.path)
+    }
+
+    static func decode(_ bytes: [UInt8], path: String) throws -> (shape: [Int], values: [Float]) {
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
+            throw NPYError.malformed(path: path, detail: "missing the \\x93NUMPY magic")
+        }
+        let major = bytes[6]
+        let headerLength: Int, headerStart: Int
+        switch major {
+        case 1:
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+            headerStart = 10
+        case 2, 3:
+            guard bytes.count >= 12 else { throw NPYError.malformed(path: path, detail: "truncated header") }
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            headerStart = 12
+        default:
+            throw NPYError.unsupported(path: path, detail: "format version \(major).\(bytes[7])")
+        }
+        guard headerStart + headerLength <= bytes.count else {
+            throw NPYError.malformed(path: path, detail: "truncated header")
+        }
+        let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+        guard let descr = value(of: "descr", in: header), let order = value(of: "fortran_order", in: header),
+              let shapeText = value(of: "shape", in: header) else {
+            throw NPYError.malformed(path: path, detail: "header lacks descr, fortran_order or shape: \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        let itemSize: Int
+        switch descr {
+        case "'<f4'", "\"<f4\"": itemSize = 4
+        case "'<f8'", "\"<f8\"": itemSize = 8
+        default: throw NPYError.unsupported(path: path, detail: "dtype \(descr) (only '<f4' and '<f8' are read)")
+        }
+        guard order == "False" else {
+            throw NPYError.unsupported(path: path, detail: "Fortran-ordered array")
+        }
+        guard shapeText.hasPrefix("("), shapeText.hasSuffix(")") else {
+            throw NPYError.malformed(path: path, detail: "shape \(shapeText)")
+        }
+        var shape: [Int] = []
+        for part in shapeText.dropFirst().dropLast().split(separator: ",") {
+            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            guard let dim = Int(trimmed.hasSuffix("L") ? String(trimmed.dropLast()) : trimmed), dim >= 0 else {
+                throw NPYError.malformed(path: path, detail: "shape \(shapeText)")
+            }
+            shape.append(dim)
+        }
+        let count = elementCount(shape)
+        let dataStart = headerStart + headerLength
+        guard count >= 0, count <= (bytes.count - dataStart) / itemSize,
+              bytes.count - dataStart == count * itemSize else {
+            throw NPYError.malformed(
+                path: path, detail: "shape \(shape) needs \(count < 0 ? "too many" : String(count * itemSize)) bytes of data, "
+                    + "the file has \(bytes.count - dataStart)")
+        }
+        var values = [Float](repeating: 0, count: count)
+        bytes.withUnsafeBufferPointer { src in
+            for i in 0..<count {
+                let p = dataStart + i * itemSize
+                if itemSize == 4 {
+                    var word: UInt32 = 0
+                    for k in 0..<4 { word |= UInt32(src[p + k]) << (8 * k) }
+                    values[i] = Float(bitPattern: word)
+                } else {
+                    var word: UInt64 = 0
+                    for k in 0..<8 { word |= UInt64(src[p + k]) << (8 * k) }
+                    values[i] = Float(Double(bitPattern: word))
+                }
+            }
+        }
+        return (shape, values)
+    }
+
+    /// The product of `shape` (1 for a scalar), or -1 on overflow.
+    static func elementCount(_ shape: [Int]) -> Int {
+        var count = 1
+        for dim in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+            if overflow { return -1 }
+            count = product
+        }
+        return count
+    }
+
+    /// The text of the value of `key` in a Python dict literal of strings, booleans and tuples.
+    private static func value(of key: String, in header: String) -> String? {
+        guard let keyRange = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\""),
+              let colon = header[keyRange.upperBound...].firstIndex(of: ":") else { return nil }
+        let rest = header[header.index(after: colon)...].drop { $0 == " " }
+        guard let first = rest.first else { return nil }
+        let end: String.Index?
+        switch first {
+        case "(": end = rest.firstIndex(of: ")").map { rest.index(after: $0) }
+        case "'", "\"": end = rest.dropFirst().firstIndex(of: first).map { rest.index(after: $0) }
+        default: end = rest.firstIndex { $0 == "," || $0 == "}" }
+        }
+        guard let end else { return nil }
+        return String(rest[rest.startIndex..<end]).trimmingCharacters(in: .whitespaces)
+    }
+}

@@ -1,0 +1,103 @@
+// SegmentationResult: the masks of `segment` flattened to numbered records (score, area, bbox)
+// and written as mask PNGs, cut-outs, an overlay, logits (.npy) and JSON; MaskPrompt reads a
+// mask prompt from a file.
+
+import Foundation
+import SAM2Tensor
+
+public struct SegmentationResult: Sendable {
+    public struct Mask: Sendable {
+        public var index: Int
+        /// Which prompt set (box) it came from.
+        public var prompt: Int
+        public var score: Float
+        public var area: Int
+        /// x, y, width, height of the mask's pixels (zeros when empty).
+        public var bbox: [Int]
+        /// 0/1 per pixel.
+        public var values: [UInt8]
+        public var logits: [Float]
+        public var fileName: String { "mask_\(index).png" }
+    }
+
+    public var image: RGBImage
+    public var masks: [Mask]
+
+    /// Flattens predictions made with `returnLogits: true`, thresholding the logits at `threshold`.
+    public init(image: RGBImage, predictions: [SAM2Prediction], threshold: Float, sortByScore: Bool) {
+        self.image = image
+        var masks: [Mask] = []
+        let plane = image.width * image.height
+        for (p, prediction) in predictions.enumerated() {
+            let logits = prediction.masks.scalars
+            for m in 0..<prediction.scores.count {
+                let l = Array(logits[(m * plane)..<((m + 1) * plane)])
+                let values = l.map { $0 > threshold ? UInt8(1) : 0 }
+                let box = MaskRendering.boundingBox(values, width: image.width, height: image.height)
+                masks.append(Mask(index: masks.count, prompt: p, score: prediction.scores[m], area: values.reduce(0) { $0 + Int($1) },
+                                  bbox: box.map { [$0.x, $0.y, $0.width, $0.height] } ?? [0, 0, 0, 0], values: values, logits: l))
+            }
+        }
+        if sortByScore {
+            masks.sort { $0.score > $1.score }
+            for i in masks.indices { masks[i].index = i }
+        }
+        self.masks = masks
+    }
+
+    /// Writes mask_K.png (0/255) and, on request, cutout_K.png and overlay.png, each atomically.
+    public func write(to directory: URL, cutouts: Bool, overlay: Bool) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for m in masks {
+            try ImageIO.writeGrayPNG(m.values.map { $0 * 255 }, width: image.width, height: image.height,
+                                     to: directory.appendingPathComponent(m.fileName))
+            if cutouts {
+                try ImageIO.writeRGBAPNG(MaskRendering.cutout(image, mask: m.values), width: image.width, height: image.height,
+                                         to: directory.appendingPathComponent("cutout_\(m.index).png"))
+            }
+        }
+        if overlay {
+            try ImageIO.writeRGBPNG(MaskRendering.overlay(image, masks: masks.map(\.values)), to: directory.appendingPathComponent("overlay.png"))
+        }
+    }
+
+    /// Writes the logits at the image's size as float32 .npy, shape N×H×W.
+    public func writeLogits(to url: URL) throws {
+        try NPY.write(masks.flatMap(\.logits), shape: [masks.count, image.height, image.width], to: url)
+    }
+
+    /// `{"width", "height", "masks": [{"index", "prompt", "score", "area", "bbox", "file"}]}`
+    public func json(outputDirectory: String?) -> String {
+        let items = masks.map { m -> String in
+            let file = outputDirectory.map { jsonString(($0 as NSString).appendingPathComponent(m.fileName)) } ?? "null"
+            return "{\"index\":\(m.index),\"prompt\":\(m.prompt),\"score\":\(m.score),\"area\":\(m.area),\"bbox\":[\(m.bbox.map(String.init).joined(separator: ","))],\"file\":\(file)}"
+        }
+        return "{\"width\":\(image.width),\"height\":\(image.height),\"masks\":[\(items.joined(separator: ","))]}"
+    }
+}
+
+/// A JSON string literal.
+func jsonString(_ s: String) -> String {
+    String(decoding: try! JSONEncoder().encode(s), as: UTF8.self)
+}
+
+/// Mask prompts from files: low-resolution logits (.npy) or a mask image of the input's size.
+public enum MaskPrompt {
+    public static func read(_ url: URL, image: RGBImage, side: Int) throws -> Tensor {
+        if url.pathExtension.lowercased() == "npy" {
+            let (shape, values) = try NPY.read(url)
+            guard shape == [side, side] || shape == [1, side, side] else {
+                throw PredictorError.maskInputShape(found: shape, expected: [1, side, side])
+            }
+            return Tensor(shape: [1, side, side], scalars: values)
+        }
+        let mask = try ImageIO.readMask(url)
+        guard mask.width == image.width && mask.height == image.height else {
+            throw PredictorError.maskInputShape(found: [mask.height, mask.width], expected: [image.height, image.width])
+        }
+        // A binary mask becomes logits of ±10 after a bilinear (antialiased) resize to side×side.
+        let m = Tensor(shape: [1, 1, mask.height, mask.width], scalars: mask.values.map { $0 > 0 ? 1 : 0 })
+        let small = interpolateBilinear(m, height: side, width: side, antialias: true)
+        return Tensor(shape: [1, side, side], scalars: small.scalars.map { ($0 * 2 - 1) * 10 })
+    }
+}

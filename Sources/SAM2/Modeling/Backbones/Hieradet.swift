@@ -1,0 +1,159 @@
+// Hiera, the hierarchical vision transformer trunk of SAM 2 (reference:
+// sam2/modeling/backbones/hieradet.py): patch embedding, multi-scale blocks with query pooling
+// between stages, windowed and global attention, one feature map per stage.
+
+import SAM2Checkpoint
+import SAM2Tensor
+
+/// `MultiScaleAttention`: attention whose queries may be max-pooled 2×2 (the first block of a stage).
+struct MultiScaleAttention: Sendable {
+    let dimOut: Int
+    let numHeads: Int
+    let poolQuery: Bool
+    let qkv: Linear
+    let proj: Linear
+
+    init(_ weights: WeightScope, dim: Int, dimOut: Int, numHeads: Int, poolQuery: Bool) throws {
+        self.dimOut = dimOut
+        self.numHeads = numHeads
+        self.poolQuery = poolQuery
+        qkv = try Linear(weights, "qkv", inputs: dim, outputs: dimOut * 3)
+        proj = try Linear(weights, "proj", inputs: dimOut, outputs: dimOut)
+    }
+
+    /// [B, H, W, dim] → [B, H', W', dimOut] (H' = H/2 with query pooling)
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
+        let headDim = dimOut / numHeads
+        // ref: qkv.reshape(B, H*W, 3, heads, -1); unbind(2)
+        let qkvOut = qkv(x).reshaped([b, h * w, 3, numHeads, headDim])
+        var q = qkvOut.slice(axis: 2, 0..<1).reshaped([b, h, w, dimOut])
+        var (qh, qw) = (h, w)
+        if poolQuery {
+            q = maxPool2x2NHWC(q)
+            (qh, qw) = (q.shape[1], q.shape[2])
+        }
+        let heads = { (t: Tensor, length: Int) in t.reshaped([b, length, numHeads, headDim]).permuted([0, 2, 1, 3]) }
+        let out = scaledDotProductAttention(
+            query: heads(q, qh * qw),
+            key: heads(qkvOut.slice(axis: 2, 1..<2), h * w),
+            value: heads(qkvOut.slice(axis: 2, 2..<3), h * w))
+        return proj(out.permuted([0, 2, 1, 3]).reshaped([b, qh, qw, dimOut]))
+    }
+}
+
+/// `MultiScaleBlock`: pre-norm attention (windowed when `windowSize` > 0) and MLP, with a
+/// projected and pooled shortcut where the width changes.
+struct MultiScaleBlock: Sendable {
+    let dim: Int
+    let dimOut: Int
+    let windowSize: Int
+    let poolQuery: Bool
+    let norm1: LayerNorm
+    let attn: MultiScaleAttention
+    let norm2: LayerNorm
+    let mlp: MLP
+    let proj: Linear?
+
+    init(_ weights: WeightScope, dim: Int, dimOut: Int, numHeads: Int, mlpRatio: Int, poolQuery: Bool,
+         windowSize: Int, eps: Float) throws {
+        self.dim = dim
+        self.dimOut = dimOut
+        self.windowSize = windowSize
+        self.poolQuery = poolQuery
+        norm1 = try LayerNorm(weights, "norm1", dim: dim, eps: eps)
+        attn = try MultiScaleAttention(weights.scoped("attn"), dim: dim, dimOut: dimOut, numHeads: numHeads, poolQuery: poolQuery)
+        norm2 = try LayerNorm(weights, "norm2", dim: dimOut, eps: eps)
+        mlp = try MLP(weights, "mlp", inputDim: dimOut, hiddenDim: dimOut * mlpRatio, outputDim: dimOut, numLayers: 2, activation: .gelu)
+        proj = dim != dimOut ? try Linear(weights, "proj", inputs: dim, outputs: dimOut) : nil
+    }
+
+    /// [B, H, W, dim] → [B, H', W', dimOut]
+    func callAsFunction(_ input: Tensor) -> Tensor {
+        var shortcut = input
+        var x = norm1(input)
+        if let proj {
+            shortcut = proj(x)
+            if poolQuery { shortcut = maxPool2x2NHWC(shortcut) }
+        }
+        let (h, w) = (shortcut.shape[1], shortcut.shape[2])
+        if windowSize > 0 {
+            let parts = windowPartition(x, windowSize: windowSize)
+            x = attn(parts.windows)
+            // ref: with query pooling the windows shrink by the stride; the padding is recomputed
+            // from the pooled size.
+            let size = poolQuery ? windowSize / 2 : windowSize
+            let hp = (h + size - 1) / size * size, wp = (w + size - 1) / size * size
+            x = windowUnpartition(x, windowSize: size, paddedHeight: hp, paddedWidth: wp, height: h, width: w)
+        } else {
+            x = attn(x)
+        }
+        x = add(shortcut, x)
+        return add(x, mlp(norm2(x)))
+    }
+}
+
+/// `Hiera`: the trunk. Outputs one NCHW map per stage, finest first.
+public struct Hiera: Sendable {
+    let patchEmbed: Conv2d
+    let blocks: [MultiScaleBlock]
+    let stageEnds: [Int]
+    /// Absolute position embedding at the token grid [h, w, C], precomputed at load (it depends
+    /// only on the weights and the input size).
+    let positionEmbedding: Tensor
+
+    init(_ weights: WeightScope, configuration config: HieraConfiguration, imageSize: Int) throws {
+        let e = config.embedDim
+        patchEmbed = try Conv2d(weights.scoped("patch_embed"), "proj", inputs: 3, outputs: e, kernel: config.patchKernelSize,
+                                stride: config.patchStride, padding: config.patchPadding)
+        stageEnds = config.stages.indices.map { config.stages[...$0].reduce(0, +) - 1 }
+        let poolBlocks = Set(stageEnds.dropLast().prefix(config.qPool).map { $0 + 1 })
+        var blocks: [MultiScaleBlock] = []
+        var (dim, heads, stage) = (e, config.numHeads, 0)
+        for i in 0..<config.depth {
+            // ref: the window size is taken before the stage advances, so the first (pooling) block
+            // of a stage still partitions with the previous stage's window.
+            var window = config.windowSpec[stage]
+            if config.globalAttentionBlocks.contains(i) { window = 0 }
+            var dimOut = dim
+            if i > 0 && stageEnds.contains(i - 1) {
+                dimOut = dim * config.dimMul
+                heads *= config.headMul
+                stage += 1
+            }
+            blocks.append(try MultiScaleBlock(weights.scoped("blocks.\(i)"), dim: dim, dimOut: dimOut, numHeads: heads,
+                                              mlpRatio: config.mlpRatio, poolQuery: poolBlocks.contains(i),
+                                              windowSize: window, eps: config.layerNormEps))
+            dim = dimOut
+        }
+        self.blocks = blocks
+
+        // ref: Hiera._get_pos_embed — bicubic resize of the background grid plus the tiled window embedding.
+        let tokens = (imageSize + 2 * config.patchPadding - config.patchKernelSize) / config.patchStride + 1
+        let grid = config.positionEmbeddingSize
+        let window = config.windowSpec[0]
+        let background = try weights.tensor("pos_embed", shape: [1, e, grid[0], grid[1]])
+        let windowEmbed = try weights.tensor("pos_embed_window", shape: [1, e, window, window])
+        let resized = interpolateBicubic(background, height: tokens, width: tokens)
+        positionEmbedding = add(resized, tile(windowEmbed, height: tokens, width: tokens)).permuted([0, 2, 3, 1]).reshaped([tokens, tokens, e])
+    }
+
+    /// [B, 3, S, S] normalised image → per-stage maps [B, C_i, S/4/2^i, S/4/2^i]
+    public func callAsFunction(_ image: Tensor) -> [Tensor] {
+        var x = add(patchEmbed(image).permuted([0, 2, 3, 1]), positionEmbedding)
+        var outputs: [Tensor] = []
+        for (i, block) in blocks.enumerated() {
+            x = block(x)
+            if stageEnds.contains(i) { outputs.append(x.permuted([0, 3, 1, 2])) }
+        }
+        return outputs
+    }
+}
+
+/// Repeats a [1, C, s, s] map over an [h, w] grid (`Tensor.tile`); h and w must be multiples of s.
+private func tile(_ x: Tensor, height: Int, width: Int) -> Tensor {
+    let (s1, s2) = (x.shape[2], x.shape[3])
+    precondition(height % s1 == 0 && width % s2 == 0, "position grid \(height)×\(width) is not a multiple of the window \(s1)×\(s2)")
+    let rows = Tensor.concatenate(Array(repeating: x, count: width / s2), axis: 3)
+    return Tensor.concatenate(Array(repeating: rows, count: height / s1), axis: 2)
+}

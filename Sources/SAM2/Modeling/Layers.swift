@@ -1,0 +1,98 @@
+// Layers: torch.nn's Linear, LayerNorm, Conv2d, ConvTranspose2d and Embedding as small immutable
+// structs, each loading its own tensors by the reference's key names from a scoped WeightScope.
+
+import SAM2Checkpoint
+import SAM2Tensor
+
+/// torch.nn.Linear: `weight` [out, in], `bias` [out].
+struct Linear: Sendable {
+    let weight: Tensor
+    let bias: Tensor?
+
+    init(_ weights: WeightScope, _ name: String, inputs: Int, outputs: Int, bias: Bool = true) throws {
+        let scope = weights.scoped(name)
+        weight = try scope.tensor("weight", shape: [outputs, inputs])
+        self.bias = bias ? try scope.tensor("bias", shape: [outputs]) : nil
+    }
+
+    /// [..., inputs] → [..., outputs]
+    func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias) }
+}
+
+/// torch.nn.LayerNorm over the last dimension.
+struct LayerNorm: Sendable {
+    let weight: Tensor
+    let bias: Tensor
+    let eps: Float
+
+    init(_ weights: WeightScope, _ name: String, dim: Int, eps: Float) throws {
+        let scope = weights.scoped(name)
+        weight = try scope.tensor("weight", shape: [dim])
+        bias = try scope.tensor("bias", shape: [dim])
+        self.eps = eps
+    }
+
+    /// [..., dim] → [..., dim]
+    func callAsFunction(_ x: Tensor) -> Tensor { layerNorm(x, weight: weight, bias: bias, eps: eps) }
+}
+
+/// LayerNorm2d of sam2/modeling/sam2_utils.py: normalisation over the channels of NCHW maps.
+struct LayerNorm2d: Sendable {
+    let weight: Tensor
+    let bias: Tensor
+    let eps: Float
+
+    init(_ weights: WeightScope, _ name: String, channels: Int, eps: Float = 1e-6) throws {
+        let scope = weights.scoped(name)
+        weight = try scope.tensor("weight", shape: [channels])
+        bias = try scope.tensor("bias", shape: [channels])
+        self.eps = eps
+    }
+
+    /// [B, C, H, W] → [B, C, H, W]
+    func callAsFunction(_ x: Tensor) -> Tensor { layerNorm2d(x, weight: weight, bias: bias, eps: eps) }
+}
+
+/// torch.nn.Conv2d with square kernels: `weight` [out, in / groups, k, k].
+struct Conv2d: Sendable {
+    let weight: Tensor
+    let bias: Tensor?
+    let stride: Int
+    let padding: Int
+    let groups: Int
+
+    init(_ weights: WeightScope, _ name: String, inputs: Int, outputs: Int, kernel: Int,
+         stride: Int = 1, padding: Int = 0, groups: Int = 1, bias: Bool = true) throws {
+        let scope = weights.scoped(name)
+        weight = try scope.tensor("weight", shape: [outputs, inputs / groups, kernel, kernel])
+        self.bias = bias ? try scope.tensor("bias", shape: [outputs]) : nil
+        self.stride = stride
+        self.padding = padding
+        self.groups = groups
+    }
+
+    /// [B, in, H, W] → [B, out, H', W']
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups)
+    }
+}
+
+/// torch.nn.ConvTranspose2d with kernel = stride = 2: `weight` [in, out, 2, 2].
+struct ConvTranspose2d: Sendable {
+    let weight: Tensor
+    let bias: Tensor
+
+    init(_ weights: WeightScope, _ name: String, inputs: Int, outputs: Int) throws {
+        let scope = weights.scoped(name)
+        weight = try scope.tensor("weight", shape: [inputs, outputs, 2, 2])
+        bias = try scope.tensor("bias", shape: [outputs])
+    }
+
+    /// [B, in, H, W] → [B, out, 2H, 2W]
+    func callAsFunction(_ x: Tensor) -> Tensor { convTranspose2d(x, weight: weight, bias: bias, stride: 2) }
+}
+
+/// torch.nn.Embedding's table, `weight` [count, dim].
+func embedding(_ weights: WeightScope, _ name: String, count: Int, dim: Int) throws -> Tensor {
+    try weights.scoped(name).tensor("weight", shape: [count, dim])
+}

@@ -1,0 +1,166 @@
+// The mask decoder of sam2/modeling/sam/mask_decoder.py: output tokens (object score, IoU, mask
+// tokens) and prompt tokens run through the two-way transformer with the image embedding; the
+// image tokens are upscaled 4× (with the high-resolution features) and each mask token's
+// hypernetwork MLP turns them into mask logits; heads predict IoU and object presence.
+
+import SAM2Checkpoint
+import SAM2Tensor
+
+/// What the decoder returns for B prompts.
+public struct MaskDecoderOutput: Sendable {
+    /// Mask logits [B, M, 4h, 4w] (M = 3 with multimask output, else 1).
+    public var masks: Tensor
+    /// Predicted IoU [B, M].
+    public var iouPredictions: Tensor
+    /// Output tokens for the object pointer [B, M', C] (the reference's `sam_tokens_out`).
+    public var samTokens: Tensor
+    /// Object-presence logits [B, 1].
+    public var objectScoreLogits: Tensor
+}
+
+public struct MaskDecoder: Sendable {
+    let transformerDim: Int
+    let numMaskTokens: Int
+    let transformer: TwoWayTransformer
+    let iouToken: Tensor
+    let maskTokens: Tensor
+    let objScoreToken: Tensor?
+    let upscale1: ConvTranspose2d
+    let upscaleNorm: LayerNorm2d
+    let upscale2: ConvTranspose2d
+    let convS0: Conv2d?
+    let convS1: Conv2d?
+    let hypernetworks: [MLP]
+    let iouPredictionHead: MLP
+    let objScoreHead: MLP?
+    let objScoreLinear: Linear?
+    let heads: SAMHeadsConfiguration
+
+    init(_ weights: WeightScope, transformerDim c: Int, configuration heads: SAMHeadsConfiguration) throws {
+        transformerDim = c
+        numMaskTokens = heads.numMultimaskOutputs + 1
+        self.heads = heads
+        transformer = try TwoWayTransformer(weights.scoped("transformer"), depth: heads.transformerDepth, embeddingDim: c,
+                                            numHeads: heads.transformerHeads, mlpDim: heads.transformerMLPDim,
+                                            downsampleRate: heads.attentionDownsampleRate, eps: heads.layerNormEps)
+        iouToken = try embedding(weights, "iou_token", count: 1, dim: c)
+        maskTokens = try embedding(weights, "mask_tokens", count: numMaskTokens, dim: c)
+        objScoreToken = heads.predObjScores ? try embedding(weights, "obj_score_token", count: 1, dim: c) : nil
+        let up = weights.scoped("output_upscaling")
+        upscale1 = try ConvTranspose2d(up, "0", inputs: c, outputs: c / 4)
+        upscaleNorm = try LayerNorm2d(up, "1", channels: c / 4)
+        upscale2 = try ConvTranspose2d(up, "3", inputs: c / 4, outputs: c / 8)
+        convS0 = heads.useHighResFeatures ? try Conv2d(weights, "conv_s0", inputs: c, outputs: c / 8, kernel: 1) : nil
+        convS1 = heads.useHighResFeatures ? try Conv2d(weights, "conv_s1", inputs: c, outputs: c / 4, kernel: 1) : nil
+        hypernetworks = try (0..<numMaskTokens).map {
+            try MLP(weights, "output_hypernetworks_mlps.\($0)", inputDim: c, hiddenDim: c, outputDim: c / 8, numLayers: 3)
+        }
+        iouPredictionHead = try MLP(weights, "iou_prediction_head", inputDim: c, hiddenDim: heads.iouHeadHiddenDim,
+                                    outputDim: numMaskTokens, numLayers: heads.iouHeadDepth, sigmoidOutput: heads.iouPredictionUseSigmoid)
+        if heads.predObjScores && heads.predObjScoresMLP {
+            objScoreHead = try MLP(weights, "pred_obj_score_head", inputDim: c, hiddenDim: c, outputDim: 1, numLayers: 3)
+            objScoreLinear = nil
+        } else {
+            objScoreHead = nil
+            objScoreLinear = heads.predObjScores ? try Linear(weights, "pred_obj_score_head", inputs: c, outputs: 1) : nil
+        }
+    }
+
+    /// Runs the decoder for B prompt sets on one image.
+    /// - imageEmbedding [1 or B, C, h, w] (repeated over the prompts when 1), imagePE [C, h, w],
+    ///   sparse [B, N, C], dense [B, C, h, w], highRes [feat_s0 [1|B, C/8, 4h, 4w], feat_s1 [1|B, C/4, 2h, 2w]].
+    func callAsFunction(imageEmbedding: Tensor, imagePE: Tensor, sparse: Tensor, dense: Tensor,
+                        multimaskOutput: Bool, highResFeatures: [Tensor]?) -> MaskDecoderOutput {
+        let b = sparse.shape[0]
+        let c = transformerDim
+        // Output tokens: [obj_score], iou, mask tokens — then the prompt tokens.
+        var outputTokens = [iouToken, maskTokens]
+        if let objScoreToken { outputTokens.insert(objScoreToken, at: 0) }
+        let fixed = Tensor.concatenate(outputTokens, axis: 0)
+        let tokens = Tensor.concatenate([repeatBatch(fixed.reshaped([1, fixed.shape[0], c]), b), sparse], axis: 1)
+        let src = add(repeatBatch(imageEmbedding, b), dense)
+        let (hs, imageTokens) = transformer(image: src, imagePE: imagePE, tokens: tokens)
+        let s = objScoreToken == nil ? 0 : 1
+        let iouTokenOut = hs.slice(axis: 1, s..<(s + 1)).reshaped([b, c])
+        let maskTokensOut = hs.slice(axis: 1, (s + 1)..<(s + 1 + numMaskTokens))
+
+        let (h, w) = (imageEmbedding.shape[2], imageEmbedding.shape[3])
+        let image = imageTokens.permuted([0, 2, 1]).reshaped([b, c, h, w])
+        var upscaled: Tensor
+        if let highResFeatures {
+            upscaled = gelu(upscaleNorm(add(upscale1(image), repeatBatch(highResFeatures[1], b))))
+            upscaled = gelu(add(upscale2(upscaled), repeatBatch(highResFeatures[0], b)))
+        } else {
+            upscaled = gelu(upscale2(gelu(upscaleNorm(upscale1(image)))))
+        }
+        // Hypernetworks: one MLP per mask token → [B, T, C/8]; masks = hyper_in @ upscaled.
+        let hyperIn = Tensor.concatenate((0..<numMaskTokens).map {
+            hypernetworks[$0](maskTokensOut.slice(axis: 1, $0..<($0 + 1)))
+        }, axis: 1)
+        let (uh, uw) = (upscaled.shape[2], upscaled.shape[3])
+        let masks = batchedMatmul(hyperIn, upscaled.reshaped([b, c / 8, uh * uw])).reshaped([b, numMaskTokens, uh, uw])
+        let iouPred = iouPredictionHead(iouTokenOut)
+        let objectScores: Tensor
+        if let objScoreHead {
+            objectScores = objScoreHead(hs.slice(axis: 1, 0..<1).reshaped([b, c]))
+        } else if let objScoreLinear {
+            objectScores = objScoreLinear(hs.slice(axis: 1, 0..<1).reshaped([b, c]))
+        } else {
+            objectScores = Tensor(shape: [b, 1], repeating: 10)
+        }
+
+        var outMasks: Tensor
+        var outIoU: Tensor
+        if multimaskOutput {
+            outMasks = masks.slice(axis: 1, 1..<numMaskTokens)
+            outIoU = iouPred.slice(axis: 1, 1..<numMaskTokens)
+        } else if heads.dynamicMultimaskViaStability {
+            (outMasks, outIoU) = dynamicMultimaskViaStability(masks, iouPred)
+        } else {
+            outMasks = masks.slice(axis: 1, 0..<1)
+            outIoU = iouPred.slice(axis: 1, 0..<1)
+        }
+        let samTokens = multimaskOutput && heads.useMultimaskTokenForObjPtr
+            ? maskTokensOut.slice(axis: 1, 1..<numMaskTokens) : maskTokensOut.slice(axis: 1, 0..<1)
+        return MaskDecoderOutput(masks: outMasks, iouPredictions: outIoU, samTokens: samTokens, objectScoreLogits: objectScores)
+    }
+
+    /// The share of pixels above +δ among those above −δ (1 when none is above −δ), per mask.
+    static func stabilityScores(_ logits: Tensor, delta: Float) -> [Float] {
+        let plane = logits.shape[logits.rank - 2] * logits.shape[logits.rank - 1]
+        let values = logits.scalars
+        return stride(from: 0, to: values.count, by: plane).map { start in
+            var inner = 0, outer = 0
+            for v in values[start..<(start + plane)] {
+                if v > delta { inner += 1 }
+                if v > -delta { outer += 1 }
+            }
+            return outer > 0 ? Float(inner) / Float(outer) : 1
+        }
+    }
+
+    /// Single-mask output: token 0's mask when it is stable, else the best multimask output by IoU.
+    func dynamicMultimaskViaStability(_ masks: Tensor, _ iou: Tensor) -> (Tensor, Tensor) {
+        let b = masks.shape[0]
+        let stability = MaskDecoder.stabilityScores(masks.slice(axis: 1, 0..<1), delta: heads.dynamicMultimaskStabilityDelta)
+        let scores = iou.scalars
+        var chosenMasks: [Tensor] = []
+        var chosenIoU: [Float] = []
+        for i in 0..<b {
+            let row = Array(scores[(i * numMaskTokens)..<((i + 1) * numMaskTokens)])
+            var best = 1
+            for t in 2..<numMaskTokens where row[t] > row[best] { best = t }  // ref: argmax, first maximum
+            let pick = stability[i] >= heads.dynamicMultimaskStabilityThresh ? 0 : best
+            chosenMasks.append(masks.slice(axis: 0, i..<(i + 1)).slice(axis: 1, pick..<(pick + 1)))
+            chosenIoU.append(row[pick])
+        }
+        return (Tensor.concatenate(chosenMasks, axis: 0), Tensor(shape: [b, 1], scalars: chosenIoU))
+    }
+}
+
+/// Repeats a [1, ...] tensor B times along the first axis (no copy when it already has B).
+func repeatBatch(_ x: Tensor, _ b: Int) -> Tensor {
+    if x.shape[0] == b { return x }
+    precondition(x.shape[0] == 1, "cannot repeat a batch of \(x.shape[0]) to \(b)")
+    return Tensor.concatenate(Array(repeating: x, count: b), axis: 0)
+}

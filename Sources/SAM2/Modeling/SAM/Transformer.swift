@@ -1,0 +1,120 @@
+// The two-way transformer of sam2/modeling/sam/transformer.py: prompt tokens and image tokens
+// attend to each other (self-attention of tokens, token→image, MLP, image→token), then a final
+// token→image attention. `Attention` projects to a possibly downsampled internal width.
+
+import SAM2Checkpoint
+import SAM2Tensor
+
+/// `Attention`: multi-head attention with q/k/v/out projections (internal width = dim / downsample).
+struct Attention: Sendable {
+    let numHeads: Int
+    let internalDim: Int
+    let qProj: Linear
+    let kProj: Linear
+    let vProj: Linear
+    let outProj: Linear
+
+    init(_ weights: WeightScope, embeddingDim: Int, numHeads: Int, downsampleRate: Int = 1, kvInDim: Int? = nil) throws {
+        self.numHeads = numHeads
+        internalDim = embeddingDim / downsampleRate
+        qProj = try Linear(weights, "q_proj", inputs: embeddingDim, outputs: internalDim)
+        kProj = try Linear(weights, "k_proj", inputs: kvInDim ?? embeddingDim, outputs: internalDim)
+        vProj = try Linear(weights, "v_proj", inputs: kvInDim ?? embeddingDim, outputs: internalDim)
+        outProj = try Linear(weights, "out_proj", inputs: internalDim, outputs: embeddingDim)
+    }
+
+    /// [B, N, C] → [B, heads, N, C / heads]
+    func separateHeads(_ x: Tensor) -> Tensor {
+        x.reshaped([x.shape[0], x.shape[1], numHeads, x.shape[2] / numHeads]).permuted([0, 2, 1, 3])
+    }
+
+    /// [B, heads, N, c] → [B, N, heads · c]
+    func recombineHeads(_ x: Tensor) -> Tensor {
+        x.permuted([0, 2, 1, 3]).reshaped([x.shape[0], x.shape[2], x.shape[1] * x.shape[3]])
+    }
+
+    /// q [B, Nq, C], k and v [B, Nk, C_kv] → [B, Nq, C]
+    func callAsFunction(q: Tensor, k: Tensor, v: Tensor) -> Tensor {
+        let out = scaledDotProductAttention(query: separateHeads(qProj(q)), key: separateHeads(kProj(k)), value: separateHeads(vProj(v)))
+        return outProj(recombineHeads(out))
+    }
+}
+
+/// `TwoWayAttentionBlock`.
+struct TwoWayAttentionBlock: Sendable {
+    let selfAttn: Attention
+    let norm1: LayerNorm
+    let crossAttnTokenToImage: Attention
+    let norm2: LayerNorm
+    let mlp: MLP
+    let norm3: LayerNorm
+    let norm4: LayerNorm
+    let crossAttnImageToToken: Attention
+    let skipFirstLayerPE: Bool
+
+    init(_ weights: WeightScope, embeddingDim c: Int, numHeads: Int, mlpDim: Int, downsampleRate: Int, eps: Float, skipFirstLayerPE: Bool) throws {
+        selfAttn = try Attention(weights.scoped("self_attn"), embeddingDim: c, numHeads: numHeads)
+        norm1 = try LayerNorm(weights, "norm1", dim: c, eps: eps)
+        crossAttnTokenToImage = try Attention(weights.scoped("cross_attn_token_to_image"), embeddingDim: c, numHeads: numHeads, downsampleRate: downsampleRate)
+        norm2 = try LayerNorm(weights, "norm2", dim: c, eps: eps)
+        mlp = try MLP(weights, "mlp", inputDim: c, hiddenDim: mlpDim, outputDim: c, numLayers: 2, activation: .relu)
+        norm3 = try LayerNorm(weights, "norm3", dim: c, eps: eps)
+        norm4 = try LayerNorm(weights, "norm4", dim: c, eps: eps)
+        crossAttnImageToToken = try Attention(weights.scoped("cross_attn_image_to_token"), embeddingDim: c, numHeads: numHeads, downsampleRate: downsampleRate)
+        self.skipFirstLayerPE = skipFirstLayerPE
+    }
+
+    /// queries [B, T, C], keys [B, HW, C] → updated (queries, keys)
+    func callAsFunction(queries: Tensor, keys: Tensor, queryPE: Tensor, keyPE: Tensor) -> (Tensor, Tensor) {
+        var queries = queries
+        var keys = keys
+        if skipFirstLayerPE {
+            queries = selfAttn(q: queries, k: queries, v: queries)
+        } else {
+            let q = add(queries, queryPE)
+            queries = add(queries, selfAttn(q: q, k: q, v: queries))
+        }
+        queries = norm1(queries)
+        var q = add(queries, queryPE)
+        var k = add(keys, keyPE)
+        queries = norm2(add(queries, crossAttnTokenToImage(q: q, k: k, v: keys)))
+        queries = norm3(add(queries, mlp(queries)))
+        q = add(queries, queryPE)
+        k = add(keys, keyPE)
+        keys = norm4(add(keys, crossAttnImageToToken(q: k, k: q, v: queries)))
+        return (queries, keys)
+    }
+}
+
+/// `TwoWayTransformer`.
+struct TwoWayTransformer: Sendable {
+    let layers: [TwoWayAttentionBlock]
+    let finalAttnTokenToImage: Attention
+    let normFinalAttn: LayerNorm
+
+    init(_ weights: WeightScope, depth: Int, embeddingDim: Int, numHeads: Int, mlpDim: Int, downsampleRate: Int, eps: Float) throws {
+        layers = try (0..<depth).map {
+            try TwoWayAttentionBlock(weights.scoped("layers.\($0)"), embeddingDim: embeddingDim, numHeads: numHeads, mlpDim: mlpDim,
+                                     downsampleRate: downsampleRate, eps: eps, skipFirstLayerPE: $0 == 0)
+        }
+        finalAttnTokenToImage = try Attention(weights.scoped("final_attn_token_to_image"), embeddingDim: embeddingDim,
+                                              numHeads: numHeads, downsampleRate: downsampleRate)
+        normFinalAttn = try LayerNorm(weights, "norm_final_attn", dim: embeddingDim, eps: eps)
+    }
+
+    /// image [B, C, h, w], imagePE [C, h, w] (shared by the batch), tokens [B, T, C]
+    /// → (tokens [B, T, C], image tokens [B, hw, C])
+    func callAsFunction(image: Tensor, imagePE: Tensor, tokens: Tensor) -> (Tensor, Tensor) {
+        let (b, c) = (image.shape[0], image.shape[1])
+        let keysIn = image.reshaped([b, c, -1]).permuted([0, 2, 1])
+        let keyPE = imagePE.reshaped([c, -1]).permuted([1, 0])
+        var (queries, keys) = (tokens, keysIn)
+        for layer in layers {
+            (queries, keys) = layer(queries: queries, keys: keys, queryPE: tokens, keyPE: keyPE)
+        }
+        let q = add(queries, tokens)
+        let k = add(keys, keyPE)
+        queries = normFinalAttn(add(queries, finalAttnTokenToImage(q: q, k: k, v: keys)))
+        return (queries, keys)
+    }
+}

@@ -1,0 +1,79 @@
+// The SAM 2 model of sam2/modeling/sam2_base.py: the image encoder, the SAM prompt encoder and
+// mask decoder, and the image path of `forward_image` (high-resolution features through
+// conv_s0/conv_s1, `no_mem_embed` added to the lowest-resolution level). Immutable and shareable.
+
+import Foundation
+import SAM2Checkpoint
+import SAM2Tensor
+
+/// Features of one or more images as the predictors use them.
+public struct ImageFeatures: Sendable {
+    /// Lowest-resolution level with `no_mem_embed` added, [B, C, S/16, S/16] (`image_embed`).
+    public var imageEmbedding: Tensor
+    /// [feat_s0 [B, C/8, S/4, S/4], feat_s1 [B, C/4, S/8, S/8]] (`high_res_feats`), or empty when
+    /// the configuration does not use them.
+    public var highResFeatures: [Tensor]
+}
+
+public struct SAM2Model: Sendable {
+    public let configuration: SAM2Configuration
+    let imageEncoder: ImageEncoder
+    let promptEncoder: PromptEncoder
+    let maskDecoder: MaskDecoder
+    /// `no_mem_embed`, [C].
+    let noMemEmbed: Tensor
+
+    /// Loads a checkpoint (`.pt`, `.safetensors`, Hugging Face layout), detecting its configuration
+    /// unless one is given. Every tensor must be used and have the expected shape.
+    public static func load(checkpoint url: URL, configuration: SAM2Configuration? = nil) throws -> SAM2Model {
+        let file = try CheckpointFile.open(url)
+        let shapes = Dictionary(uniqueKeysWithValues: file.keys.map { ($0, file.entry($0)!.shape) })
+        let config = try configuration ?? SAM2Configuration.detect(shapes: shapes)
+        let store = try WeightStore(checkpoint: file)
+        let model = try SAM2Model(store.scoped(""), configuration: config)
+        let unused = store.unusedKeys.filter { key in !videoOnlyPrefixes.contains { key.hasPrefix($0) } }
+        guard unused.isEmpty else {
+            throw CheckpointError.unusedKeys(source: file.path, keys: Array(unused.prefix(5)), count: unused.count)
+        }
+        return model
+    }
+
+    /// Tensors the image path does not read; the video tracker (memory attention, memory encoder,
+    /// object pointers) uses them.
+    static let videoOnlyPrefixes = [
+        "memory_attention.", "memory_encoder.", "maskmem_tpos_enc", "no_mem_pos_enc", "no_obj_ptr",
+        "no_obj_embed_spatial", "mask_downsample.", "obj_ptr_proj.", "obj_ptr_tpos_proj.",
+    ]
+
+    public init(_ weights: WeightScope, configuration config: SAM2Configuration) throws {
+        configuration = config
+        let c = config.hiddenDim
+        imageEncoder = try ImageEncoder(weights.scoped("image_encoder"), configuration: config)
+        promptEncoder = try PromptEncoder(weights.scoped("sam_prompt_encoder"), embedDim: c, embeddingSize: config.imageEmbeddingSize,
+                                          inputImageSize: config.imageSize, maskInChans: config.heads.maskInChans)
+        maskDecoder = try MaskDecoder(weights.scoped("sam_mask_decoder"), transformerDim: c, configuration: config.heads)
+        noMemEmbed = try weights.tensor("no_mem_embed", shape: [1, 1, c]).reshaped([c])
+    }
+
+    /// Side of the low-resolution mask logits (`maskInput`, `lowResLogits`): 256 at 1024.
+    public var maskInputSize: Int { promptEncoder.maskInputSize }
+
+    /// `forward_image` followed by the image predictor's use of it: normalised images
+    /// [B, 3, S, S] → image embedding and high-resolution features.
+    public func encodeImage(_ image: Tensor) -> ImageFeatures {
+        var levels = imageEncoder(image)
+        // ref: SAM2Base.forward_image — conv_s0 / conv_s1 on the two finest levels.
+        if let convS0 = maskDecoder.convS0, let convS1 = maskDecoder.convS1 {
+            levels[0] = convS0(levels[0])
+            levels[1] = convS1(levels[1])
+        }
+        var embedding = levels[levels.count - 1]
+        if configuration.memory.directlyAddNoMemEmbed {
+            // ref: vision_feats[-1] + no_mem_embed, broadcast over positions
+            let (b, c, h, w) = (embedding.shape[0], embedding.shape[1], embedding.shape[2], embedding.shape[3])
+            embedding = add(embedding.permuted([0, 2, 3, 1]), noMemEmbed).permuted([0, 3, 1, 2]).reshaped([b, c, h, w])
+        }
+        let highRes = configuration.heads.useHighResFeatures ? Array(levels.prefix(2)) : []
+        return ImageFeatures(imageEmbedding: embedding, highResFeatures: highRes)
+    }
+}

@@ -1,0 +1,70 @@
+// CheckpointError: every way reading a checkpoint (torch zip + pickle, safetensors) or looking a
+// weight up can fail. Each description is one line naming the file, key or global at fault.
+
+import Foundation
+
+public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The path does not exist or cannot be opened.
+    case missingFile(path: String, reason: String)
+    /// The file is neither a torch zip archive nor safetensors; `looksLike` says what it seems to be.
+    case notACheckpoint(path: String, looksLike: String)
+    /// The file ends before the structure it announces (zip end record, entry data, header).
+    case truncated(path: String, detail: String)
+    /// The zip structure or safetensors header is inconsistent.
+    case corruptArchive(path: String, detail: String)
+    /// One member of the archive (or one tensor's bytes) is damaged.
+    case corruptEntry(path: String, entry: String, detail: String)
+    /// The pickle names a global outside the allowlist; it is refused, never called.
+    case foreignGlobal(path: String, global: String)
+    /// The pickle uses an opcode a tensor state dict never needs.
+    case unsupportedOpcode(path: String, opcode: UInt8, offset: Int)
+    /// The pickle is well-formed opcode by opcode but does not describe a state dict.
+    case malformedPickle(path: String, detail: String)
+    /// A tensor's element type is not one the reader converts.
+    case unknownDType(path: String, key: String, dtype: String)
+    /// The checkpoint was written on a big-endian machine.
+    case bigEndian(path: String)
+    /// A weight the model needs is absent.
+    case missingKey(source: String, key: String)
+    /// A weight exists but has another shape than the model needs.
+    case misShapedKey(source: String, key: String, expected: [Int], found: [Int])
+    /// Weights the model never asked for (`keys` lists up to a few, `count` is the total).
+    case unusedKeys(source: String, keys: [String], count: Int)
+    /// Two checkpoint keys map onto the same weight name.
+    case duplicateKey(source: String, key: String)
+
+    public var description: String {
+        switch self {
+        case let .missingFile(path, reason):
+            return "cannot open checkpoint \(path): \(reason)"
+        case let .notACheckpoint(path, looksLike):
+            return "\(path) is not a checkpoint (expected a PyTorch .pt zip archive or a .safetensors file): it looks like \(looksLike)"
+        case let .truncated(path, detail):
+            return "checkpoint \(path) is truncated: \(detail); download or copy it again"
+        case let .corruptArchive(path, detail):
+            return "checkpoint \(path) is corrupt: \(detail)"
+        case let .corruptEntry(path, entry, detail):
+            return "checkpoint \(path) is corrupt: entry \(entry): \(detail)"
+        case let .foreignGlobal(path, global):
+            return "refusing pickle global \(global) in \(path): only tensor state dicts can be read"
+        case let .unsupportedOpcode(path, opcode, offset):
+            let printable = (0x21..<0x7f).contains(opcode) ? " '\(Character(Unicode.Scalar(opcode)))'" : ""
+            return "unsupported pickle opcode 0x\(String(opcode, radix: 16))\(printable) at byte \(offset) of \(path): only tensor state dicts (pickle protocol 2-5) can be read"
+        case let .malformedPickle(path, detail):
+            return "cannot read the pickle in \(path): \(detail)"
+        case let .unknownDType(path, key, dtype):
+            return "tensor \(key) in \(path) has element type \(dtype); supported: float32, float16, bfloat16, float64, int64, int32, int16, int8, uint8, bool"
+        case let .bigEndian(path):
+            return "checkpoint \(path) was saved on a big-endian machine; re-save it on a little-endian one"
+        case let .missingKey(source, key):
+            return "weight \(key) is missing from \(source)"
+        case let .misShapedKey(source, key, expected, found):
+            return "weight \(key) in \(source) has shape \(found), expected \(expected)"
+        case let .unusedKeys(source, keys, count):
+            let more = count > keys.count ? " and \(count - keys.count) more" : ""
+            return "\(count) weight\(count == 1 ? "" : "s") in \(source) \(count == 1 ? "was" : "were") not used by the model: \(keys.joined(separator: ", "))\(more)"
+        case let .duplicateKey(source, key):
+            return "two weights in \(source) map onto the same name \(key)"
+        }
+    }
+}

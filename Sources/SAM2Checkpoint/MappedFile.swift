@@ -1,0 +1,118 @@
+// MappedFile: a checkpoint file memory-mapped read-only-by-intent (private, copy-on-write pages),
+// and ByteRegion, a bounds-checked window of bytes that keeps its memory (mapped or allocated) alive.
+// The zip and safetensors readers hand out regions of the mapping, so stored data is never copied.
+
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file mapped into memory. Pages are mapped private and writable so that a tensor viewing
+/// them can never crash on a stray write; such a write stays in this process and never reaches the file.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let base: UnsafeRawPointer
+    public let count: Int
+    private let mapping: UnsafeMutableRawPointer?
+    private let placeholder: UnsafeMutableRawPointer?
+
+    public init(url: URL) throws {
+        path = url.path
+        let fd = open(path, O_RDONLY)
+        if fd < 0 {
+            throw CheckpointError.missingFile(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw CheckpointError.missingFile(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw CheckpointError.missingFile(path: path, reason: "not a regular file")
+        }
+        count = Int(info.st_size)
+        if count == 0 {
+            // mmap refuses empty lengths; an empty file is still a valid (useless) input.
+            mapping = nil
+            placeholder = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64)
+            base = UnsafeRawPointer(placeholder!)
+            return
+        }
+        let address = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0)
+        guard let address, address != MAP_FAILED else {
+            throw CheckpointError.missingFile(path: path, reason: "cannot memory-map: \(String(cString: strerror(errno)))")
+        }
+        mapping = address
+        placeholder = nil
+        base = UnsafeRawPointer(address)
+    }
+
+    deinit {
+        if let mapping { munmap(mapping, count) }
+        placeholder?.deallocate()
+    }
+
+    /// The whole file as a region.
+    public var region: ByteRegion { ByteRegion(base: base, count: count, owner: self) }
+}
+
+/// A range of bytes kept valid by `owner` (a MappedFile) or by itself (an allocation it frees).
+public final class ByteRegion: @unchecked Sendable {
+    public let base: UnsafeRawPointer
+    public let count: Int
+    private let owner: AnyObject?
+    private let allocated: UnsafeMutableRawPointer?
+
+    /// A view of memory owned by `owner`.
+    public init(base: UnsafeRawPointer, count: Int, owner: AnyObject) {
+        self.base = base
+        self.count = count
+        self.owner = owner
+        self.allocated = nil
+    }
+
+    /// Fresh memory of `count` bytes (64-byte aligned) that `fill` initialises.
+    public init(allocatingCount count: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+        do {
+            try fill(UnsafeMutableRawBufferPointer(start: memory, count: count))
+        } catch {
+            memory.deallocate()
+            throw error
+        }
+        self.base = UnsafeRawPointer(memory)
+        self.count = count
+        self.owner = nil
+        self.allocated = memory
+    }
+
+    deinit { allocated?.deallocate() }
+
+    /// The object that keeps `base` valid (for zero-copy tensors viewing this region).
+    var keeper: AnyObject { owner ?? self }
+
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Bytes `offset ..< offset + length`, or nil when that range is not inside the region.
+    public func subregion(_ offset: Int, _ length: Int) -> ByteRegion? {
+        guard offset >= 0, length >= 0, offset <= count, length <= count - offset else { return nil }
+        return ByteRegion(base: base + offset, count: length, owner: keeper)
+    }
+
+    public func contains(_ offset: Int, _ length: Int) -> Bool {
+        offset >= 0 && length >= 0 && offset <= count && length <= count - offset
+    }
+
+    // Little-endian readers; callers check the range first with `contains`.
+    @inline(__always) func u8(_ at: Int) -> UInt8 { base.load(fromByteOffset: at, as: UInt8.self) }
+    @inline(__always) func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
+    @inline(__always) func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+    @inline(__always) func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+
+    /// UTF-8 text of a range (lossy on invalid bytes); the range must be inside the region.
+    func string(_ offset: Int, _ length: Int) -> String {
+        String(decoding: UnsafeRawBufferPointer(start: base + offset, count: length), as: UTF8.self)
+    }
+}

@@ -1,0 +1,109 @@
+// TorchCheckpoint: a `.pt` file as torch.save writes it (torch/serialization.py, zip format):
+// `<name>/data.pkl` (the pickled object, storages as persistent ids), `<name>/data/<key>` (raw
+// little-endian storage bytes), `<name>/byteorder`, `<name>/version`. Reads the state dict in
+// `{"model": state_dict}` or a bare state dict; tensors are views of the mapped file when possible.
+
+import Foundation
+import SAM2Tensor
+
+public final class TorchCheckpoint: Sendable {
+    public let archive: ZipArchive
+    /// The archive's top folder (torch uses the file's stem, or `archive`).
+    public let prefix: String
+    /// Every tensor of the state dict, by key.
+    public let tensors: [String: TensorInfo]
+    /// Keys sorted.
+    public let keys: [String]
+    private let layouts: [String: (storage: ZipEntry, tensor: StoredTensor)]
+
+    public var path: String { archive.path }
+
+    public convenience init(url: URL) throws {
+        try self.init(archive: ZipArchive(url: url))
+    }
+
+    public init(archive: ZipArchive) throws {
+        self.archive = archive
+        let path = archive.path
+        let pickles = archive.entries.filter { entry in
+            let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
+            return parts.count == 2 && parts[1] == "data.pkl"
+        }
+        guard let pickleEntry = pickles.first else {
+            throw CheckpointError.notACheckpoint(path: path, looksLike: "a zip archive without a <name>/data.pkl member (not written by torch.save)")
+        }
+        guard pickles.count == 1 else {
+            throw CheckpointError.corruptArchive(path: path, detail: "\(pickles.count) data.pkl members (\(pickles.map(\.name).joined(separator: ", ")))")
+        }
+        let prefix = String(pickleEntry.name.dropLast("/data.pkl".count))
+        self.prefix = prefix
+
+        if let order = try archive.contents(named: prefix + "/byteorder") {
+            let text = order.string(0, order.count).trimmingCharacters(in: .whitespacesAndNewlines)
+            if text == "big" { throw CheckpointError.bigEndian(path: path) }
+            guard text == "little" else {
+                throw CheckpointError.corruptEntry(path: path, entry: prefix + "/byteorder", detail: "says \"\(text.prefix(20))\", expected little or big")
+            }
+        }
+
+        let pickle = try archive.contents(of: pickleEntry)
+        let top = try Unpickler.load(source: path, bytes: pickle.bytes) { pid in
+            // ('storage', torch.<Type>Storage, key, location, element count)
+            guard case let .tuple(t, _) = pid, t.count == 5, case .string("storage") = t[0],
+                  case let .global(.storageType(dtype)) = t[1], case let .string(key) = t[2], case let .int(count) = t[4], count >= 0 else {
+                throw CheckpointError.malformedPickle(path: path, detail: "a persistent id that is not a torch storage")
+            }
+            return .storage(PickledStorage(key: key, dtype: dtype, count: count))
+        }
+
+        guard case let .dict(outer) = top else {
+            throw CheckpointError.malformedPickle(path: path, detail: "the pickle holds a \(top.kind), not a state dict")
+        }
+        var stateDict = outer
+        for wrapper in ["model", "state_dict"] {
+            if case let .dict(inner)? = outer[wrapper] { stateDict = inner; break }
+        }
+
+        var infos: [String: TensorInfo] = [:]
+        var layouts: [String: (storage: ZipEntry, tensor: StoredTensor)] = [:]
+        var storageTypes: [String: StoredDType] = [:]
+        for (keyValue, value) in stateDict.items {
+            // Non-tensor entries (optimizer settings, epochs, _metadata) are ignored; any foreign
+            // global among them was refused while reading.
+            guard case let .tensor(t) = value else { continue }
+            guard case let .string(key) = keyValue else {
+                throw CheckpointError.malformedPickle(path: path, detail: "a tensor under a \(keyValue.kind) key")
+            }
+            let storageName = prefix + "/data/" + t.storage.key
+            guard let storageEntry = archive.entry(named: storageName) else {
+                throw CheckpointError.corruptEntry(path: path, entry: storageName, detail: "storage of tensor \(key) is missing")
+            }
+            if let seen = storageTypes[t.storage.key], seen != t.storage.dtype {
+                throw CheckpointError.corruptEntry(path: path, entry: storageName, detail: "storage is used as both \(seen) and \(t.storage.dtype)")
+            }
+            storageTypes[t.storage.key] = t.storage.dtype
+            let stored = StoredTensor(info: TensorInfo(dtype: t.storage.dtype, shape: t.shape), strides: t.strides, offset: t.offset)
+            let size = t.storage.dtype.byteSize
+            let (needed, overflow) = stored.extent.multipliedReportingOverflow(by: size)
+            guard !overflow, stored.extent <= t.storage.count, needed <= storageEntry.uncompressedSize else {
+                throw CheckpointError.corruptEntry(path: path, entry: storageName,
+                    detail: "tensor \(key) (shape \(t.shape), strides \(t.strides), offset \(t.offset)) reaches past its storage of \(storageEntry.uncompressedSize / size) \(t.storage.dtype) elements")
+            }
+            infos[key] = stored.info
+            layouts[key] = (storageEntry, stored)
+        }
+        self.tensors = infos
+        self.layouts = layouts
+        self.keys = infos.keys.sorted()
+    }
+
+    public func info(_ key: String) -> TensorInfo? { tensors[key] }
+
+    /// The tensor as contiguous float32 (a view of the file for aligned, contiguous float32 data
+    /// in a stored member; a converted copy otherwise).
+    public func tensor(_ key: String) throws -> Tensor {
+        guard let layout = layouts[key] else { throw CheckpointError.missingKey(source: path, key: key) }
+        let region = try archive.contents(of: layout.storage)
+        return layout.tensor.materialize(from: region)
+    }
+}

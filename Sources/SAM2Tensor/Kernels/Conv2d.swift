@@ -1,0 +1,144 @@
+// Conv2d: 2-D convolution on NCHW tensors (PyTorch nn.Conv2d layout, weight [O, C/groups, kh, kw]),
+// with stride, zero padding and groups. oneDNN's convolution primitive does the work; depthwise
+// convolutions (one input channel per group) use a direct loop parallel over channel planes.
+
+import CDNNL
+
+/// x [N, C, H, W], weight [O, C/groups, kh, kw], bias [O] → [N, O, (H+2p−kh)/s+1, (W+2p−kw)/s+1].
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, groups: Int = 1) -> Tensor {
+    precondition(x.rank == 4 && weight.rank == 4, "conv2d expects x [N,C,H,W] and weight [O,C/g,kh,kw], got \(x.shape) and \(weight.shape)")
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (o, cg, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+    precondition(groups >= 1 && c % groups == 0 && o % groups == 0 && cg == c / groups,
+                 "conv2d: weight \(weight.shape) does not fit \(c) input channels in \(groups) groups")
+    precondition(stride >= 1 && padding >= 0, "conv2d: bad stride \(stride) or padding \(padding)")
+    if let bias { precondition(bias.count == o, "conv2d: bias \(bias.shape) does not match \(o) outputs") }
+    let oh = (h + 2 * padding - kh) / stride + 1
+    let ow = (w + 2 * padding - kw) / stride + 1
+    precondition(oh > 0 && ow > 0, "conv2d: kernel \(kh)×\(kw) larger than padded input \(h)×\(w)")
+    let out = Tensor(uninitializedShape: [n, o, oh, ow])
+    if n == 0 || o == 0 { return out }
+    if groups == c && o == c {
+        depthwiseConv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, out: out)
+    } else {
+        OneDNN.convolution(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups, out: out)
+    }
+    return out
+}
+
+/// Depthwise convolution (groups == C == O): per channel plane, accumulate one kernel tap at a time
+/// over a contiguous run of output columns.
+private func depthwiseConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, out: Tensor) {
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (kh, kw) = (weight.shape[2], weight.shape[3])
+    let (oh, ow) = (out.shape[2], out.shape[3])
+    nonisolated(unsafe) let src = x.storage.pointer
+    nonisolated(unsafe) let wt = weight.storage.pointer
+    nonisolated(unsafe) let dst = out.storage.pointer
+    nonisolated(unsafe) let bp = bias?.storage.pointer
+    Parallel.forEach(n * c) { plane in
+        let ch = plane % c
+        let input = src + plane * h * w
+        let output = dst + plane * oh * ow
+        let kernel = wt + ch * kh * kw
+        output.update(repeating: bp?[ch] ?? 0, count: oh * ow)
+        for oy in 0..<oh {
+            let orow = output + oy * ow
+            for ky in 0..<kh {
+                let iy = oy * stride - padding + ky
+                if iy < 0 || iy >= h { continue }
+                let irow = input + iy * w
+                for kx in 0..<kw {
+                    let k = kernel[ky * kw + kx]
+                    // ox valid when 0 <= ox*stride - padding + kx < w
+                    let last = w - 1 + padding - kx
+                    if last < 0 { continue }
+                    let lo = max(0, (padding - kx + stride - 1) / stride)
+                    let hiExclusive = min(ow, last / stride + 1)
+                    if lo >= hiExclusive { continue }
+                    if stride == 1 {
+                        let ip = irow - padding + kx
+                        for ox in lo..<hiExclusive { orow[ox] += k * ip[ox] }
+                    } else {
+                        for ox in lo..<hiExclusive { orow[ox] += k * irow[ox * stride - padding + kx] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Thin wrappers over oneDNN's C API (primitives are created per call; only the engine is shared).
+enum OneDNN {
+    final class Engine: @unchecked Sendable {
+        let handle: dnnl_engine_t
+        init() {
+            var engine: dnnl_engine_t?
+            OneDNN.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create")
+            handle = engine!
+        }
+    }
+
+    /// The CPU engine, created once (Swift initialises globals thread-safely).
+    static let engine = Engine()
+
+    static func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
+        precondition(status == dnnl_success, "oneDNN: \(what()) failed with status \(status.rawValue)")
+    }
+
+    static func plainDesc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        let d = dims.map { Int64($0) }
+        check(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory descriptor \(dims)")
+        return md
+    }
+
+    /// Runs the oneDNN forward convolution on plain NCHW / (g)OIHW memory, writing into `out`.
+    static func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, groups: Int, out: Tensor) {
+        let engine = Self.engine.handle
+        var srcMD = plainDesc(x.shape, dnnl_nchw)
+        var dstMD = plainDesc(out.shape, dnnl_nchw)
+        var weightMD = groups == 1
+            ? plainDesc(weight.shape, dnnl_oihw)
+            : plainDesc([groups, weight.shape[0] / groups] + Array(weight.shape[1...]), dnnl_goihw)
+        var biasMD = plainDesc([out.shape[1]], dnnl_x)
+        var desc = dnnl_convolution_desc_t()
+        let strides: [Int64] = [Int64(stride), Int64(stride)]
+        let pads: [Int64] = [Int64(padding), Int64(padding)]
+        if bias != nil {
+            check(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                     &srcMD, &weightMD, &biasMD, &dstMD, strides, pads, pads), "convolution descriptor")
+        } else {
+            check(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                     &srcMD, &weightMD, nil, &dstMD, strides, pads, pads), "convolution descriptor")
+        }
+        var pd: dnnl_primitive_desc_t?
+        check(dnnl_primitive_desc_create(&pd, &desc, nil, engine, nil), "convolution primitive descriptor")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        var primitive: dnnl_primitive_t?
+        check(dnnl_primitive_create(&primitive, pd), "convolution primitive")
+        defer { dnnl_primitive_destroy(primitive) }
+
+        var memories: [dnnl_memory_t?] = []
+        defer { for m in memories { dnnl_memory_destroy(m) } }
+        func memory(_ md: inout dnnl_memory_desc_t, _ pointer: UnsafeMutablePointer<Float>) -> dnnl_memory_t? {
+            var mem: dnnl_memory_t?
+            check(dnnl_memory_create(&mem, &md, engine, UnsafeMutableRawPointer(pointer)), "memory object")
+            memories.append(mem)
+            return mem
+        }
+        var args: [dnnl_exec_arg_t] = [
+            dnnl_exec_arg_t(arg: 1, memory: memory(&srcMD, x.storage.pointer)),          // DNNL_ARG_SRC
+            dnnl_exec_arg_t(arg: 33, memory: memory(&weightMD, weight.storage.pointer)), // DNNL_ARG_WEIGHTS
+            dnnl_exec_arg_t(arg: 17, memory: memory(&dstMD, out.storage.pointer)),       // DNNL_ARG_DST
+        ]
+        if let bias { args.append(dnnl_exec_arg_t(arg: 41, memory: memory(&biasMD, bias.storage.pointer))) } // DNNL_ARG_BIAS
+        var stream: dnnl_stream_t?
+        check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream")
+        defer { dnnl_stream_destroy(stream) }
+        omp_set_num_threads(Int32(Parallel.threadCount))
+        check(dnnl_primitive_execute(primitive, stream, Int32(args.count), args), "convolution execute")
+        check(dnnl_stream_wait(stream), "stream wait")
+        withExtendedLifetime((x, weight, bias, out)) {}
+    }
+}

@@ -1,0 +1,79 @@
+// Norm: layer normalisation over the last dimension (nn.LayerNorm) and over the channels of an
+// NCHW tensor (the "LayerNorm2d" of ConvNeXt-style blocks). Biased variance, eps inside the sqrt.
+
+import Foundation
+
+/// x [..., C], weight [C], bias [C] → same shape, normalised over C.
+public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> Tensor {
+    let c = x.shape.last ?? 0
+    precondition(weight.count == c && bias.count == c, "layerNorm: weight \(weight.shape) / bias \(bias.shape) do not match last dim of \(x.shape)")
+    let out = Tensor(uninitializedShape: x.shape)
+    let rows = c == 0 ? 0 : x.count / c
+    nonisolated(unsafe) let src = x.storage.pointer
+    nonisolated(unsafe) let dst = out.storage.pointer
+    nonisolated(unsafe) let g = weight.storage.pointer
+    nonisolated(unsafe) let b = bias.storage.pointer
+    Parallel.forEachChunk(rows, minimumChunk: max(1, 16_384 / max(c, 1))) { range in
+        for r in range {
+            let xr = src + r * c
+            let yr = dst + r * c
+            var sum: Float = 0
+            for i in 0..<c { sum += xr[i] }
+            let mean = sum / Float(c)
+            var sq: Float = 0
+            for i in 0..<c { let d = xr[i] - mean; sq += d * d }
+            let inv = 1 / (sq / Float(c) + eps).squareRoot()
+            for i in 0..<c { yr[i] = (xr[i] - mean) * inv * g[i] + b[i] }
+        }
+    }
+    return out
+}
+
+/// x [N, C, H, W], weight [C], bias [C] → same shape, each pixel normalised over C.
+public func layerNorm2d(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> Tensor {
+    precondition(x.rank == 4, "layerNorm2d expects [N, C, H, W], got \(x.shape)")
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    precondition(weight.count == c && bias.count == c, "layerNorm2d: weight \(weight.shape) / bias \(bias.shape) do not match \(c) channels")
+    let out = Tensor(uninitializedShape: x.shape)
+    let hw = h * w
+    if out.count == 0 { return out }
+    nonisolated(unsafe) let src = x.storage.pointer
+    nonisolated(unsafe) let dst = out.storage.pointer
+    nonisolated(unsafe) let g = weight.storage.pointer
+    nonisolated(unsafe) let b = bias.storage.pointer
+    // Work items: (image, run of 256 pixels); statistics are accumulated plane by plane so the inner
+    // loops run over contiguous pixels.
+    let run = 256
+    let runsPerImage = (hw + run - 1) / run
+    Parallel.forEachChunk(n * runsPerImage) { range in
+        var mean = [Float](repeating: 0, count: run)
+        var inv = [Float](repeating: 0, count: run)
+        mean.withUnsafeMutableBufferPointer { meanBuffer in
+        inv.withUnsafeMutableBufferPointer { invBuffer in
+            let m = meanBuffer.baseAddress!, v = invBuffer.baseAddress!
+            for item in range {
+                let image = item / runsPerImage
+                let p0 = (item % runsPerImage) * run
+                let len = min(run, hw - p0)
+                let base = src + image * c * hw + p0
+                let obase = dst + image * c * hw + p0
+                for p in 0..<len { m[p] = 0; v[p] = 0 }
+                for ch in 0..<c { let xp = base + ch * hw; for p in 0..<len { m[p] += xp[p] } }
+                let invC = 1 / Float(c)
+                for p in 0..<len { m[p] *= invC }
+                for ch in 0..<c {
+                    let xp = base + ch * hw
+                    for p in 0..<len { let d = xp[p] - m[p]; v[p] += d * d }
+                }
+                for p in 0..<len { v[p] = 1 / (v[p] * invC + eps).squareRoot() }
+                for ch in 0..<c {
+                    let xp = base + ch * hw, yp = obase + ch * hw
+                    let gc = g[ch], bc = b[ch]
+                    for p in 0..<len { yp[p] = (xp[p] - m[p]) * v[p] * gc + bc }
+                }
+            }
+        }
+        }
+    }
+    return out
+}

@@ -1,0 +1,113 @@
+// Softmax over the last dimension, plus the vectorised exponential it shares with attention
+// (Cody–Waite range reduction and a degree-6 polynomial, relative error below 1e-6).
+
+import Foundation
+
+/// Softmax over the last dimension (max-subtracted, like torch.softmax).
+public func softmax(_ x: Tensor) -> Tensor {
+    let c = x.shape.last ?? 0
+    let out = Tensor(uninitializedShape: x.shape)
+    let rows = c == 0 ? 0 : x.count / c
+    nonisolated(unsafe) let src = x.storage.pointer
+    nonisolated(unsafe) let dst = out.storage.pointer
+    Parallel.forEachChunk(rows, minimumChunk: max(1, 16_384 / max(c, 1))) { range in
+        for r in range {
+            let xr = src + r * c, yr = dst + r * c
+            let m = VectorMath.maximum(xr, c)
+            let sum = VectorMath.expShifted(xr, yr, c, shift: m)
+            VectorMath.scale(yr, c, by: 1 / sum)
+        }
+    }
+    return out
+}
+
+/// Small loops over float runs, written so LLVM's loop vectoriser handles them: plain scalar bodies
+/// (selects and bit casts, no calls), and eight independent accumulators for reductions.
+enum VectorMath {
+    /// e^x, Foundation's (for the few scalar corrections).
+    @inline(__always) static func exp(_ x: Float) -> Float { Foundation.exp(x) }
+
+    /// Largest of x[0..<count] (−∞ when empty; NaNs are skipped).
+    static func maximum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+        var a0 = -Float.infinity, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
+        var i = 0
+        while i + 8 <= count {
+            a0 = x[i] > a0 ? x[i] : a0; a1 = x[i + 1] > a1 ? x[i + 1] : a1
+            a2 = x[i + 2] > a2 ? x[i + 2] : a2; a3 = x[i + 3] > a3 ? x[i + 3] : a3
+            a4 = x[i + 4] > a4 ? x[i + 4] : a4; a5 = x[i + 5] > a5 ? x[i + 5] : a5
+            a6 = x[i + 6] > a6 ? x[i + 6] : a6; a7 = x[i + 7] > a7 ? x[i + 7] : a7
+            i += 8
+        }
+        var best = max(max(max(a0, a1), max(a2, a3)), max(max(a4, a5), max(a6, a7)))
+        while i < count { if x[i] > best { best = x[i] }; i += 1 }
+        return best
+    }
+
+    /// Σ x[0..<count] with eight partial sums.
+    static func sum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+        var a0: Float = 0, a1: Float = 0, a2: Float = 0, a3: Float = 0, a4: Float = 0, a5: Float = 0, a6: Float = 0, a7: Float = 0
+        var i = 0
+        while i + 8 <= count {
+            a0 += x[i]; a1 += x[i + 1]; a2 += x[i + 2]; a3 += x[i + 3]
+            a4 += x[i + 4]; a5 += x[i + 5]; a6 += x[i + 6]; a7 += x[i + 7]
+            i += 8
+        }
+        var total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+        while i < count { total += x[i]; i += 1 }
+        return total
+    }
+
+    /// y = e^(x − shift) (x and y may be the same run); returns Σ y. Uses 2^k · p(r) with
+    /// r = x − k·ln2 (Cody–Waite) and a degree-6 polynomial: relative error below 1e-6.
+    /// Arguments below −87.3 (including −∞) give 0.
+    static func expShifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, shift: Float) -> Float {
+        let magic: Float = 12_582_912                         // 1.5 · 2^23: rounds to an integer in the low bits
+        for i in 0..<count {
+            let v0 = x[i] - shift
+            let underflow = v0 < -87.3
+            let v = underflow ? -87.3 : v0
+            let t = v * 1.442_695_04 + magic
+            let k = t - magic
+            let r = v - k * 0.693_145_751_953_125 - k * 1.428_606_765_330_187e-6
+            var p: Float = 1.0 / 720
+            p = p * r + 1.0 / 120
+            p = p * r + 1.0 / 24
+            p = p * r + 1.0 / 6
+            p = p * r + 0.5
+            p = p * r + 1
+            p = p * r + 1
+            let twoToK = Float(bitPattern: (t.bitPattern &- magic.bitPattern &+ 127) &<< 23)
+            y[i] = underflow ? 0 : p * twoToK
+        }
+        return sum(UnsafePointer(y), count)
+    }
+
+    /// y = 2^(x − shift) (x and y may be the same run); returns Σ y. Same scheme as `expShifted`
+    /// without the ln 2 range reduction (callers fold log2(e) into their scale). Below −126 gives 0.
+    static func exp2Shifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, shift: Float) -> Float {
+        let magic: Float = 12_582_912
+        for i in 0..<count {
+            let v0 = x[i] - shift
+            let underflow = v0 < -126
+            let v = underflow ? -126 : v0
+            let t = v + magic
+            let k = t - magic
+            let r = (v - k) * 0.693_147_180_559_945_3
+            var p: Float = 1.0 / 720
+            p = p * r + 1.0 / 120
+            p = p * r + 1.0 / 24
+            p = p * r + 1.0 / 6
+            p = p * r + 0.5
+            p = p * r + 1
+            p = p * r + 1
+            let twoToK = Float(bitPattern: (t.bitPattern &- magic.bitPattern &+ 127) &<< 23)
+            y[i] = underflow ? 0 : p * twoToK
+        }
+        return sum(UnsafePointer(y), count)
+    }
+
+    /// x *= s.
+    static func scale(_ x: UnsafeMutablePointer<Float>, _ count: Int, by s: Float) {
+        for i in 0..<count { x[i] *= s }
+    }
+}

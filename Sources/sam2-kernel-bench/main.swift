@@ -1,0 +1,87 @@
+// sam2-kernel-bench: measures SAM2Tensor's hot kernels against raw oneDNN sgemm in one run —
+// dnnl_sgemm on 4096³, `linear` on [4096, 4096] × [4096, 4096]ᵀ, and blocked attention at 4096 tokens.
+// FLOPs: 2·M·N·K for products, 4·Lq·Lk·D per attention head. The best of R interleaved rounds counts.
+// Usage: swift run -c release sam2-kernel-bench [--threads N] [--repeat R]
+
+import CDNNL
+import Foundation
+import SAM2Tensor
+
+struct Options {
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+    var repeats = 5
+
+    init(_ arguments: [String]) {
+        var it = arguments.dropFirst().makeIterator()
+        while let a = it.next() {
+            switch a {
+            case "--threads": threads = Int(it.next() ?? "") ?? threads
+            case "--repeat": repeats = Int(it.next() ?? "") ?? repeats
+            case "-h", "--help":
+                print("usage: sam2-kernel-bench [--threads N] [--repeat R]")
+                exit(0)
+            default:
+                FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8))
+                exit(2)
+            }
+        }
+    }
+}
+
+func filled(_ shape: [Int], seed: UInt32) -> Tensor {
+    var state = seed
+    let n = Tensor.elementCount(shape)
+    var values = [Float](repeating: 0, count: n)
+    for i in 0..<n {
+        state = state &* 1_664_525 &+ 1_013_904_223
+        values[i] = Float(state >> 8) / Float(1 << 24) - 0.5
+    }
+    return Tensor(shape: shape, scalars: values)
+}
+
+let options = Options(CommandLine.arguments)
+Parallel.configure(threads: options.threads)
+print("sam2-kernel-bench: \(Parallel.threadCount) thread(s), best of \(options.repeats) interleaved rounds")
+
+let n = 4096
+let a = filled([n, n], seed: 1), b = filled([n, n], seed: 2), bias = filled([n], seed: 3)
+let c = Tensor(uninitializedShape: [n, n])
+let gemmFlops = 2.0 * Double(n) * Double(n) * Double(n)
+let tokens = 4096
+let attentionShapes = [(1, 64), (2, 64), (1, 128), (1, 192)]   // (heads, D), B = 1
+let attentionInputs = attentionShapes.map { heads, d in
+    (filled([1, heads, tokens, d], seed: 4), filled([1, heads, tokens, d], seed: 5), filled([1, heads, tokens, d], seed: 6))
+}
+
+func rawSgemm(_ transB: CChar) {
+    omp_set_num_threads(Int32(options.threads))
+    let status = dnnl_sgemm(78, transB, Int64(n), Int64(n), Int64(n), 1, a.storage.pointer, Int64(n),
+                            b.storage.pointer, Int64(n), 0, c.storage.pointer, Int64(n))
+    precondition(status == dnnl_success)
+}
+
+// Every round runs each kernel once; the machine may be shared, so the best round counts.
+var jobs: [(String, Double, () -> Void)] = [
+    ("raw dnnl_sgemm 4096³ A·B", gemmFlops, { rawSgemm(78) }),
+    ("raw dnnl_sgemm 4096³ A·Bᵀ", gemmFlops, { rawSgemm(84) }),
+    ("linear [4096,4096]·[4096,4096]ᵀ + bias", gemmFlops, { _ = linear(a, weight: b, bias: bias) }),
+]
+for ((heads, d), (q, k, v)) in zip(attentionShapes, attentionInputs) {
+    jobs.append(("attention B=1 H=\(heads) L=4096 D=\(d)", 4.0 * Double(tokens * tokens * d * heads),
+                 { _ = scaledDotProductAttention(query: q, key: k, value: v) }))
+}
+var best = [Double](repeating: .infinity, count: jobs.count)
+for (i, job) in jobs.enumerated() { _ = i; job.2() }                      // warm-up
+for _ in 0..<max(1, options.repeats) {
+    for (i, job) in jobs.enumerated() {
+        let start = DispatchTime.now().uptimeNanoseconds
+        job.2()
+        best[i] = min(best[i], Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+}
+let raw = jobs[0].1 / best[0] / 1e9
+for (i, job) in jobs.enumerated() {
+    let rate = job.1 / best[i] / 1e9
+    let name = job.0.padding(toLength: 42, withPad: " ", startingAt: 0)
+    print(String(format: "%@ %7.1f GFLOP/s  %6.1f ms  %5.1f%% of raw sgemm", name, rate, best[i] * 1e3, 100 * rate / raw))
+}

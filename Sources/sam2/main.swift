@@ -1,0 +1,53 @@
+// sam2: the command-line tool. Parses arguments, calls the SAM2 library, prints results; errors
+// are one line on stderr (exit 2 for usage errors, 1 for runtime failures).
+
+import Foundation
+import SAM2
+
+let usage = """
+    sam2 — SAM 2 (Segment Anything Model 2) segmentation, natively.
+
+    usage: sam2 <command> [options]
+
+    commands:
+      segment   masks for points, boxes or a mask prompt on an image
+      bench     time set_image and predict on a checkpoint
+      info      what a checkpoint holds: configuration, version, dtypes, sizes
+
+    Run `sam2 <command> --help` for a command's options.
+    """
+
+let commands: [String: (inout Arguments) throws -> Void] = [
+    "info": InfoCommand.run,
+    "segment": SegmentCommand.run,
+    "bench": BenchCommand.run,
+]
+
+func fail(_ message: String, status: Int32) -> Never {
+    FileHandle.standardError.write(Data("sam2: \(message)\n".utf8))
+    exit(status)
+}
+
+var argv = Array(CommandLine.arguments.dropFirst())
+guard let name = argv.first else {
+    FileHandle.standardError.write(Data((usage + "\n").utf8))
+    exit(2)
+}
+if name == "--help" || name == "-h" || name == "help" {
+    print(usage)
+    exit(0)
+}
+guard let command = commands[name] else {
+    fail("unknown command '\(name)'; expected one of \(commands.keys.sorted().joined(separator: ", ")) (see sam2 --help)", status: 2)
+}
+var arguments = Arguments(command: name, Array(argv.dropFirst()))
+do {
+    try command(&arguments)
+} catch let error as ToolError {
+    switch error {
+    case .usage(let message): fail(message, status: 2)
+    case .runtime(let message): fail(message, status: 1)
+    }
+} catch {
+    fail(String(describing: error), status: 1)
+}

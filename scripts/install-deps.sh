@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages swift-sam2 builds against (needs root or sudo; a no-op when present).
+set -euo pipefail
+packages=(libdnnl-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
