@@ -1,5 +1,7 @@
 // Parallel: the only threading code of SAM2Tensor. Splits index ranges over Dispatch workers
 // (concurrentPerform) and keeps oneDNN's OpenMP thread count in step with our own width.
+// Rule against oversubscription: a kernel either calls oneDNN from the calling thread (OpenMP then
+// uses threadCount threads) or splits its work with Parallel and calls oneDNN with 1 thread inside.
 
 import CDNNL
 import Dispatch

@@ -92,7 +92,8 @@ private func patternImage(width: Int, height: Int, channels: Int = 3) -> [UInt8]
     @Test func pilRandomImage() throws {
         let input = try NpyArray.fixture("pil_37x23.input")
         #expect(input.shape == [23, 37, 3])
-        for (name, w, h) in [("pil_37x23_to_64x64", 64, 64), ("pil_37x23_to_17x9", 17, 9)] {
+        for (name, w, h) in [("pil_37x23_to_64x64", 64, 64), ("pil_37x23_to_17x9", 17, 9),
+                             ("pil_37x23_to_50x23", 50, 23), ("pil_37x23_to_37x11", 37, 11)] {
             let want = try NpyArray.fixture("\(name).output")
             let got = resizeBicubicPIL(input.bytes, width: 37, height: 23, channels: 3, toWidth: w, toHeight: h)
             #expect(want.shape == [h, w, 3])

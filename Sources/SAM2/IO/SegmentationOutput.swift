@@ -78,7 +78,9 @@ public struct SegmentationResult: Sendable {
 
 /// A JSON string literal.
 func jsonString(_ s: String) -> String {
-    String(decoding: try! JSONEncoder().encode(s), as: UTF8.self)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .withoutEscapingSlashes
+    return String(decoding: try! encoder.encode(s), as: UTF8.self)
 }
 
 /// Mask prompts from files: low-resolution logits (.npy) or a mask image of the input's size.

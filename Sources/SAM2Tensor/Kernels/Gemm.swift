@@ -5,8 +5,9 @@ import CDNNL
 
 public enum Gemm {
     /// C = alpha · op(A) · op(B) + beta · C, all row-major. op(A) is m×k, op(B) is k×n, C is m×n.
-    /// With beta == 0, C is not read. `threads` is the OpenMP thread count for this call
-    /// (default Parallel.threadCount); pass 1 inside Parallel workers.
+    /// With beta == 0, C is not read. `threads` is the OpenMP thread count for this call (default:
+    /// Parallel.threadCount, or 1 for products too small to pay for waking other threads); pass 1
+    /// inside Parallel workers.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil) {
@@ -16,7 +17,7 @@ public enum Gemm {
             scaleOutput(m: m, n: n, beta: beta, c: c, ldc: ldc)
             return
         }
-        omp_set_num_threads(Int32(max(1, threads ?? Parallel.threadCount)))
+        omp_set_num_threads(Int32(max(1, threads ?? defaultThreads(m * n * k))))
         let status = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha,
                                 a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
         precondition(status == dnnl_success, "dnnl_sgemm failed (status \(status.rawValue)) for m=\(m) n=\(n) k=\(k)")
@@ -39,6 +40,14 @@ public enum Gemm {
                 c[i * ldc + j] = Float(Double(alpha) * sum + old)
             }
         }
+    }
+
+    /// Products below about 128³ multiply-adds stay on the calling thread.
+    static let smallProduct = 1 << 21
+
+    /// Default OpenMP width for a product of `work` multiply-adds.
+    static func defaultThreads(_ work: Int) -> Int {
+        work < smallProduct ? 1 : Parallel.threadCount
     }
 
     private static func checkArguments(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,

@@ -17,12 +17,8 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> 
         for r in range {
             let xr = src + r * c
             let yr = dst + r * c
-            var sum: Float = 0
-            for i in 0..<c { sum += xr[i] }
-            let mean = sum / Float(c)
-            var sq: Float = 0
-            for i in 0..<c { let d = xr[i] - mean; sq += d * d }
-            let inv = 1 / (sq / Float(c) + eps).squareRoot()
+            let mean = VectorMath.sum(xr, c) / Float(c)
+            let inv = 1 / (VectorMath.squaredDeviation(xr, c, from: mean) / Float(c) + eps).squareRoot()
             for i in 0..<c { yr[i] = (xr[i] - mean) * inv * g[i] + b[i] }
         }
     }

@@ -57,6 +57,22 @@ enum VectorMath {
         return total
     }
 
+    /// Σ (x − mean)² with eight partial sums.
+    static func squaredDeviation(_ x: UnsafePointer<Float>, _ count: Int, from mean: Float) -> Float {
+        var a0: Float = 0, a1: Float = 0, a2: Float = 0, a3: Float = 0, a4: Float = 0, a5: Float = 0, a6: Float = 0, a7: Float = 0
+        var i = 0
+        while i + 8 <= count {
+            let d0 = x[i] - mean, d1 = x[i + 1] - mean, d2 = x[i + 2] - mean, d3 = x[i + 3] - mean
+            let d4 = x[i + 4] - mean, d5 = x[i + 5] - mean, d6 = x[i + 6] - mean, d7 = x[i + 7] - mean
+            a0 += d0 * d0; a1 += d1 * d1; a2 += d2 * d2; a3 += d3 * d3
+            a4 += d4 * d4; a5 += d5 * d5; a6 += d6 * d6; a7 += d7 * d7
+            i += 8
+        }
+        var total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+        while i < count { let d = x[i] - mean; total += d * d; i += 1 }
+        return total
+    }
+
     /// y = e^(x − shift) (x and y may be the same run); returns Σ y. Uses 2^k · p(r) with
     /// r = x − k·ln2 (Cody–Waite) and a degree-6 polynomial: relative error below 1e-6.
     /// Arguments below −87.3 (including −∞) give 0.
