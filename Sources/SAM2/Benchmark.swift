@@ -10,7 +10,8 @@ public enum Benchmark {
 
     /// One warm-up run, then `repeats` timed runs of each; predict is one foreground point at the
     /// image centre with three masks, upsampled to the image size.
-    public static func run(model: SAM2Model, image: RGBImage, repeats: Int) throws -> Result {
+    /// `step` is called after each timed run (2 · repeats calls).
+    public static func run(model: SAM2Model, image: RGBImage, repeats: Int, step: () -> Void = {}) throws -> Result {
         let predictor = SAM2ImagePredictor(model: model)
         let centre = SIMD2(Float(image.width) / 2, Float(image.height) / 2)
         func predict() throws { _ = try predictor.predict(points: [centre], labels: [1], multimaskOutput: true) }
@@ -20,9 +21,11 @@ public enum Benchmark {
         var predictTimes: [Double] = []
         for _ in 0..<repeats {
             setTimes.append(try milliseconds { try predictor.setImage(image) })
+            step()
         }
         for _ in 0..<repeats {
             predictTimes.append(try milliseconds(predict))
+            step()
         }
         return Result(setImageMilliseconds: median(setTimes), predictMilliseconds: median(predictTimes))
     }

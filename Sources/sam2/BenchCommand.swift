@@ -6,7 +6,7 @@ import SAM2
 
 enum BenchCommand {
     static let help = """
-        usage: sam2 bench --checkpoint CKPT [--image IMAGE] [--repeat N] [--threads N] [--config NAME] [--json]
+        usage: sam2 bench --checkpoint CKPT [--image IMAGE] [--repeat N] [--threads N] [--config NAME] [--json] [--quiet]
 
         Times set_image and predict (one point at the image centre, three masks, upsampling to the
         image size included) after one warm-up run, and prints the medians. Without --image a
@@ -21,13 +21,16 @@ enum BenchCommand {
         let threads = try args.int("--threads", range: 1...1024)
         let configName = try args.value("--config")
         let json = args.flag("--json")
+        let quiet = args.flag("--quiet")
         let extra = try args.positionals()
         guard extra.isEmpty else { throw ToolError.usage("bench: unexpected argument '\(extra[0])' (see sam2 bench --help)") }
         if let threads { Runtime.setThreadCount(threads) }
 
         let image = try imagePath.map { try ImageIO.readImage(URL(fileURLWithPath: $0)) } ?? Benchmark.syntheticImage(side: 1024)
         let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configName.map { try SAM2Configuration.named($0) })
-        let result = try Benchmark.run(model: model, image: image, repeats: repeats)
+        let progress = ProgressBar("bench", total: 2 * repeats, quiet: quiet)
+        let result = try Benchmark.run(model: model, image: image, repeats: repeats) { progress.advance() }
+        progress.finish()
         if json {
             print(String(format: "{\"config\":\"%@\",\"threads\":%d,\"set_image_ms\":%.2f,\"predict_ms\":%.2f}",
                          model.configuration.name, Runtime.threadCount, result.setImageMilliseconds, result.predictMilliseconds))

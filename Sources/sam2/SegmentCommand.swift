@@ -23,6 +23,7 @@ enum SegmentCommand {
           --save-logits FILE.npy  write the mask logits at the image's size, float32, shape N×H×W
           --json                  print one JSON document: image size and, per mask, score, area, bbox, file
           --threads N             threads to use (default: all cores)
+          --quiet                 no progress bar on stderr
         """
 
     static func run(_ args: inout Arguments) throws {
@@ -54,6 +55,7 @@ enum SegmentCommand {
         let logitsPath = try args.value("--save-logits")
         let json = args.flag("--json")
         let threads = try args.int("--threads", range: 1...1024)
+        let quiet = args.flag("--quiet")
         let inputs = try args.positionals()
         guard inputs.count == 1 else { throw ToolError.usage("segment: expected one IMAGE, got \(inputs.count) (see sam2 segment --help)") }
         guard !points.isEmpty || !boxes.isEmpty || maskInputPath != nil else {
@@ -62,12 +64,16 @@ enum SegmentCommand {
         if (cutout || overlay) && outputDir == nil { throw ToolError.usage("segment: --cutout and --overlay need --output DIR") }
         if let threads { Runtime.setThreadCount(threads) }
 
+        let progress = ProgressBar("segment", total: 3, quiet: quiet)
+        defer { progress.finish() }
         let image = try ImageIO.readImage(URL(fileURLWithPath: inputs[0]))
         let configuration = try configName.map { try SAM2Configuration.named($0) }
         let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configuration)
+        progress.advance(note: "model loaded")
         let predictor = SAM2ImagePredictor(model: model)
         let maskInput = try maskInputPath.map { try MaskPrompt.read(URL(fileURLWithPath: $0), image: image, side: model.maskInputSize) }
         try predictor.setImage(image)
+        progress.advance(note: "image encoded")
         let multimask = multimaskFlag || (!singleFlag && boxes.isEmpty && maskInput == nil)
         let predictions: [SAM2Prediction]
         if boxes.count > 1 {
@@ -77,6 +83,8 @@ enum SegmentCommand {
             predictions = [try predictor.predict(points: points, labels: labels, box: boxes.first, maskInput: maskInput,
                                                  multimaskOutput: multimask, returnLogits: true)]
         }
+        progress.advance(note: "masks predicted")
+        progress.finish()
         let result = SegmentationResult(image: image, predictions: predictions, threshold: predictor.maskThreshold, sortByScore: sort)
         if let outputDir {
             try result.write(to: URL(fileURLWithPath: outputDir), cutouts: cutout, overlay: overlay)
