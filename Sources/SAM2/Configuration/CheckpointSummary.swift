@@ -14,10 +14,12 @@ public struct CheckpointSummary: Sendable {
     /// Reads the checkpoint's index and detects its configuration unless one is given.
     public static func read(_ url: URL, configuration: SAM2Configuration? = nil) throws -> CheckpointSummary {
         let file = try CheckpointFile.open(url)
-        let shapes = Dictionary(uniqueKeysWithValues: file.keys.map { ($0, file.entry($0)!.shape) })
+        let store = try HuggingFaceLayout.officialWeights(file)  // official key names, whatever the layout
+        let shapes = Dictionary(uniqueKeysWithValues: store.keys.map { ($0, store.shape(of: $0)!) })
         let config = try configuration ?? SAM2Configuration.detect(shapes: shapes)
         let dtypes = file.dtypes.map { (key: $0.key.rawValue, value: $0.value) }.sorted { $0.key < $1.key }
-        return CheckpointSummary(configuration: config, format: file.format.rawValue, dtypes: dtypes,
+        let format = file.format.rawValue + (HuggingFaceLayout.matches(keys: file.keys) ? " (Hugging Face transformers layout)" : "")
+        return CheckpointSummary(configuration: config, format: format, dtypes: dtypes,
                                  tensorCount: file.keys.count, valueCount: file.valueCount)
     }
 }

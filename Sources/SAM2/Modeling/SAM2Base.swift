@@ -27,9 +27,9 @@ public struct SAM2Model: Sendable {
     /// unless one is given. Every tensor must be used and have the expected shape.
     public static func load(checkpoint url: URL, configuration: SAM2Configuration? = nil) throws -> SAM2Model {
         let file = try CheckpointFile.open(url)
-        let shapes = Dictionary(uniqueKeysWithValues: file.keys.map { ($0, file.entry($0)!.shape) })
+        let store = try HuggingFaceLayout.officialWeights(file)  // official key names, whatever the layout
+        let shapes = Dictionary(uniqueKeysWithValues: store.keys.map { ($0, store.shape(of: $0)!) })
         let config = try configuration ?? SAM2Configuration.detect(shapes: shapes)
-        let store = try WeightStore(checkpoint: file)
         let model = try SAM2Model(store.scoped(""), configuration: config)
         let unused = store.unusedKeys.filter { key in !videoOnlyPrefixes.contains { key.hasPrefix($0) } }
         guard unused.isEmpty else {
