@@ -1,5 +1,6 @@
 // Position encodings of sam2/modeling/position_encoding.py: the sine encoding of feature maps
-// (FPN neck, memory encoder) and the random-Fourier encoding of prompts and the dense grid.
+// (FPN neck, memory encoder), the random-Fourier encoding of prompts and the dense grid, and the
+// axial rotary tables of the memory attention.
 
 import Foundation
 import SAM2Checkpoint
@@ -85,5 +86,33 @@ struct PositionEmbeddingRandom: Sendable {
             c[i + 1] /= Float(imageHeight)
         }
         return encode(Tensor(shape: coords.shape, scalars: c))
+    }
+}
+
+/// `compute_axial_cis`: rotation angles for a width×height grid (token t at x = t mod width,
+/// y = t div width); the first D/4 channel pairs turn with x, the next D/4 with y.
+struct AxialRoPE: Sendable {
+    let dim: Int
+    let theta: Float
+
+    /// cos and sin of the angles, [width · height, dim / 2] each.
+    func tables(width: Int, height: Int) -> (cos: Tensor, sin: Tensor) {
+        let quarter = dim / 4
+        // ref: 1 / theta^(arange(0, dim, 4)[:dim/4] / dim), in float32
+        let freqs = (0..<quarter).map { 1 / powf(theta, Float(4 * $0) / Float(dim)) }
+        let n = width * height
+        var c = [Float](repeating: 0, count: n * 2 * quarter)
+        var s = c
+        for t in 0..<n {
+            let (x, y) = (Float(t % width), Float(t / width))
+            for j in 0..<quarter {
+                let ax = x * freqs[j], ay = y * freqs[j]
+                c[t * 2 * quarter + j] = cosf(ax)
+                s[t * 2 * quarter + j] = sinf(ax)
+                c[t * 2 * quarter + quarter + j] = cosf(ay)
+                s[t * 2 * quarter + quarter + j] = sinf(ay)
+            }
+        }
+        return (Tensor(shape: [n, 2 * quarter], scalars: c), Tensor(shape: [n, 2 * quarter], scalars: s))
     }
 }

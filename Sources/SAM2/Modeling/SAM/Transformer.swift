@@ -1,6 +1,7 @@
 // The two-way transformer of sam2/modeling/sam/transformer.py: prompt tokens and image tokens
 // attend to each other (self-attention of tokens, token→image, MLP, image→token), then a final
-// token→image attention. `Attention` projects to a possibly downsampled internal width.
+// token→image attention. `Attention` projects to a possibly downsampled internal width;
+// `RoPEAttention` (used by the memory attention) adds axial rotary position encoding.
 
 import SAM2Checkpoint
 import SAM2Tensor
@@ -116,5 +117,36 @@ struct TwoWayTransformer: Sendable {
         let k = add(keys, keyPE)
         queries = normFinalAttn(add(queries, finalAttnTokenToImage(q: q, k: k, v: keys)))
         return (queries, keys)
+    }
+}
+
+/// `RoPEAttention`: `Attention` with axial 2-D rotary encoding of queries and keys. With
+/// `repeatKeys` the keys are several frames of the query grid (the table repeats per frame); the
+/// last `numKExcludeRope` keys (object pointers) are not rotated.
+struct RoPEAttention: Sendable {
+    let attention: Attention
+    let rope: AxialRoPE
+    let repeatKeys: Bool
+
+    init(_ weights: WeightScope, embeddingDim: Int, numHeads: Int, rope: AxialRoPE, repeatKeys: Bool, kvInDim: Int? = nil) throws {
+        attention = try Attention(weights, embeddingDim: embeddingDim, numHeads: numHeads, kvInDim: kvInDim)
+        self.rope = rope
+        self.repeatKeys = repeatKeys
+    }
+
+    /// q [B, Lq, C] with Lq a square grid, k and v [B, Lk, C_kv] → [B, Lq, C]
+    func callAsFunction(q: Tensor, k: Tensor, v: Tensor, numKExcludeRope: Int = 0) -> Tensor {
+        let a = attention
+        let query = a.separateHeads(a.qProj(q))
+        let key = a.separateHeads(a.kProj(k))
+        // ref: the grid side is sqrt of the number of queries.
+        let side = Int(Double(query.shape[2]).squareRoot())
+        let (cos, sin) = rope.tables(width: side, height: side)
+        let rotatedKeys = key.shape[2] - numKExcludeRope
+        precondition(repeatKeys || rotatedKeys == query.shape[2], "RoPE keys must match the queries unless repeated")
+        let out = scaledDotProductAttention(query: applyRotary(query, cos: cos, sin: sin),
+                                            key: applyRotary(key, cos: cos, sin: sin, count: rotatedKeys),
+                                            value: a.separateHeads(a.vProj(v)))
+        return a.outProj(a.recombineHeads(out))
     }
 }

@@ -1,0 +1,65 @@
+// Memory attention of sam2/modeling/memory_attention.py: the current frame's tokens attend to
+// themselves (RoPE self-attention) and to the memory bank (RoPE cross-attention; object-pointer
+// tokens at the end of the memory are left out of RoPE), each layer pre-norm with a ReLU MLP.
+
+import SAM2Checkpoint
+import SAM2Tensor
+
+/// `MemoryAttentionLayer` (pos_enc_at_attn false, pos_enc_at_cross_attn_keys true,
+/// pos_enc_at_cross_attn_queries false, as every official configuration has them).
+struct MemoryAttentionLayer: Sendable {
+    let selfAttn: RoPEAttention
+    let crossAttnImage: RoPEAttention
+    let linear1: Linear
+    let linear2: Linear
+    let norm1: LayerNorm
+    let norm2: LayerNorm
+    let norm3: LayerNorm
+
+    init(_ weights: WeightScope, dModel: Int, memDim: Int, feedforward: Int, heads: Int, rope: AxialRoPE) throws {
+        selfAttn = try RoPEAttention(weights.scoped("self_attn"), embeddingDim: dModel, numHeads: heads, rope: rope, repeatKeys: false)
+        crossAttnImage = try RoPEAttention(weights.scoped("cross_attn_image"), embeddingDim: dModel, numHeads: heads, rope: rope,
+                                           repeatKeys: true, kvInDim: memDim)
+        linear1 = try Linear(weights, "linear1", inputs: dModel, outputs: feedforward)
+        linear2 = try Linear(weights, "linear2", inputs: feedforward, outputs: dModel)
+        norm1 = try LayerNorm(weights, "norm1", dim: dModel, eps: 1e-5)
+        norm2 = try LayerNorm(weights, "norm2", dim: dModel, eps: 1e-5)
+        norm3 = try LayerNorm(weights, "norm3", dim: dModel, eps: 1e-5)
+    }
+
+    /// tgt [B, L, C], memory and memoryPos [B, M, Cm] → [B, L, C]
+    func callAsFunction(_ tgt: Tensor, memory: Tensor, memoryPos: Tensor, numKExcludeRope: Int) -> Tensor {
+        var x = tgt
+        let a = norm1(x)
+        x = add(x, selfAttn(q: a, k: a, v: a))
+        let b = norm2(x)
+        x = add(x, crossAttnImage(q: b, k: add(memory, memoryPos), v: memory, numKExcludeRope: numKExcludeRope))
+        return add(x, linear2(relu(linear1(norm3(x)))))
+    }
+}
+
+/// `MemoryAttention`: the layers and a final LayerNorm; the input gets 0.1 × its position encoding.
+public struct MemoryAttention: Sendable {
+    let layers: [MemoryAttentionLayer]
+    let norm: LayerNorm
+
+    init(_ weights: WeightScope, configuration config: SAM2Configuration) throws {
+        let m = config.memory
+        let rope = AxialRoPE(dim: config.hiddenDim / m.attentionHeads, theta: m.ropeTheta)
+        layers = try (0..<m.attentionLayers).map {
+            try MemoryAttentionLayer(weights.scoped("layers.\($0)"), dModel: config.hiddenDim, memDim: m.memDim,
+                                     feedforward: m.attentionFeedforwardDim, heads: m.attentionHeads, rope: rope)
+        }
+        norm = try LayerNorm(weights, "norm", dim: config.hiddenDim, eps: 1e-5)
+    }
+
+    /// curr and currPos [B, L, C] (the frame's tokens), memory and memoryPos [B, M, Cm], the last
+    /// `numObjPtrTokens` memory tokens being object pointers → [B, L, C]
+    func callAsFunction(curr: Tensor, currPos: Tensor, memory: Tensor, memoryPos: Tensor, numObjPtrTokens: Int) -> Tensor {
+        var x = add(curr, scale(currPos, 0.1))
+        for layer in layers {
+            x = layer(x, memory: memory, memoryPos: memoryPos, numKExcludeRope: numObjPtrTokens)
+        }
+        return norm(x)
+    }
+}
