@@ -1,6 +1,6 @@
-// The Hugging Face `transformers` checkpoint layout: the small SAM 2.1 checkpoint converted to
-// that layout (tools/reference/make_hf_fixtures.py, checked against transformers' SAM 2 model) gives the same model as the official
-// file, the eight official architectures' HF key lists map onto their official key lists and are
+// The Hugging Face `transformers` checkpoint layout: the small SAM 2.1 checkpoint converted to that
+// layout (tools/reference/make_hf_fixtures.py, checked against transformers' SAM 2 model) gives the
+// same model as the official file, the eight official architectures' HF key lists map onto their official key lists and are
 // detected, and a key the layout does not define is an error naming it.
 
 import Foundation

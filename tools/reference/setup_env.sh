@@ -7,11 +7,11 @@ venv="$here/.venv"
 # torch and torchvision from PyPI as a matching pair (their standard wheels run on the CPU). The
 # CPU-only torch wheel in pip's local wheel folder cannot load PyPI's torchvision, so the pins
 # resolve past it.
-# transformers: its SAM 2 model classes, to check the Hugging Face layout fixtures; scipy: connected
-# components for the reference's hole filling, whose own kernel needs CUDA
-# (make_hf_fixtures.py).
+# transformers: its SAM 2 model classes, to check the Hugging Face layout fixtures
+# (make_hf_fixtures.py); scipy: connected components for the reference's hole filling, whose own
+# kernel needs CUDA (make_video_fixtures.py).
 pins=(torch==2.14.1 torchvision==0.29.2 sam2==1.1.0 numpy pillow safetensors scipy transformers==5.23.0)
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import sam2, torch, torchvision, safetensors' 2>/dev/null; then
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import sam2, torch, torchvision, safetensors, scipy, transformers' 2>/dev/null; then
   exit 0
 fi
 python3 -m venv "$venv"
