@@ -26,6 +26,13 @@ public enum ImageIO {
         return RGBImage(width: oriented.width, height: oriented.height, pixels: oriented.pixels)
     }
 
+    /// Reads a video frame as 8-bit RGB without applying EXIF orientation, as the reference's video
+    /// loader (`Image.open(path).convert("RGB")`) does.
+    public static func readFrame(_ url: URL) throws -> RGBImage {
+        let raster = try decodeRaster(readData(url), name: url.path)
+        return RGBImage(width: raster.width, height: raster.height, pixels: raster.rgb())
+    }
+
     /// Reads a mask image as one value per pixel, 1 inside and 0 outside: a pixel is inside when its
     /// palette index (indexed PNG) or any of its colour samples (gray, RGB; alpha is ignored) is nonzero.
     /// EXIF orientation is applied, as for `readImage`.

@@ -1,0 +1,119 @@
+// Video frames for the tracker: a folder of integer-named JPEG frames (`00000.jpg`, …), decoded
+// lazily one frame at a time and resized as the reference's video loader does (PIL bicubic on
+// 8-bit data, no EXIF orientation, /255 in double precision, ImageNet normalisation).
+
+import Foundation
+import SAM2Tensor
+
+public enum VideoError: Error, CustomStringConvertible, Equatable {
+    case notAFolder(String)
+    case noFrames(String)
+    case badFrameName(folder: String, name: String)
+    case missingFrame(folder: String, index: Int, next: Int)
+    case mixedSizes(path: String, found: (Int, Int), expected: (Int, Int))
+    case unreadableHeader(String)
+
+    public var description: String {
+        switch self {
+        case .notAFolder(let p): return "video '\(p)' is neither a folder of JPEG frames nor a video file"
+        case .noFrames(let p): return "no JPEG frames (<index>.jpg) in '\(p)'"
+        case .badFrameName(let folder, let name):
+            return "frame '\(name)' in '\(folder)' is not named by an integer (expected e.g. 00000.jpg)"
+        case .missingFrame(let folder, let index, let next):
+            return "frames in '\(folder)' have a gap: frame \(index) is missing before frame \(next)"
+        case .mixedSizes(let path, let found, let expected):
+            return "frame '\(path)' is \(found.0)×\(found.1) but the first frame is \(expected.0)×\(expected.1): all frames must have one size"
+        case .unreadableHeader(let p): return "cannot read the size of frame '\(p)' (not a JPEG file?)"
+        }
+    }
+
+    public static func == (a: VideoError, b: VideoError) -> Bool { a.description == b.description }
+}
+
+/// Where the tracker gets its frames: how many, their size, and each frame's pixels on demand.
+public protocol VideoFrameSource: Sendable {
+    var frameCount: Int { get }
+    var width: Int { get }
+    var height: Int { get }
+    func frame(_ index: Int) throws -> RGBImage
+}
+
+/// A folder of JPEG frames named by consecutive integers, the reference's video input.
+public struct JPEGFolderFrames: VideoFrameSource {
+    public let folder: URL
+    public let paths: [URL]
+    public let width: Int
+    public let height: Int
+    public var frameCount: Int { paths.count }
+
+    /// Lists and checks the frames (names, no gaps, one size — from the JPEG headers only).
+    public init(folder: URL) throws {
+        self.folder = folder
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw VideoError.notAFolder(folder.path)
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { ["jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased()) }
+        var indexed: [(Int, String)] = []
+        for name in names {
+            guard let index = Int((name as NSString).deletingPathExtension), index >= 0 else {
+                throw VideoError.badFrameName(folder: folder.path, name: name)
+            }
+            indexed.append((index, name))
+        }
+        indexed.sort { $0.0 < $1.0 }
+        guard !indexed.isEmpty else { throw VideoError.noFrames(folder.path) }
+        for (k, (index, _)) in indexed.enumerated() where index != indexed[0].0 + k {
+            throw VideoError.missingFrame(folder: folder.path, index: indexed[0].0 + k, next: index)
+        }
+        paths = indexed.map { folder.appendingPathComponent($0.1) }
+        let sizes = try paths.map { path -> (Int, Int) in
+            guard let size = JPEGFolderFrames.jpegSize(try ImageIO.readData(path)) else { throw VideoError.unreadableHeader(path.path) }
+            return size
+        }
+        (width, height) = sizes[0]
+        if let k = sizes.firstIndex(where: { $0 != sizes[0] }) {
+            throw VideoError.mixedSizes(path: paths[k].path, found: sizes[k], expected: sizes[0])
+        }
+    }
+
+    public func frame(_ index: Int) throws -> RGBImage {
+        try ImageIO.readFrame(paths[index])
+    }
+
+    /// Width and height from a JPEG's start-of-frame marker, without decoding.
+    static func jpegSize(_ data: Data) -> (Int, Int)? {
+        let b = [UInt8](data)
+        guard b.count > 4, b[0] == 0xFF, b[1] == 0xD8 else { return nil }
+        var i = 2
+        while i + 9 < b.count {
+            guard b[i] == 0xFF else { return nil }
+            let marker = b[i + 1]
+            if marker == 0xFF { i += 1; continue }
+            if marker == 0x01 || (0xD0...0xD7).contains(marker) { i += 2; continue }
+            let length = Int(b[i + 2]) << 8 | Int(b[i + 3])
+            let isStartOfFrame = (0xC0...0xCF).contains(marker) && ![0xC4, 0xC8, 0xCC].contains(marker)
+            if isStartOfFrame {
+                return (Int(b[i + 7]) << 8 | Int(b[i + 8]), Int(b[i + 5]) << 8 | Int(b[i + 6]))
+            }
+            i += 2 + length
+        }
+        return nil
+    }
+}
+
+/// The reference's video frame preprocessing: an 8-bit frame → normalised input [1, 3, S, S].
+func videoFrameInput(_ image: RGBImage, size: Int, mean: [Float], std: [Float]) -> Tensor {
+    let resized = resizeBicubicPIL(image.pixels, width: image.width, height: image.height, channels: 3, toWidth: size, toHeight: size)
+    let plane = size * size
+    var chw = [Float](repeating: 0, count: 3 * plane)
+    for i in 0..<plane {
+        for c in 0..<3 {
+            // ref: numpy divides in double, the result is stored as float32, then normalised in float32
+            let v = Float(Double(resized[i * 3 + c]) / 255.0)
+            chw[c * plane + i] = (v - mean[c]) / std[c]
+        }
+    }
+    return Tensor(shape: [1, 3, size, size], scalars: chw)
+}
