@@ -15,8 +15,10 @@ struct Linear: Sendable {
         self.bias = bias ? try scope.tensor("bias", shape: [outputs]) : nil
     }
 
-    /// [..., inputs] → [..., outputs]
-    func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias) }
+    /// [..., inputs] → [..., outputs]: act(x · Wᵀ + b) + residual (residual shaped as the output).
+    func callAsFunction(_ x: Tensor, activation: Activation = .identity, residual: Tensor? = nil) -> Tensor {
+        linear(x, weight: weight, bias: bias, activation: activation, residual: residual)
+    }
 }
 
 /// torch.nn.LayerNorm over the last dimension.
@@ -34,6 +36,11 @@ struct LayerNorm: Sendable {
 
     /// [..., dim] → [..., dim]
     func callAsFunction(_ x: Tensor) -> Tensor { layerNorm(x, weight: weight, bias: bias, eps: eps) }
+
+    /// (x + residual, norm(x + residual)) in one pass.
+    func callAsFunction(_ x: Tensor, adding residual: Tensor) -> (sum: Tensor, normalized: Tensor) {
+        addLayerNorm(x, residual, weight: weight, bias: bias, eps: eps)
+    }
 }
 
 /// LayerNorm2d of sam2/modeling/sam2_utils.py: normalisation over the channels of NCHW maps.

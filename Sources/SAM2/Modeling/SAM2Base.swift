@@ -1,6 +1,7 @@
 // The SAM 2 model of sam2/modeling/sam2_base.py: the image encoder, the SAM prompt encoder and
-// mask decoder, and the image path of `forward_image` (high-resolution features through
-// conv_s0/conv_s1, `no_mem_embed` added to the lowest-resolution level). Immutable and shareable.
+// mask decoder, the tracking modules (SAM2BaseTracking.swift), and the image path of
+// `forward_image` (high-resolution features through conv_s0/conv_s1, `no_mem_embed` added to the
+// lowest-resolution level). Immutable and shareable.
 
 import Foundation
 import SAM2Checkpoint
@@ -22,6 +23,7 @@ public struct SAM2Model: Sendable {
     let maskDecoder: MaskDecoder
     /// `no_mem_embed`, [C].
     let noMemEmbed: Tensor
+    let tracking: TrackingModules
 
     /// Loads a checkpoint (`.pt`, `.safetensors`, Hugging Face layout), detecting its configuration
     /// unless one is given. Every tensor must be used and have the expected shape.
@@ -31,19 +33,9 @@ public struct SAM2Model: Sendable {
         let shapes = Dictionary(uniqueKeysWithValues: store.keys.map { ($0, store.shape(of: $0)!) })
         let config = try configuration ?? SAM2Configuration.detect(shapes: shapes)
         let model = try SAM2Model(store.scoped(""), configuration: config)
-        let unused = store.unusedKeys.filter { key in !videoOnlyPrefixes.contains { key.hasPrefix($0) } }
-        guard unused.isEmpty else {
-            throw CheckpointError.unusedKeys(source: file.path, keys: Array(unused.prefix(5)), count: unused.count)
-        }
+        try store.verifyAllUsed()
         return model
     }
-
-    /// Tensors the image path does not read; the video tracker (memory attention, memory encoder,
-    /// object pointers) uses them.
-    static let videoOnlyPrefixes = [
-        "memory_attention.", "memory_encoder.", "maskmem_tpos_enc", "no_mem_pos_enc", "no_obj_ptr",
-        "no_obj_embed_spatial", "mask_downsample.", "obj_ptr_proj.", "obj_ptr_tpos_proj.",
-    ]
 
     public init(_ weights: WeightScope, configuration config: SAM2Configuration) throws {
         configuration = config
@@ -53,6 +45,7 @@ public struct SAM2Model: Sendable {
                                           inputImageSize: config.imageSize, maskInChans: config.heads.maskInChans)
         maskDecoder = try MaskDecoder(weights.scoped("sam_mask_decoder"), transformerDim: c, configuration: config.heads)
         noMemEmbed = try weights.tensor("no_mem_embed", shape: [1, 1, c]).reshaped([c])
+        tracking = try TrackingModules(weights, configuration: config)
     }
 
     /// Side of the low-resolution mask logits (`maskInput`, `lowResLogits`): 256 at 1024.
@@ -61,12 +54,7 @@ public struct SAM2Model: Sendable {
     /// `forward_image` followed by the image predictor's use of it: normalised images
     /// [B, 3, S, S] → image embedding and high-resolution features.
     public func encodeImage(_ image: Tensor) -> ImageFeatures {
-        var levels = imageEncoder(image)
-        // ref: SAM2Base.forward_image — conv_s0 / conv_s1 on the two finest levels.
-        if let convS0 = maskDecoder.convS0, let convS1 = maskDecoder.convS1 {
-            levels[0] = convS0(levels[0])
-            levels[1] = convS1(levels[1])
-        }
+        let levels = backboneLevels(image)
         var embedding = levels[levels.count - 1]
         if configuration.memory.directlyAddNoMemEmbed {
             // ref: vision_feats[-1] + no_mem_embed, broadcast over positions
@@ -75,5 +63,16 @@ public struct SAM2Model: Sendable {
         }
         let highRes = configuration.heads.useHighResFeatures ? Array(levels.prefix(2)) : []
         return ImageFeatures(imageEmbedding: embedding, highResFeatures: highRes)
+    }
+
+    /// `forward_image`: the kept neck levels [B, C_i, h_i, w_i], finest first, with conv_s0 / conv_s1
+    /// applied to the two finest.
+    func backboneLevels(_ image: Tensor) -> [Tensor] {
+        var levels = imageEncoder(image)
+        if let convS0 = maskDecoder.convS0, let convS1 = maskDecoder.convS1 {
+            levels[0] = convS0(levels[0])
+            levels[1] = convS1(levels[1])
+        }
+        return levels
     }
 }

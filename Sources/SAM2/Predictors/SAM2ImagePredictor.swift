@@ -141,6 +141,43 @@ public final class SAM2ImagePredictor {
         }
     }
 
+    /// One foreground point (pixels) per prompt set, B sets in one decoder pass on the image set last,
+    /// as the automatic mask generator batches them: the raw low-resolution logits [B, M, s, s]
+    /// (unclamped; clamp them to ±32 to feed them back) and the B·M predicted IoUs. `maskInputs`
+    /// [B, 1, s, s] adds a mask prompt to each set. `upscaleMasks` brings the logits to the image's
+    /// size, so that masks filtered out by score never need it.
+    public func predictPoints(_ points: [SIMD2<Float>], maskInputs: Tensor? = nil,
+                              multimaskOutput: Bool) throws -> (lowResLogits: Tensor, scores: [Float]) {
+        guard let features, let size = originalSizes.first else { throw PredictorError.noImage }
+        let (h, w, b) = (size.height, size.width, points.count)
+        let ones = [[Int]](repeating: [1], count: b)
+        try validate(pointSets: points.map { [$0] }, labelSets: ones, boxes: [], height: h, width: w, normalized: false)
+        let coords = transforms.coordinates(points.flatMap { [$0.x, $0.y] }, normalized: false, originalHeight: h, originalWidth: w)
+        let sparse = model.promptEncoder.embedPoints(Tensor(shape: [b, 1, 2], scalars: coords), labels: ones)
+        let dense: Tensor
+        if let maskInputs {
+            let side = model.promptEncoder.maskInputSize
+            guard maskInputs.shape == [b, 1, side, side] else { throw PredictorError.maskInputShape(found: maskInputs.shape, expected: [b, 1, side, side]) }
+            dense = model.promptEncoder.embedMask(maskInputs)
+        } else {
+            dense = model.promptEncoder.noMaskDense(batch: b)
+        }
+        let out = model.maskDecoder(imageEmbedding: features.imageEmbedding.slice(axis: 0, 0..<1),
+                                    imagePE: model.promptEncoder.densePositionEncoding, sparse: sparse, dense: dense,
+                                    multimaskOutput: multimaskOutput,
+                                    highResFeatures: features.highResFeatures.isEmpty ? nil : features.highResFeatures.map { $0.slice(axis: 0, 0..<1) })
+        return (out.masks, out.iouPredictions.scalars)
+    }
+
+    /// Low-resolution logits [N, s, s] → logits [N, H, W] at the size of the image set last, with
+    /// hole filling and speck removal as `predict` applies them.
+    public func upscaleMasks(_ lowResLogits: Tensor) throws -> Tensor {
+        guard let size = originalSizes.first else { throw PredictorError.noImage }
+        let (n, sh, sw) = (lowResLogits.shape[0], lowResLogits.shape[1], lowResLogits.shape[2])
+        return transforms.postprocessMasks(lowResLogits.reshaped([n, 1, sh, sw]), originalHeight: size.height, originalWidth: size.width)
+            .reshaped([n, size.height, size.width])
+    }
+
     /// The reference's `_prep_prompts` + `_predict` for B prompt sets on image `imageIndex`.
     func predict(imageIndex: Int, pointSets: [[SIMD2<Float>]], labelSets: [[Int]], boxes: [SIMD4<Float>], maskInput: Tensor?,
                  multimaskOutput: Bool, returnLogits: Bool, normalizedCoordinates: Bool) throws -> [SAM2Prediction] {

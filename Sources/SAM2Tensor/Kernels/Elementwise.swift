@@ -18,12 +18,9 @@ func mapChunks(_ x: Tensor, _ body: @Sendable (UnsafePointer<Float>, UnsafeMutab
     return out
 }
 
-/// GELU, exact form: x · ½ · (1 + erf(x / √2)).
+/// GELU, exact form: x · ½ · (1 + erf(x / √2)), with VectorMath's erf.
 public func gelu(_ x: Tensor) -> Tensor {
-    mapChunks(x) { src, dst, count in
-        let invSqrt2 = Float(0.70710678118654752440)
-        for i in 0..<count { let v = src[i]; dst[i] = 0.5 * v * (1 + erf(v * invSqrt2)) }
-    }
+    mapChunks(x) { src, dst, count in VectorMath.gelu(src, dst, count) }
 }
 
 /// max(x, 0).

@@ -5,9 +5,10 @@ import CDNNL
 
 public enum Gemm {
     /// C = alpha · op(A) · op(B) + beta · C, all row-major. op(A) is m×k, op(B) is k×n, C is m×n.
-    /// With beta == 0, C is not read. `threads` is the OpenMP thread count for this call (default:
+    /// With beta == 0, C is not read. `threads` is the number of workers (default:
     /// Parallel.threadCount, or 1 for products too small to pay for waking other threads); pass 1
-    /// inside Parallel workers.
+    /// inside Parallel workers. Several workers split the rows of C (or its columns when it has few
+    /// rows) over Parallel and run oneDNN single-threaded, so OpenMP's threads never compete with ours.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil) {
@@ -17,7 +18,32 @@ public enum Gemm {
             scaleOutput(m: m, n: n, beta: beta, c: c, ldc: ldc)
             return
         }
-        omp_set_num_threads(Int32(max(1, threads ?? defaultThreads(m * n * k))))
+        let workers = max(1, threads ?? defaultThreads(m * n * k))
+        if workers == 1 {
+            serial(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        nonisolated(unsafe) let (ap, bp, cp) = (a, b, c)
+        if m >= n || m >= 64 * workers {
+            Parallel.forEachChunk(m, minimumChunk: 16, workers: workers) { rows in
+                serial(transA: transA, transB: transB, m: rows.count, n: n, k: k, alpha: alpha,
+                       a: ap + (transA ? rows.lowerBound : rows.lowerBound * lda), lda: lda, b: bp, ldb: ldb,
+                       beta: beta, c: cp + rows.lowerBound * ldc, ldc: ldc)
+            }
+        } else {
+            Parallel.forEachChunk(n, minimumChunk: 16, workers: workers) { cols in
+                serial(transA: transA, transB: transB, m: m, n: cols.count, k: k, alpha: alpha, a: ap, lda: lda,
+                       b: bp + (transB ? cols.lowerBound * ldb : cols.lowerBound), ldb: ldb,
+                       beta: beta, c: cp + cols.lowerBound, ldc: ldc)
+            }
+        }
+    }
+
+    /// One oneDNN call on the calling thread (OpenMP width 1).
+    private static func serial(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        omp_set_num_threads(1)
         let status = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha,
                                 a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
         precondition(status == dnnl_success, "dnnl_sgemm failed (status \(status.rawValue)) for m=\(m) n=\(n) k=\(k)")

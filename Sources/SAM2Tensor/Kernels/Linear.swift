@@ -1,8 +1,18 @@
-// Linear: y = x · Wᵀ + b over the last dimension (PyTorch nn.Linear layout, weight [out, in]),
-// one sgemm followed by one bias pass.
+// Linear: y = act(x · Wᵀ + b) + residual over the last dimension (PyTorch nn.Linear layout, weight
+// [out, in]). Parallel workers take blocks of rows; each runs a single-threaded sgemm on its block
+// and applies bias, activation and residual while the block is still in cache.
 
-/// [..., in] → [..., out] with weight [out, in] and optional bias [out].
-public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+/// Activation applied by `linear` after the bias.
+public enum Activation: Sendable {
+    case identity, relu, gelu
+}
+
+/// Output elements per row block (about 1 MiB), so the epilogue reads the block from cache.
+let linearBlockElements = 1 << 18
+
+/// [..., in] → [..., out] with weight [out, in], optional bias [out], activation, and an optional
+/// residual of the output's shape added last: act(x · Wᵀ + b) + residual.
+public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: Activation = .identity, residual: Tensor? = nil) -> Tensor {
     precondition(x.rank >= 1 && weight.rank == 2, "linear expects x [..., in] and weight [out, in], got \(x.shape) and \(weight.shape)")
     let inFeatures = weight.shape[1]
     let outFeatures = weight.shape[0]
@@ -11,19 +21,45 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     let rows = x.count / max(inFeatures, 1)
     var outShape = x.shape
     outShape[outShape.count - 1] = outFeatures
+    if let residual { precondition(residual.shape == outShape, "linear: residual \(residual.shape) does not match output \(outShape)") }
     let out = Tensor(uninitializedShape: outShape)
     if rows == 0 || outFeatures == 0 { return out }
     nonisolated(unsafe) let y = out.storage.pointer
-    Gemm.sgemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
-               a: x.storage.pointer, lda: max(inFeatures, 1), b: weight.storage.pointer, ldb: max(inFeatures, 1),
-               beta: 0, c: y, ldc: outFeatures)
-    if let bias {
-        nonisolated(unsafe) let b = bias.storage.pointer
-        Parallel.forEachChunk(rows, minimumChunk: max(1, 32_768 / outFeatures)) { range in
-            for r in range {
-                let row = y + r * outFeatures
-                for j in 0..<outFeatures { row[j] += b[j] }
+    nonisolated(unsafe) let xp = x.storage.pointer
+    nonisolated(unsafe) let wp = weight.storage.pointer
+    nonisolated(unsafe) let bp = bias?.storage.pointer
+    nonisolated(unsafe) let rp = residual?.storage.pointer
+    let k = max(inFeatures, 1)
+    @Sendable func epilogue(_ rows: Range<Int>) {
+        for r in rows {
+            let row = y + r * outFeatures
+            if let bp { for j in 0..<outFeatures { row[j] += bp[j] } }
+            switch activation {
+            case .identity: break
+            case .relu: for j in 0..<outFeatures { row[j] = max(row[j], 0) }
+            case .gelu: VectorMath.gelu(row, row, outFeatures)
             }
+            if let rp {
+                let res = rp + r * outFeatures
+                for j in 0..<outFeatures { row[j] += res[j] }
+            }
+        }
+    }
+    let blockRows = max(16, linearBlockElements / outFeatures)
+    if rows < 2 * blockRows {
+        // Few rows: one product (split over columns when large), then the epilogue.
+        Gemm.sgemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
+                   a: xp, lda: k, b: wp, ldb: k, beta: 0, c: y, ldc: outFeatures)
+        if bias != nil || activation != .identity || residual != nil { epilogue(0..<rows) }
+        return out
+    }
+    let blocks = (rows + blockRows - 1) / blockRows
+    Parallel.forEachChunk(blocks) { range in
+        for block in range {
+            let r0 = block * blockRows, r1 = min(rows, r0 + blockRows)
+            Gemm.sgemm(transA: false, transB: true, m: r1 - r0, n: outFeatures, k: inFeatures, alpha: 1,
+                       a: xp + r0 * k, lda: k, b: wp, ldb: k, beta: 0, c: y + r0 * outFeatures, ldc: outFeatures, threads: 1)
+            epilogue(r0..<r1)
         }
     }
     return out

@@ -1,28 +1,51 @@
-// Norm: layer normalisation over the last dimension (nn.LayerNorm) and over the channels of an
-// NCHW tensor (the "LayerNorm2d" of ConvNeXt-style blocks). Biased variance, eps inside the sqrt.
+// Norm: layer normalisation over the last dimension (nn.LayerNorm, optionally fused with the
+// residual add before it) and over the channels of an NCHW tensor (the "LayerNorm2d" of
+// ConvNeXt-style blocks). Biased variance, eps inside the sqrt.
 
 import Foundation
 
 /// x [..., C], weight [C], bias [C] → same shape, normalised over C.
 public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> Tensor {
+    rowLayerNorm(x, nil, weight: weight, bias: bias, eps: eps).normalized
+}
+
+/// a + b (same shape) and its layer normalisation over the last dimension, in one pass — the
+/// residual-then-norm step of pre-norm transformer blocks.
+public func addLayerNorm(_ a: Tensor, _ b: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> (sum: Tensor, normalized: Tensor) {
+    precondition(a.shape == b.shape, "addLayerNorm: \(a.shape) and \(b.shape) differ")
+    let (sum, normalized) = rowLayerNorm(a, b, weight: weight, bias: bias, eps: eps)
+    return (sum!, normalized)
+}
+
+/// Rows of x (plus `addend`, when given, stored first as the sum) normalised over the last dimension.
+private func rowLayerNorm(_ x: Tensor, _ addend: Tensor?, weight: Tensor, bias: Tensor, eps: Float) -> (sum: Tensor?, normalized: Tensor) {
     let c = x.shape.last ?? 0
     precondition(weight.count == c && bias.count == c, "layerNorm: weight \(weight.shape) / bias \(bias.shape) do not match last dim of \(x.shape)")
     let out = Tensor(uninitializedShape: x.shape)
+    let sum = addend.map { _ in Tensor(uninitializedShape: x.shape) }
     let rows = c == 0 ? 0 : x.count / c
     nonisolated(unsafe) let src = x.storage.pointer
+    nonisolated(unsafe) let add = addend?.storage.pointer
+    nonisolated(unsafe) let sp = sum?.storage.pointer
     nonisolated(unsafe) let dst = out.storage.pointer
     nonisolated(unsafe) let g = weight.storage.pointer
     nonisolated(unsafe) let b = bias.storage.pointer
     Parallel.forEachChunk(rows, minimumChunk: max(1, 16_384 / max(c, 1))) { range in
         for r in range {
-            let xr = src + r * c
+            var xr = UnsafePointer(src + r * c)
+            if let add, let sp {
+                let ar = add + r * c, s = sp + r * c
+                for i in 0..<c { s[i] = xr[i] + ar[i] }
+                xr = UnsafePointer(s)
+            }
             let yr = dst + r * c
             let mean = VectorMath.sum(xr, c) / Float(c)
             let inv = 1 / (VectorMath.squaredDeviation(xr, c, from: mean) / Float(c) + eps).squareRoot()
             for i in 0..<c { yr[i] = (xr[i] - mean) * inv * g[i] + b[i] }
         }
     }
-    return out
+    withExtendedLifetime((x, addend)) {}
+    return (sum, out)
 }
 
 /// x [N, C, H, W], weight [C], bias [C] → same shape, each pixel normalised over C.

@@ -31,24 +31,28 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int) -> Tensor {
     return out
 }
 
-/// x [B, H, W, C] → [B, H/2, W/2, C]: the maximum over each 2×2 window (odd trailing rows/columns dropped).
-public func maxPool2x2NHWC(_ x: Tensor) -> Tensor {
+/// x [B, H, W, C] → [B, H/2, W/2, C']: the maximum over each 2×2 window (odd trailing rows/columns
+/// dropped) of the channels in `channels` (all by default; C' = channels.count).
+public func maxPool2x2NHWC(_ x: Tensor, channels: Range<Int>? = nil) -> Tensor {
     precondition(x.rank == 4, "maxPool2x2NHWC expects [B, H, W, C], got \(x.shape)")
-    let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (b, h, w, stride) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let range = channels ?? 0..<stride
+    precondition(range.lowerBound >= 0 && range.upperBound <= stride, "maxPool2x2NHWC: channels \(range) out of \(x.shape)")
+    let c = range.count
     let oh = h / 2, ow = w / 2
     let out = Tensor(uninitializedShape: [b, oh, ow, c])
-    nonisolated(unsafe) let src = x.storage.pointer
+    nonisolated(unsafe) let src = x.storage.pointer + range.lowerBound
     nonisolated(unsafe) let dst = out.storage.pointer
     Parallel.forEachChunk(b * oh, minimumChunk: max(1, 16_384 / max(ow * c, 1))) { rows in
         for row in rows {
             let image = row / oh, oy = row % oh
-            let top = src + ((image * h + 2 * oy) * w) * c
-            let bottom = top + w * c
+            let top = src + ((image * h + 2 * oy) * w) * stride
+            let bottom = top + w * stride
             let o = dst + row * ow * c
             for ox in 0..<ow {
-                let a = top + 2 * ox * c, bb = bottom + 2 * ox * c, y = o + ox * c
+                let a = top + 2 * ox * stride, bb = bottom + 2 * ox * stride, y = o + ox * c
                 for ch in 0..<c {
-                    y[ch] = max(max(a[ch], a[ch + c]), max(bb[ch], bb[ch + c]))
+                    y[ch] = max(max(a[ch], a[ch + stride]), max(bb[ch], bb[ch + stride]))
                 }
             }
         }

@@ -24,21 +24,20 @@ struct MultiScaleAttention: Sendable {
     /// [B, H, W, dim] → [B, H', W', dimOut] (H' = H/2 with query pooling)
     func callAsFunction(_ x: Tensor) -> Tensor {
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
-        let headDim = dimOut / numHeads
-        // ref: qkv.reshape(B, H*W, 3, heads, -1); unbind(2)
-        let qkvOut = qkv(x).reshaped([b, h * w, 3, numHeads, headDim])
-        var q = qkvOut.slice(axis: 2, 0..<1).reshaped([b, h, w, dimOut])
+        // ref: qkv.reshape(B, H*W, 3, heads, -1); unbind(2) — read in place as strided operands.
+        let qkvOut = qkv(x)
+        let packed = qkvOut.reshaped([b, h * w, 3, numHeads, dimOut / numHeads])
+        var query = AttentionOperand(packed: packed, part: 0)
         var (qh, qw) = (h, w)
         if poolQuery {
-            q = maxPool2x2NHWC(q)
+            // ref: q.reshape(B, H, W, -1) max-pooled 2×2: q's channels are the first dimOut of qkv.
+            let q = maxPool2x2NHWC(qkvOut, channels: 0..<dimOut)
             (qh, qw) = (q.shape[1], q.shape[2])
+            query = AttentionOperand(tokenMajor: q.reshaped([b, qh * qw, dimOut]), heads: numHeads)
         }
-        let heads = { (t: Tensor, length: Int) in t.reshaped([b, length, numHeads, headDim]).permuted([0, 2, 1, 3]) }
-        let out = scaledDotProductAttention(
-            query: heads(q, qh * qw),
-            key: heads(qkvOut.slice(axis: 2, 1..<2), h * w),
-            value: heads(qkvOut.slice(axis: 2, 2..<3), h * w))
-        return proj(out.permuted([0, 2, 1, 3]).reshaped([b, qh, qw, dimOut]))
+        let out = scaledDotProductAttention(query: query, key: AttentionOperand(packed: packed, part: 1),
+                                            value: AttentionOperand(packed: packed, part: 2))
+        return proj(out.reshaped([b, qh, qw, dimOut]))
     }
 }
 
@@ -71,25 +70,27 @@ struct MultiScaleBlock: Sendable {
     /// [B, H, W, dim] → [B, H', W', dimOut]
     func callAsFunction(_ input: Tensor) -> Tensor {
         var shortcut = input
-        var x = norm1(input)
+        let x = norm1(input)
         if let proj {
             shortcut = proj(x)
             if poolQuery { shortcut = maxPool2x2NHWC(shortcut) }
         }
         let (h, w) = (shortcut.shape[1], shortcut.shape[2])
+        var y: Tensor
         if windowSize > 0 {
             let parts = windowPartition(x, windowSize: windowSize)
-            x = attn(parts.windows)
+            y = attn(parts.windows)
             // ref: with query pooling the windows shrink by the stride; the padding is recomputed
             // from the pooled size.
             let size = poolQuery ? windowSize / 2 : windowSize
             let hp = (h + size - 1) / size * size, wp = (w + size - 1) / size * size
-            x = windowUnpartition(x, windowSize: size, paddedHeight: hp, paddedWidth: wp, height: h, width: w)
+            y = windowUnpartition(y, windowSize: size, paddedHeight: hp, paddedWidth: wp, height: h, width: w)
         } else {
-            x = attn(x)
+            y = attn(x)
         }
-        x = add(shortcut, x)
-        return add(x, mlp(norm2(x)))
+        // x = shortcut + attn; x + mlp(norm2(x)) with the add fused into the norm and the MLP.
+        let (sum, normalized) = norm2(shortcut, adding: y)
+        return mlp(normalized, residual: sum)
     }
 }
 

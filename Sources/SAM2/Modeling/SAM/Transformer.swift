@@ -36,8 +36,11 @@ struct Attention: Sendable {
 
     /// q [B, Nq, C], k and v [B, Nk, C_kv] → [B, Nq, C]
     func callAsFunction(q: Tensor, k: Tensor, v: Tensor) -> Tensor {
-        let out = scaledDotProductAttention(query: separateHeads(qProj(q)), key: separateHeads(kProj(k)), value: separateHeads(vProj(v)))
-        return outProj(recombineHeads(out))
+        // Heads are read in place from the projections and the output comes back token-major.
+        let out = scaledDotProductAttention(query: AttentionOperand(tokenMajor: qProj(q), heads: numHeads),
+                                            key: AttentionOperand(tokenMajor: kProj(k), heads: numHeads),
+                                            value: AttentionOperand(tokenMajor: vProj(v), heads: numHeads))
+        return outProj(out)
     }
 }
 
@@ -78,11 +81,11 @@ struct TwoWayAttentionBlock: Sendable {
         queries = norm1(queries)
         var q = add(queries, queryPE)
         var k = add(keys, keyPE)
-        queries = norm2(add(queries, crossAttnTokenToImage(q: q, k: k, v: keys)))
-        queries = norm3(add(queries, mlp(queries)))
+        queries = norm2(queries, adding: crossAttnTokenToImage(q: q, k: k, v: keys)).normalized
+        queries = norm3(mlp(queries, residual: queries))
         q = add(queries, queryPE)
         k = add(keys, keyPE)
-        keys = norm4(add(keys, crossAttnImageToToken(q: k, k: q, v: queries)))
+        keys = norm4(keys, adding: crossAttnImageToToken(q: k, k: q, v: queries)).normalized
         return (queries, keys)
     }
 }
