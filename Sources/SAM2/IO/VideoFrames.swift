@@ -36,6 +36,13 @@ public protocol VideoFrameSource: Sendable {
     var width: Int { get }
     var height: Int { get }
     func frame(_ index: Int) throws -> RGBImage
+    /// The video's length as the tracker's memory sees it (`num_frames`, which bounds the object
+    /// pointers it looks back on); the frame count, unless the source is still growing.
+    var trackedLength: Int { get }
+}
+
+extension VideoFrameSource {
+    public var trackedLength: Int { frameCount }
 }
 
 /// A folder of JPEG frames named by consecutive integers, the reference's video input.

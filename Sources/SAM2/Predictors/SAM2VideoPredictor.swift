@@ -293,7 +293,7 @@ public final class SAM2VideoPredictor {
                                 mask: Tensor?, reverse: Bool, runMemoryEncoder: Bool, previous: Tensor?) throws -> (TrackedFrame, Tensor) {
         let features = try frameFeatures(&s, frame)
         let step = model.trackStep(frame: frame, isInitCondFrame: isInitCondFrame, features: features, points: points, mask: mask,
-                                   memory: s.outputs[obj], numFrames: s.frames.frameCount, reverse: reverse,
+                                   memory: s.outputs[obj], numFrames: s.frames.trackedLength, reverse: reverse,
                                    runMemoryEncoder: runMemoryEncoder, previousMaskLogits: previous)
         let predMasks = fillHoleArea > 0 ? fillHoles(step.lowResMasks, maxArea: fillHoleArea) : step.lowResMasks
         let out = TrackedFrame(maskmemFeatures: step.maskmemFeatures.map(BFloat16Tensor.init(rounding:)), predMasks: predMasks,
