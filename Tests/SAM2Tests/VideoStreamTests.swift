@@ -11,7 +11,8 @@ struct VideoStreamTests {
     func streamEqualsReferencePropagation(version: String) throws {
         let model = try ModelFixtures.smallModel(version)
         let ref = try ReferenceCase("video/\(version)_session.safetensors")
-        let events = try JSONSerialization.jsonObject(with: Data(ref.file.metadata["events"]!.utf8)) as! [[String: Any]]
+        let session = try JSONSerialization.jsonObject(with: Data(ref.file.metadata["session"]!.utf8)) as! [String: Any]
+        let events = session["events"] as! [[String: Any]]
         let frames = try JPEGFolderFrames(folder: ModelFixtures.url("video/frames"))
         let stream = SAM2VideoStream(model: model, expectedLength: frames.frameCount)
         #expect(try stream.push(frames.frame(0)) == nil)

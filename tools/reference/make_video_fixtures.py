@@ -8,7 +8,7 @@ out of the conditioning frames and the next propagation recomputes that frame), 
 by a mask on frame 4 after tracking started, forward propagation again (object 3 is tracked on frames
 0–3 from its later conditioning frame), and reverse propagation from the last frame. <version>_session.safetensors holds, per event and
 frame, the masks at video resolution (logits), the low-resolution masks and the object scores; its
-metadata holds the events as JSON.
+metadata ("session", one key so that the file is byte-for-byte reproducible) holds the events as JSON.
 
 The reference runs as its builder sets it up for video (fill_hole_area 8, binarized point masks),
 with two CPU-side adjustments that change no semantics: its hole filling needs a CUDA kernel that is
@@ -57,30 +57,31 @@ def connected_components_cpu(mask):
     return torch.from_numpy(labels), torch.from_numpy(areas)
 
 
-def make_clip(directory, seed):
-    """Two discs moving across a textured background, written as JPEG frames."""
+def make_clip(directory, seed, width=W, height=H, frames=FRAMES):
+    """Two discs moving across a textured background, written as JPEG frames (sizes scale with the
+    frame; the defaults are the committed 64×48 clip)."""
     rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-    base = np.stack([70 + 60 * xx / W, 90 + 50 * yy / H, 150 - 40 * xx / W], axis=-1) + rng.normal(0, 3, (H, W, 3))
-    starts = [(rng.uniform(12, 24), rng.uniform(14, 34)), (rng.uniform(38, 50), rng.uniform(14, 34))]
-    speeds = [(rng.uniform(0.8, 1.6), rng.uniform(-0.8, 0.8)), (rng.uniform(-1.6, -0.8), rng.uniform(-0.8, 0.8))]
+    k = width / W
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = np.stack([70 + 60 * xx / width, 90 + 50 * yy / height, 150 - 40 * xx / width], axis=-1) + rng.normal(0, 3, (height, width, 3))
+    starts = [(rng.uniform(12, 24) * k, rng.uniform(14, 34) * k), (rng.uniform(38, 50) * k, rng.uniform(14, 34) * k)]
+    speeds = [(rng.uniform(0.8, 1.6) * k, rng.uniform(-0.8, 0.8) * k), (rng.uniform(-1.6, -0.8) * k, rng.uniform(-0.8, 0.8) * k)]
     colors = [rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)]
     centres = []
-    for t in range(FRAMES):
+    for t in range(frames):
         img = base.copy()
         frame_centres = []
         for (x0, y0), (vx, vy), col in zip(starts, speeds, colors):
             cx, cy = x0 + vx * t, y0 + vy * t
-            img[(xx - cx) ** 2 + (yy - cy) ** 2 < 81] = col
+            img[(xx - cx) ** 2 + (yy - cy) ** 2 < 81 * k * k] = col
             frame_centres.append((cx, cy))
         centres.append(frame_centres)
         Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(os.path.join(directory, f"{t:05d}.jpg"), quality=95)
     return centres
 
 
-def run_session(version, frames_dir, centres):
-    from sam2.utils import misc
-    misc.get_connected_components = connected_components_cpu
+def small_model(version):
+    """The committed small model of `version` as the reference's video predictor."""
     config = "sam2.1_hiera_t" if version == "2.1" else "sam2_hiera_t"
     predictor = rc.build_model(config, sc.hydra_overrides(), video=True)
     ckpt = "small_2.1.pt" if version == "2.1" else "small_2.0.safetensors"
@@ -90,6 +91,14 @@ def run_session(version, frames_dir, centres):
         from safetensors.torch import load_file
         state = load_file(os.path.join(MODEL_DIR, ckpt))
     predictor.load_state_dict(state)
+    return predictor
+
+
+def run_session(predictor, frames_dir, centres, width=W, height=H, full=True):
+    """Replays the session (the whole one, or with `full` False only the prompts on frame 0 and
+    the first propagation) on the reference; returns ((events, tensors), None) or (None, reason)."""
+    from sam2.utils import misc
+    misc.get_connected_components = connected_components_cpu
     attend = predictor.memory_attention.forward
     predictor.memory_attention.forward = lambda curr, memory, curr_pos=None, memory_pos=None, num_obj_ptr_tokens=0: attend(
         curr, memory.float(), curr_pos, memory_pos.float(), num_obj_ptr_tokens)
@@ -126,12 +135,13 @@ def run_session(version, frames_dir, centres):
             dict(type="points", frame=0, object=1, points=[[c1x, c1y]], labels=[1]),
             dict(type="box", frame=0, object=2, box=[c2x - 11, c2y - 11, c2x + 11, c2y + 11]),
             dict(type="propagate", start=None, reverse=False),
+        ][: None if full else 3] + [
             dict(type="points", frame=5, object=1, points=[[centres[5][0][0] + 6, centres[5][0][1]]], labels=[0],
                  clear_old_points=False),
             dict(type="mask", frame=4, object=3, center=centres[4][0], radius=8),
             dict(type="propagate", start=None, reverse=False),
-            dict(type="propagate", start=FRAMES - 1, reverse=True),
-        ]
+            dict(type="propagate", start=len(centres) - 1, reverse=True),
+        ][: None if full else 0]
         for p in prompts:
             if p["type"] == "points":
                 frame, ids, masks = predictor.add_new_points_or_box(state, p["frame"], p["object"], points=p["points"],
@@ -143,7 +153,7 @@ def run_session(version, frames_dir, centres):
                 events.append(dict(p, key=record("box", frame, ids, masks, state)[0]))
             elif p["type"] == "mask":
                 cx, cy = p["center"]
-                yy, xx = np.mgrid[0:H, 0:W]
+                yy, xx = np.mgrid[0:height, 0:width]
                 mask = ((xx - cx) ** 2 + (yy - cy) ** 2 < p["radius"] ** 2)
                 tensors[f"{len(events):02d}_mask_input"] = torch.from_numpy(mask.astype(np.float32))
                 frame, ids, masks = predictor.add_new_mask(state, p["frame"], p["object"], mask)
@@ -171,7 +181,7 @@ def main():
             centres = make_clip(tmp, seed)
             results, failure = {}, None
             for version in ("2.1", "2.0"):
-                results[version], failure = run_session(version, tmp, centres)
+                results[version], failure = run_session(small_model(version), tmp, centres)
                 if failure:
                     break
             if failure:
@@ -181,8 +191,8 @@ def main():
             shutil.rmtree(frames, ignore_errors=True)
             shutil.copytree(tmp, frames)
             for version, (events, tensors) in results.items():
-                save_file(tensors, os.path.join(OUT, f"{version}_session.safetensors"),
-                          metadata={"events": json.dumps(events), "width": str(W), "height": str(H)})
+                save_file(dict(sorted(tensors.items())), os.path.join(OUT, f"{version}_session.safetensors"),
+                          metadata={"session": json.dumps({"width": W, "height": H, "events": events})})
             print(f"clip seed {seed}")
             return
         finally:
