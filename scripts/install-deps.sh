@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages swift-sam2 builds against (needs root or sudo; a no-op when present).
 set -euo pipefail
-packages=(libdnnl-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev)
+packages=(libdnnl-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

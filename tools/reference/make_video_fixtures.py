@@ -94,7 +94,7 @@ def small_model(version):
     return predictor
 
 
-def run_session(predictor, frames_dir, centres, width=W, height=H, full=True):
+def run_session(predictor, frames_dir, centres, width=W, height=H, full=True, coverage=(0.02, 0.98)):
     """Replays the session (the whole one, or with `full` False only the prompts on frame 0 and
     the first propagation) on the reference; returns ((events, tensors), None) or (None, reason)."""
     from sam2.utils import misc
@@ -124,7 +124,7 @@ def run_session(predictor, frames_dir, centres, width=W, height=H, full=True):
             frac = (video_masks[k, 0] > 0).float().mean().item()
             if not s > 0:
                 return f"{key}: object {k} absent (score {s:.3f})"
-            if not 0.02 <= frac <= 0.98:
+            if not coverage[0] <= frac <= coverage[1]:
                 return f"{key}: object {k} covers {frac:.3f}"
         return None
 

@@ -9,9 +9,10 @@ venv="$here/.venv"
 # resolve past it.
 # transformers: its SAM 2 model classes, to check the Hugging Face layout fixtures
 # (make_hf_fixtures.py); scipy: connected components for the reference's hole filling, whose own
-# kernel needs CUDA (make_video_fixtures.py).
-pins=(torch==2.14.1 torchvision==0.29.2 sam2==1.1.0 numpy pillow safetensors scipy transformers==5.23.0)
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import sam2, torch, torchvision, safetensors, scipy, transformers' 2>/dev/null; then
+# kernel needs CUDA (make_video_fixtures.py); av: PyAV, to encode and decode the H.264 fixture
+# (make_video_file_fixture.py).
+pins=(torch==2.14.1 torchvision==0.29.2 sam2==1.1.0 numpy pillow safetensors scipy transformers==5.23.0 av==18.1.0)
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import sam2, torch, torchvision, safetensors, scipy, transformers, av' 2>/dev/null; then
   exit 0
 fi
 python3 -m venv "$venv"

@@ -1,6 +1,7 @@
-// Video frames for the tracker: a folder of integer-named JPEG frames (`00000.jpg`, …), decoded
-// lazily one frame at a time and resized as the reference's video loader does (PIL bicubic on
-// 8-bit data, no EXIF orientation, /255 in double precision, ImageNet normalisation).
+// Video frames for the tracker: a folder of integer-named JPEG frames (`00000.jpg`, …) or a video file
+// (VideoFileFrames.swift), decoded lazily one frame at a time and resized as the reference's video
+// loader does (PIL bicubic on 8-bit data, no EXIF orientation, /255 in double precision, ImageNet
+// normalisation).
 
 import Foundation
 import SAM2Tensor
@@ -12,6 +13,13 @@ public enum VideoError: Error, CustomStringConvertible, Equatable {
     case missingFrame(folder: String, index: Int, next: Int)
     case mixedSizes(path: String, found: (Int, Int), expected: (Int, Int))
     case unreadableHeader(String)
+    case cannotOpenVideo(path: String, reason: String)
+    case noVideoStream(String)
+    case noDecoder(path: String, codec: String)
+    case emptyVideo(String)
+    case videoSizeChanges(path: String, frame: Int, found: (Int, Int), expected: (Int, Int))
+    case decodeFailed(path: String, frame: Int, reason: String)
+    case frameUnavailable(path: String, frame: Int, count: Int)
 
     public var description: String {
         switch self {
@@ -24,6 +32,15 @@ public enum VideoError: Error, CustomStringConvertible, Equatable {
         case .mixedSizes(let path, let found, let expected):
             return "frame '\(path)' is \(found.0)×\(found.1) but the first frame is \(expected.0)×\(expected.1): all frames must have one size"
         case .unreadableHeader(let p): return "cannot read the size of frame '\(p)' (not a JPEG file?)"
+        case .cannotOpenVideo(let p, let reason): return "cannot open video '\(p)': \(reason) (expected a folder of JPEG frames or a video file)"
+        case .noVideoStream(let p): return "video '\(p)' has no video stream"
+        case .noDecoder(let p, let codec): return "video '\(p)': no decoder for its \(codec) stream in this system's libavcodec"
+        case .emptyVideo(let p): return "video '\(p)' has no frames"
+        case .videoSizeChanges(let p, let frame, let found, let expected):
+            return "video '\(p)': frame \(frame) is \(found.0)×\(found.1) but the first frame is \(expected.0)×\(expected.1): all frames must have one size"
+        case .decodeFailed(let p, let frame, let reason): return "video '\(p)': cannot decode frame \(frame): \(reason)"
+        case .frameUnavailable(let p, let frame, let count):
+            return "video '\(p)': frame \(frame) of \(count) could not be found again when decoding (unreliable timestamps?)"
         }
     }
 
@@ -43,6 +60,15 @@ public protocol VideoFrameSource: Sendable {
 
 extension VideoFrameSource {
     public var trackedLength: Int { frameCount }
+}
+
+/// Opens a video for the tracker: a folder → its JPEG frames, anything else → a video file.
+public func openVideo(_ url: URL) throws -> any VideoFrameSource {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+        return try JPEGFolderFrames(folder: url)
+    }
+    return try VideoFileFrames(url: url)
 }
 
 /// A folder of JPEG frames named by consecutive integers, the reference's video input.

@@ -74,9 +74,9 @@ public final class SAM2VideoPredictor {
 
     // MARK: Session
 
-    /// Opens a video: a folder of integer-named JPEG frames (or any frame source).
+    /// Opens a video: a folder of integer-named JPEG frames, or a video file (or any frame source).
     public func initState(video url: URL) throws {
-        try initState(frames: JPEGFolderFrames(folder: url))
+        try initState(frames: openVideo(url))
     }
 
     public func initState(frames: any VideoFrameSource) throws {
@@ -194,18 +194,7 @@ public final class SAM2VideoPredictor {
         var s = try current()
         try preflight(&s)
         state = s
-        let n = s.frames.frameCount
-        let first = start ?? s.outputs.flatMap { $0.condFrames.keys }.min()!
-        try check(frame: first, in: s)
-        let limit = maxFrames ?? n
-        let order: [Int]
-        if reverse {
-            let end = max(first - limit, 0)
-            order = first > 0 ? Array(stride(from: first, through: end, by: -1)) : []
-        } else {
-            order = Array(first...min(first + limit, n - 1))
-        }
-        for frame in order {
+        for frame in try propagationOrder(start: start, maxFrames: maxFrames, reverse: reverse) {
             var masks: [Tensor] = []
             var scores: [Float?] = []
             for obj in s.objectIDs.indices {
@@ -225,6 +214,22 @@ public final class SAM2VideoPredictor {
             try body(VideoFrameResult(frameIndex: frame, objectIDs: s.objectIDs, masks: videoResolution(Tensor.concatenate(masks, axis: 0), s),
                                       objectScores: scores))
         }
+    }
+
+    /// The frames `propagate` visits, in order, for the prompts given so far (`start` default: the
+    /// first frame with a prompt; at most `maxFrames` frames after it; none in reverse from frame 0).
+    public func propagationOrder(start: Int? = nil, maxFrames: Int? = nil, reverse: Bool = false) throws -> [Int] {
+        let s = try current()
+        let n = s.frames.frameCount
+        let prompted = s.outputs.flatMap(\.condFrames.keys) + s.temporary.flatMap(\.condFrames.keys)
+        guard let first = start ?? prompted.min() else { throw VideoPredictorError.noPrompts }
+        try check(frame: first, in: s)
+        let limit = maxFrames ?? n
+        if reverse {
+            let end = max(first - limit, 0)
+            return first > 0 ? Array(stride(from: first, through: end, by: -1)) : []
+        }
+        return Array(first...min(first + limit, n - 1))
     }
 
     // MARK: Internals

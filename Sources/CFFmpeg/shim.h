@@ -1,0 +1,173 @@
+// FFmpeg's libavformat, libavcodec, libswscale and libavutil (Debian's libav*-dev, libswscale-dev),
+// behind a small decoder shim: FFmpeg's error codes and flags are C macros that Swift cannot import,
+// so opening, demuxing + decoding the next frame, seeking and the RGB24 conversion run here and
+// return 0 / 1 / a negative status with a message in errbuf.
+#ifndef SAM2_CFFMPEG_SHIM_H
+#define SAM2_CFFMPEG_SHIM_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libavformat/avformat.h>
+#include <libavcodec/avcodec.h>
+#include <libswscale/swscale.h>
+#include <libavutil/imgutils.h>
+
+#define SAM2_AV_ERRBUF_SIZE 256
+
+#define SAM2_AV_CANNOT_OPEN (-1)
+#define SAM2_AV_NO_VIDEO_STREAM (-2)
+#define SAM2_AV_NO_DECODER (-3)
+#define SAM2_AV_DECODE_ERROR (-4)
+
+/// An open video file: its container, the first video stream's decoder and the last decoded frame.
+typedef struct sam2_video {
+    AVFormatContext *format;
+    AVCodecContext *codec;
+    AVPacket *packet;
+    AVFrame *frame;
+    struct SwsContext *sws;
+    int stream;
+    /// 1 once the demuxer is exhausted and the decoder has been told (flush packet sent).
+    int draining;
+} sam2_video;
+
+static inline void sam2_av_message(int status, const char *prefix, char *errbuf) {
+    char reason[AV_ERROR_MAX_STRING_SIZE] = {0};
+    av_strerror(status, reason, sizeof(reason));
+    snprintf(errbuf, SAM2_AV_ERRBUF_SIZE, "%s%s", prefix, reason);
+}
+
+static inline void sam2_video_close(sam2_video *v) {
+    if (v == NULL) return;
+    sws_freeContext(v->sws);
+    av_frame_free(&v->frame);
+    av_packet_free(&v->packet);
+    avcodec_free_context(&v->codec);
+    avformat_close_input(&v->format);
+    free(v);
+}
+
+/// Opens `path` and the decoder of its best video stream. Returns 0 and *out, or SAM2_AV_CANNOT_OPEN
+/// (not readable or not a container libavformat knows), SAM2_AV_NO_VIDEO_STREAM, SAM2_AV_NO_DECODER
+/// (codec name in errbuf) with a message in errbuf.
+static inline int sam2_video_open(const char *path, sam2_video **out, char *errbuf) {
+    *out = NULL;
+    errbuf[0] = 0;
+    sam2_video *v = (sam2_video *)calloc(1, sizeof(sam2_video));
+    if (v == NULL) { snprintf(errbuf, SAM2_AV_ERRBUF_SIZE, "out of memory"); return SAM2_AV_CANNOT_OPEN; }
+    av_log_set_level(AV_LOG_QUIET);
+    int status = avformat_open_input(&v->format, path, NULL, NULL);
+    if (status < 0) { sam2_av_message(status, "", errbuf); free(v); return SAM2_AV_CANNOT_OPEN; }
+    status = avformat_find_stream_info(v->format, NULL);
+    if (status < 0) { sam2_av_message(status, "", errbuf); sam2_video_close(v); return SAM2_AV_CANNOT_OPEN; }
+    const AVCodec *decoder = NULL;
+    status = av_find_best_stream(v->format, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0);
+    if (status == AVERROR_STREAM_NOT_FOUND) { sam2_video_close(v); return SAM2_AV_NO_VIDEO_STREAM; }
+    if (status < 0 || decoder == NULL) {
+        int index = status >= 0 ? status : -1;
+        enum AVCodecID id = AV_CODEC_ID_NONE;
+        for (unsigned i = 0; index < 0 && i < v->format->nb_streams; i++) {
+            if (v->format->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) index = (int)i;
+        }
+        if (index < 0) { sam2_video_close(v); return SAM2_AV_NO_VIDEO_STREAM; }
+        id = v->format->streams[index]->codecpar->codec_id;
+        snprintf(errbuf, SAM2_AV_ERRBUF_SIZE, "%s", avcodec_get_name(id));
+        sam2_video_close(v);
+        return SAM2_AV_NO_DECODER;
+    }
+    v->stream = status;
+    for (unsigned i = 0; i < v->format->nb_streams; i++) {
+        if ((int)i != v->stream) v->format->streams[i]->discard = AVDISCARD_ALL;
+    }
+    v->codec = avcodec_alloc_context3(decoder);
+    v->packet = av_packet_alloc();
+    v->frame = av_frame_alloc();
+    if (v->codec == NULL || v->packet == NULL || v->frame == NULL) {
+        snprintf(errbuf, SAM2_AV_ERRBUF_SIZE, "out of memory");
+        sam2_video_close(v);
+        return SAM2_AV_CANNOT_OPEN;
+    }
+    status = avcodec_parameters_to_context(v->codec, v->format->streams[v->stream]->codecpar);
+    if (status >= 0) status = avcodec_open2(v->codec, decoder, NULL);
+    if (status < 0) {
+        sam2_av_message(status, "cannot open the decoder: ", errbuf);
+        sam2_video_close(v);
+        return SAM2_AV_NO_DECODER;
+    }
+    *out = v;
+    return 0;
+}
+
+/// Decodes the next frame (presentation order) into v->frame. Returns 1 with its timestamp
+/// (best effort, stream time base; INT64_MIN when unknown), key-frame flag and size; 0 at the end of
+/// the stream; SAM2_AV_DECODE_ERROR with a message in errbuf.
+static inline int sam2_video_next(sam2_video *v, int64_t *pts, int *key, int *width, int *height, char *errbuf) {
+    for (;;) {
+        int status = avcodec_receive_frame(v->codec, v->frame);
+        if (status == 0) {
+            *pts = v->frame->best_effort_timestamp == AV_NOPTS_VALUE ? INT64_MIN : v->frame->best_effort_timestamp;
+#if LIBAVUTIL_VERSION_MAJOR >= 59
+            *key = (v->frame->flags & AV_FRAME_FLAG_KEY) != 0;
+#else
+            *key = v->frame->key_frame != 0;
+#endif
+            *width = v->frame->width;
+            *height = v->frame->height;
+            return 1;
+        }
+        if (status == AVERROR_EOF) return 0;
+        /* Data that does not decode is skipped, as the ffmpeg tool skips it. */
+        if (status == AVERROR_INVALIDDATA) continue;
+        if (status != AVERROR(EAGAIN)) { sam2_av_message(status, "", errbuf); return SAM2_AV_DECODE_ERROR; }
+        if (v->draining) return 0;
+        for (;;) {
+            status = av_read_frame(v->format, v->packet);
+            if (status < 0) {
+                if (status != AVERROR_EOF) { sam2_av_message(status, "", errbuf); return SAM2_AV_DECODE_ERROR; }
+                v->draining = 1;
+                status = avcodec_send_packet(v->codec, NULL);
+                break;
+            }
+            if (v->packet->stream_index == v->stream) {
+                status = avcodec_send_packet(v->codec, v->packet);
+                av_packet_unref(v->packet);
+                if (status == AVERROR_INVALIDDATA) continue;
+                break;
+            }
+            av_packet_unref(v->packet);
+        }
+        if (status < 0 && status != AVERROR(EAGAIN) && status != AVERROR_EOF && status != AVERROR_INVALIDDATA) {
+            sam2_av_message(status, "", errbuf);
+            return SAM2_AV_DECODE_ERROR;
+        }
+    }
+}
+
+/// Seeks to the last key frame at or before `pts` (stream time base) and resets the decoder.
+static inline int sam2_video_seek(sam2_video *v, int64_t pts, char *errbuf) {
+    int status = av_seek_frame(v->format, v->stream, pts, AVSEEK_FLAG_BACKWARD);
+    if (status < 0) { sam2_av_message(status, "", errbuf); return SAM2_AV_DECODE_ERROR; }
+    avcodec_flush_buffers(v->codec);
+    v->draining = 0;
+    return 0;
+}
+
+/// Converts v->frame to packed RGB24 (width * height * 3 bytes at rgb) with swscale's defaults, as
+/// PyAV's `to_ndarray(format="rgb24")` does: bilinear, BT.601 matrix, the pixel format's range.
+static inline int sam2_video_rgb(sam2_video *v, uint8_t *rgb, char *errbuf) {
+    AVFrame *f = v->frame;
+    v->sws = sws_getCachedContext(v->sws, f->width, f->height, (enum AVPixelFormat)f->format,
+                                  f->width, f->height, AV_PIX_FMT_RGB24, SWS_BILINEAR, NULL, NULL, NULL);
+    if (v->sws == NULL) {
+        snprintf(errbuf, SAM2_AV_ERRBUF_SIZE, "cannot convert pixel format %s to RGB", av_get_pix_fmt_name((enum AVPixelFormat)f->format));
+        return SAM2_AV_DECODE_ERROR;
+    }
+    uint8_t *planes[4] = { rgb, NULL, NULL, NULL };
+    int strides[4] = { f->width * 3, 0, 0, 0 };
+    sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, planes, strides);
+    return 0;
+}
+
+#endif

@@ -1,0 +1,94 @@
+// What `sam2 track` writes for each propagated frame (SPEC §3): an indexed PNG per frame
+// (`<frame:05d>.png`, pixel = object id, DAVIS palette), or with per-object output binary masks
+// `<object>/<frame:05d>.png`; optionally the logits `<object>/<frame:05d>.npy`; and a JSON line of
+// each object's area and score. Every file is written atomically.
+
+import Foundation
+
+/// One frame's summary: each object's area (pixels with logit > 0) and object-presence logit.
+public struct TrackedFrameSummary: Sendable {
+    public struct Object: Sendable {
+        public var id: Int
+        public var area: Int
+        /// The object-score logit (> 0: present); nil when the object has no output on the frame.
+        public var score: Float?
+    }
+
+    public var frame: Int
+    public var objects: [Object]
+
+    /// `{"frame": F, "objects": [{"id", "area", "score"}]}` on one line.
+    public var json: String {
+        let items = objects.map { o in "{\"id\":\(o.id),\"area\":\(o.area),\"score\":\(o.score.map { "\($0)" } ?? "null")}" }
+        return "{\"frame\":\(frame),\"objects\":[\(items.joined(separator: ","))]}"
+    }
+}
+
+public struct TrackingOutputError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+}
+
+/// Writes the tracker's frames into a directory, created on the first write.
+public struct TrackingOutput {
+    public let directory: URL
+    public let perObject: Bool
+    public let saveLogits: Bool
+
+    /// Checks that `directory` can be an output folder and that every object id fits the chosen
+    /// output (an indexed PNG holds ids 1…255; 0 is the background); writes nothing.
+    public init(directory: URL, perObject: Bool, saveLogits: Bool, objectIDs: [Int]) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw TrackingOutputError(description: "output '\(directory.path)' exists and is not a folder")
+        }
+        let range = perObject ? 0...Int.max : 1...255
+        if let bad = objectIDs.first(where: { !range.contains($0) }) {
+            throw TrackingOutputError(description: perObject
+                ? "object id \(bad) is negative: ids name the output folders DIR/<object>/"
+                : "object id \(bad) does not fit an indexed PNG: ids must be 1…255 (0 is the background), or use --per-object")
+        }
+        self.directory = directory
+        self.perObject = perObject
+        self.saveLogits = saveLogits
+    }
+
+    /// `<frame:05d>` as the reference's frame names.
+    public static func frameName(_ frame: Int) -> String { String(format: "%05d", frame) }
+
+    /// Writes one frame's files; returns its summary. Where objects overlap in the indexed PNG the
+    /// smaller id wins, as the reference's `tools/vos_inference.py` (`put_per_obj_mask`) paints them.
+    @discardableResult
+    public func write(_ result: VideoFrameResult) throws -> TrackedFrameSummary {
+        let (n, h, w) = (result.masks.dim(0), result.masks.dim(1), result.masks.dim(2))
+        let logits = result.masks.scalars
+        let plane = h * w
+        let name = Self.frameName(result.frameIndex)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var objects: [TrackedFrameSummary.Object] = []
+        var indexed = [UInt8](repeating: 0, count: perObject ? 0 : plane)
+        for k in 0..<n {
+            let id = result.objectIDs[k]
+            let values = logits[(k * plane)..<((k + 1) * plane)]
+            let inside = values.map { $0 > 0 ? UInt8(1) : 0 }
+            objects.append(.init(id: id, area: inside.reduce(0) { $0 + Int($1) }, score: result.objectScores[k]))
+            if perObject || saveLogits {
+                try FileManager.default.createDirectory(at: directory.appendingPathComponent(String(id)), withIntermediateDirectories: true)
+            }
+            if perObject {
+                try ImageIO.writeGrayPNG(inside, width: w, height: h, to: directory.appendingPathComponent("\(id)/\(name).png"))
+            }
+            if saveLogits {
+                try NPY.write(Array(values), shape: [h, w], to: directory.appendingPathComponent("\(id)/\(name).npy"))
+            }
+        }
+        if !perObject {
+            for k in (0..<n).sorted(by: { result.objectIDs[$0] > result.objectIDs[$1] }) {
+                let id = UInt8(result.objectIDs[k])
+                for i in 0..<plane where logits[k * plane + i] > 0 { indexed[i] = id }
+            }
+            try ImageIO.writeIndexedPNG(indexed, width: w, height: h, palette: ImageIO.davisPalette,
+                                        to: directory.appendingPathComponent("\(name).png"))
+        }
+        return TrackedFrameSummary(frame: result.frameIndex, objects: objects)
+    }
+}

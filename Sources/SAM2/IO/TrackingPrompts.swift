@@ -1,0 +1,161 @@
+// The prompts file of `sam2 track` (SPEC §3): a JSON list of `{"frame", "object", "points",
+// "labels", "box", "mask"}`, read and checked in full against the video (frames that exist, points
+// and boxes on the frame, labels 0/1, mask files that decode at the video's size) before any work.
+
+import Foundation
+
+/// One prompt of a prompts file: clicks and/or a box, or a mask, for one object on one frame.
+public struct TrackingPrompt: Sendable {
+    public var frame: Int
+    public var object: Int
+    public var points: [SIMD2<Float>]
+    public var labels: [Int]
+    public var box: SIMD4<Float>?
+    /// A mask (nonzero inside) at the video's size, read from the entry's `mask` file.
+    public var mask: [UInt8]?
+}
+
+public struct TrackingPromptError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+}
+
+public enum TrackingPrompts {
+    static let keys: Set<String> = ["frame", "object", "points", "labels", "box", "mask"]
+
+    /// Reads and checks `url` against a video of `frameCount` frames of `width`×`height`; mask paths
+    /// are relative to the prompts file's folder.
+    public static func read(_ url: URL, frameCount: Int, width: Int, height: Int) throws -> [TrackingPrompt] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw TrackingPromptError(description: "cannot read prompts '\(url.path)': \(AtomicFile.reason(error))")
+        }
+        let document: JSONValue
+        do {
+            document = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw TrackingPromptError(description: "prompts '\(url.path)' is not valid JSON (expected a list of {\"frame\", \"object\", \"points\", \"labels\", \"box\", \"mask\"})")
+        }
+        guard case .array(let entries) = document, !entries.isEmpty else {
+            throw TrackingPromptError(description: "prompts '\(url.path)' must be a non-empty JSON list of {\"frame\", \"object\", ...} objects")
+        }
+        let folder = url.deletingLastPathComponent()
+        return try entries.enumerated().map { k, entry in
+            func fail(_ message: String) -> TrackingPromptError {
+                TrackingPromptError(description: "prompts '\(url.path)' entry \(k): \(message)")
+            }
+            guard case .object(let fields) = entry else { throw fail("expected an object {\"frame\", \"object\", ...}") }
+            if let unknown = fields.keys.sorted().first(where: { !keys.contains($0) }) {
+                throw fail("unknown key \"\(unknown)\" (expected frame, object, points, labels, box, mask)")
+            }
+            guard let frameValue = fields["frame"] else { throw fail("\"frame\" is missing") }
+            guard let frame = frameValue.integer else { throw fail("\"frame\" \(frameValue) is not an integer") }
+            guard frame >= 0 && frame < frameCount else { throw fail("frame \(frame) does not exist: the video has frames 0…\(frameCount - 1)") }
+            guard let objectValue = fields["object"] else { throw fail("\"object\" is missing") }
+            guard let object = objectValue.integer else { throw fail("object id \(objectValue) is not an integer") }
+            var prompt = TrackingPrompt(frame: frame, object: object, points: [], labels: [])
+            if let value = fields["points"] {
+                guard case .array(let list) = value else { throw fail("\"points\" is not a list of [x, y]") }
+                prompt.points = try list.map { p in
+                    guard let xy = p.numbers, xy.count == 2 else { throw fail("point \(p) is not [x, y] (two finite numbers)") }
+                    guard xy[0] >= 0 && xy[1] >= 0 && xy[0] <= Float(width) && xy[1] <= Float(height) else {
+                        throw fail("point (\(xy[0]), \(xy[1])) is outside the \(width)×\(height) frame")
+                    }
+                    return SIMD2(xy[0], xy[1])
+                }
+            }
+            if let value = fields["labels"] {
+                guard case .array(let list) = value else { throw fail("\"labels\" is not a list of 0/1") }
+                prompt.labels = try list.map { l in
+                    guard let label = l.integer, label == 0 || label == 1 else { throw fail("label \(l) is not 1 (foreground) or 0 (background)") }
+                    return label
+                }
+            }
+            guard prompt.points.count == prompt.labels.count else {
+                throw fail("\(prompt.points.count) points but \(prompt.labels.count) labels: give one label (0 or 1) per point")
+            }
+            if let value = fields["box"] {
+                guard let b = value.numbers, b.count == 4 else { throw fail("box \(value) is not [x0, y0, x1, y1] (four finite numbers)") }
+                guard b[2] >= b[0] && b[3] >= b[1] else { throw fail("box \(value) has x1 < x0 or y1 < y0") }
+                guard b[2] >= 0 && b[3] >= 0 && b[0] <= Float(width) && b[1] <= Float(height) else {
+                    throw fail("box \(value) is wholly outside the \(width)×\(height) frame")
+                }
+                prompt.box = SIMD4(b[0], b[1], b[2], b[3])
+            }
+            if let value = fields["mask"] {
+                guard case .string(let path) = value, !path.isEmpty else { throw fail("\"mask\" is not a file name") }
+                guard prompt.points.isEmpty && prompt.box == nil else { throw fail("give a mask or points/box, not both, in one entry") }
+                let file = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
+                let mask: (width: Int, height: Int, values: [UInt8])
+                do {
+                    mask = try ImageIO.readMask(file)
+                } catch {
+                    throw fail("mask: \(error)")
+                }
+                guard mask.width == width && mask.height == height else {
+                    throw fail("mask '\(file.path)' is \(mask.width)×\(mask.height) but the video is \(width)×\(height)")
+                }
+                prompt.mask = mask.values
+            }
+            guard !prompt.points.isEmpty || prompt.box != nil || prompt.mask != nil else {
+                throw fail("no prompt: give \"points\" with \"labels\", a \"box\" or a \"mask\"")
+            }
+            return prompt
+        }
+    }
+}
+
+/// A JSON value that keeps booleans, numbers and strings apart (JSONSerialization does not).
+enum JSONValue: Decodable, CustomStringConvertible {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let n = try? c.decode(Double.self) {
+            self = .number(n)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
+    }
+
+    /// An integral number that fits an Int.
+    var integer: Int? {
+        guard case .number(let n) = self, n.rounded() == n, abs(n) < 1e15 else { return nil }
+        return Int(n)
+    }
+
+    /// A list of finite numbers.
+    var numbers: [Float]? {
+        guard case .array(let list) = self else { return nil }
+        let values = list.compactMap { v -> Float? in
+            guard case .number(let n) = v, n.isFinite else { return nil }
+            return Float(n)
+        }
+        return values.count == list.count ? values : nil
+    }
+
+    var description: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return String(b)
+        case .number(let n): return n.rounded() == n && abs(n) < 1e15 ? String(Int(n)) : String(n)
+        case .string(let s): return jsonString(s)
+        case .array(let a): return "[" + a.map(\.description).joined(separator: ", ") + "]"
+        case .object(let o): return "{" + o.keys.sorted().map { "\(jsonString($0)): \(o[$0]!)" }.joined(separator: ", ") + "}"
+        }
+    }
+}
