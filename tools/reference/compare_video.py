@@ -1,0 +1,108 @@
+"""Video tracking speed and memory of swift-sam2 against the reference, in one run, as ratios.
+
+    tools/reference/.venv/bin/python tools/reference/compare_video.py --checkpoint CKPT
+        [--frames 4 12] [--rss-frames 300] [--threads 2] [--sam2 RELEASE_BINARY]
+
+Both track two objects (a click and a box on frame 0) through clips of moving discs (640×480 JPEG
+frames, make_video_fixtures.make_clip). Per frame and object = the difference in wall-clock time
+between the two clip lengths, divided by the extra frames and the objects (so model loading and
+the prompts cancel out). Peak RSS is measured on a --rss-frames clip (0 skips it): the reference
+holds every frame resized to the model's input in memory; we decode frames as they are needed.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+import make_video_fixtures as mv  # noqa: E402
+
+WIDTH, HEIGHT = 640, 480
+
+REFERENCE = r'''
+import sys, torch
+sys.path.insert(0, {here!r})
+import random_checkpoint as rc
+from sam2.build_sam import build_sam2_video_predictor
+torch.set_num_threads({threads})
+predictor = build_sam2_video_predictor(rc.CONFIG_FILES[{config!r}], {checkpoint!r}, device="cpu")
+with torch.inference_mode():
+    state = predictor.init_state({frames!r})
+    predictor.add_new_points_or_box(state, 0, 1, points=[{point}], labels=[1])
+    predictor.add_new_points_or_box(state, 0, 2, box={box})
+    for _ in predictor.propagate_in_video(state):
+        pass
+'''
+
+
+def clip(directory, frames):
+    centres = mv.make_clip(directory, seed=3, width=WIDTH, height=HEIGHT, frames=frames)
+    (c1x, c1y), (c2x, c2y) = centres[0]
+    k = WIDTH / mv.W
+    return [c1x, c1y], [c2x - 11 * k, c2y - 11 * k, c2x + 11 * k, c2y + 11 * k]
+
+
+def timed(cmd):
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def peak_rss(cmd):
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as f:
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name] + cmd, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return int(f.read().strip().splitlines()[-1]) / 1024
+
+
+def commands(sam2, checkpoint, config, threads, tmp, frames):
+    directory = os.path.join(tmp, f"clip{frames}")
+    os.makedirs(directory, exist_ok=True)
+    point, box = clip(directory, frames)
+    prompts = os.path.join(tmp, f"prompts{frames}.json")
+    with open(prompts, "w") as f:
+        json.dump([{"frame": 0, "object": 1, "points": [point], "labels": [1]}, {"frame": 0, "object": 2, "box": box}], f)
+    ours = [sam2, "track", directory, "--checkpoint", checkpoint, "--prompts", prompts,
+            "--output", os.path.join(tmp, f"out{frames}"), "--threads", str(threads), "--quiet"]
+    script = REFERENCE.format(here=HERE, threads=threads, config=config, checkpoint=checkpoint, frames=directory,
+                              point=point, box=box)
+    ref = [sys.executable, "-c", script]
+    return ours, ref
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--frames", type=int, nargs=2, default=[4, 12])
+    parser.add_argument("--rss-frames", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sam2", default=None)
+    args = parser.parse_args()
+    sam2 = args.sam2
+    if sam2 is None:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "sam2"], cwd=ROOT, check=True)
+        sam2 = os.path.join(subprocess.check_output(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
+                                                    text=True).strip(), "sam2")
+    config = json.loads(subprocess.check_output([sam2, "info", args.checkpoint, "--json"]))["config"]
+    with tempfile.TemporaryDirectory() as tmp:
+        (n1, n2) = args.frames
+        o1, r1 = commands(sam2, args.checkpoint, config, args.threads, tmp, n1)
+        o2, r2 = commands(sam2, args.checkpoint, config, args.threads, tmp, n2)
+        ours = (timed(o2) - timed(o1)) / (n2 - n1) / 2
+        ref = (timed(r2) - timed(r1)) / (n2 - n1) / 2
+        print(f"{config}, {args.threads} threads, {WIDTH}x{HEIGHT} frames, 2 objects")
+        print(f"{'':34} {'ours':>9} {'reference':>10} {'ratio':>6}")
+        print(f"{'propagation per frame and object':34} {ours:8.3f}s {ref:9.3f}s {ours / ref:6.2f}")
+        if args.rss_frames:
+            o, r = commands(sam2, args.checkpoint, config, args.threads, tmp, args.rss_frames)
+            ours_rss, ref_rss = peak_rss(o), peak_rss(r)
+            print(f"{f'peak RSS, {args.rss_frames} frames (MB)':34} {ours_rss:9.0f} {ref_rss:10.0f} {ours_rss / ref_rss:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
