@@ -11,6 +11,8 @@ let usage = """
 
     commands:
       segment   masks for points, boxes or a mask prompt on an image
+      auto      every mask in images (automatic mask generation), as JSON, PNGs or COCO
+      track     track objects through a video file or a folder of frames from prompts on some frames
       bench     time set_image and predict on a checkpoint
       info      what a checkpoint holds: configuration, version, dtypes, sizes
 
@@ -20,6 +22,8 @@ let usage = """
 let commands: [String: (inout Arguments) throws -> Void] = [
     "info": InfoCommand.run,
     "segment": SegmentCommand.run,
+    "auto": AutoCommand.run,
+    "track": TrackCommand.run,
     "bench": BenchCommand.run,
 ]
 

@@ -10,9 +10,10 @@ venv="$here/.venv"
 # transformers: its SAM 2 model classes, to check the Hugging Face layout fixtures
 # (make_hf_fixtures.py); scipy: connected components for the reference's hole filling, whose own
 # kernel needs CUDA (make_video_fixtures.py); av: PyAV, to encode and decode the H.264 fixture
-# (make_video_file_fixture.py).
-pins=(torch==2.14.1 torchvision==0.29.2 sam2==1.1.0 numpy pillow safetensors scipy transformers==5.23.0 av==18.1.0)
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import sam2, torch, torchvision, safetensors, scipy, transformers, av' 2>/dev/null; then
+# (make_video_file_fixture.py); pycocotools and opencv: the automatic mask generator's COCO RLE
+# strings and connected components (make_amg_fixtures.py).
+pins=(torch==2.14.1 torchvision==0.29.2 sam2==1.1.0 numpy pillow safetensors scipy transformers==5.23.0 av==18.1.0 pycocotools==2.0.11 opencv-python-headless==5.0.0.93)
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import sam2, torch, torchvision, safetensors, scipy, transformers, av, pycocotools, cv2' 2>/dev/null; then
   exit 0
 fi
 python3 -m venv "$venv"

@@ -1,0 +1,204 @@
+// `sam2 auto IMAGE|DIR...`: every mask of each image from a grid of point prompts (the automatic
+// mask generator), as JSON lines, mask PNGs with an overlay, and/or a COCO instances file.
+
+import Foundation
+import SAM2
+
+enum AutoCommand {
+    static let help = """
+        usage: sam2 auto IMAGE|DIR... --checkpoint CKPT [options]
+
+        Finds every mask in each image (a folder stands for its .jpg/.jpeg/.png files) with the automatic
+        mask generator: a grid of point prompts, filtered by predicted IoU and stability, de-duplicated by box NMS.
+
+          --checkpoint CKPT                     model checkpoint (.pt or .safetensors), required
+          --config NAME                         configuration (preset, alias or .json); detected by default
+          --points-per-side N                   grid points per side (default 32)
+          --points-per-batch N                  points run together in one decoder pass (default 64)
+          --pred-iou-thresh T                   keep masks whose predicted IoU is above T, in [0, 1] (default 0.8)
+          --stability-score-thresh T            keep masks whose stability score is at least T, in [0, 1] (default 0.95)
+          --stability-score-offset D            logit offset of the stability score (default 1)
+          --mask-threshold T                    logit threshold of the masks (default 0)
+          --box-nms-thresh T                    box IoU above which duplicates are dropped, in [0, 1] (default 0.7)
+          --crop-n-layers N                     layers of image crops run again (default 0)
+          --crop-nms-thresh T                   box NMS threshold between crops, in [0, 1] (default 0.7)
+          --crop-overlap-ratio R                overlap of the first layer's crops, in [0, 1) (default 512/1500)
+          --crop-n-points-downscale-factor N    points per side divided by N^layer in crop layers (default 1)
+          --min-mask-region-area A              fill holes and drop specks of at most A low-resolution pixels (default 0)
+          --use-m2m                             refine each mask once with its own logits as a mask prompt
+          --no-multimask                        one mask per point instead of three
+          --output-mode binary|rle|coco_rle     form of "segmentation" in --json (default coco_rle)
+          --json                                print one JSON object per image per line:
+                                                {"image", "width", "height", "masks": [records]}
+          --output DIR                          write DIR/<image name>/mask_K.png (0/255) and overlay.png
+          --coco FILE.json                      write a COCO instances file (RLE masks, one category) for all images
+          --threads N                           threads to use (default: all cores)
+          --quiet                               no progress bar on stderr
+        """
+
+    static func run(_ args: inout Arguments) throws {
+        if args.wantsHelp { print(help); return }
+        guard let checkpoint = try args.value("--checkpoint") else { throw ToolError.usage("auto: --checkpoint CKPT is required (see sam2 auto --help)") }
+        let configName = try args.value("--config")
+        let options = try generatorOptions(&args)
+        let modeText = try args.value("--output-mode") ?? "coco_rle"
+        let modes: [String: AutomaticMaskOutputMode] = ["binary": .binaryMask, "rle": .uncompressedRLE, "coco_rle": .cocoRLE]
+        guard let mode = modes[modeText] else { throw ToolError.usage("auto: --output-mode '\(modeText)' is not binary, rle or coco_rle") }
+        let json = args.flag("--json")
+        let outputDir = try args.value("--output")
+        let cocoPath = try args.value("--coco")
+        let quiet = args.flag("--quiet")
+        let threads = try args.int("--threads", range: 1...1024)
+        let inputs = try args.positionals()
+        guard !inputs.isEmpty else { throw ToolError.usage("auto: expected one or more IMAGE or DIR (see sam2 auto --help)") }
+        let images = try expand(inputs)
+        let names = images.map { ($0 as NSString).deletingPathExtension.components(separatedBy: "/").last ?? $0 }
+        if outputDir != nil, let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw ToolError.usage("auto: two images are named '\(duplicate)'; --output DIR needs distinct names")
+        }
+        if let threads { Runtime.setThreadCount(threads) }
+
+        let configuration = try configName.map { try SAM2Configuration.named($0) }
+        let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configuration)
+        var generatorOptions = options
+        generatorOptions.outputMode = mode
+        let generator: SAM2AutomaticMaskGenerator
+        do {
+            generator = try SAM2AutomaticMaskGenerator(model: model, options: generatorOptions)
+        } catch let error as AutomaticMaskGeneratorError {
+            throw ToolError.usage("auto: \(error)")
+        }
+        let progress = ProgressBar("auto", total: images.count, quiet: quiet)
+        var coco = COCOInstances()
+        for (index, path) in images.enumerated() {
+            let image = try ImageIO.readImage(URL(fileURLWithPath: path))
+            let masks = try generator.generate(image) { progress.advance(0, note: "\(names[index]) \(Int($0 * 100))%") }
+            if json { print(jsonLine(path: path, image: image, masks: masks)) }
+            if let outputDir {
+                let dir = URL(fileURLWithPath: outputDir).appendingPathComponent(names[index])
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                let binary = masks.map { $0.rle.mask() }
+                for (k, mask) in binary.enumerated() {
+                    try ImageIO.writeGrayPNG(mask, width: image.width, height: image.height, to: dir.appendingPathComponent("mask_\(k).png"))
+                }
+                try ImageIO.writeRGBPNG(MaskRendering.overlay(image, masks: binary), to: dir.appendingPathComponent("overlay.png"))
+            }
+            if cocoPath != nil { coco.add(path: path, image: image, masks: masks) }
+            progress.advance()
+        }
+        progress.finish()
+        if let cocoPath { try AtomicFile.write(Data(coco.json.utf8), to: URL(fileURLWithPath: cocoPath)) }
+    }
+
+    /// The generator options given on the command line; out-of-range values are usage errors.
+    private static func generatorOptions(_ args: inout Arguments) throws -> SAM2AutomaticMaskGenerator.Options {
+        var o = SAM2AutomaticMaskGenerator.Options()
+        let counts = 1...Int(Int32.max)
+        o.pointsPerSide = try args.int("--points-per-side", default: 32, range: counts)
+        o.pointsPerBatch = try args.int("--points-per-batch", default: o.pointsPerBatch, range: counts)!
+        o.cropNLayers = try args.int("--crop-n-layers", default: o.cropNLayers, range: 0...16)!
+        o.cropNPointsDownscaleFactor = try args.int("--crop-n-points-downscale-factor", default: o.cropNPointsDownscaleFactor, range: counts)!
+        o.minMaskRegionArea = try args.int("--min-mask-region-area", default: o.minMaskRegionArea, range: 0...Int(Int32.max))!
+        func finite(_ name: String, _ fallback: Double) throws -> Double {
+            guard let text = try args.value(name) else { return fallback }
+            guard let v = Double(text), v.isFinite else { throw ToolError.usage("auto: \(name) '\(text)' is not a finite number") }
+            return v
+        }
+        func probability(_ name: String, _ fallback: Double) throws -> Double {
+            guard let text = try args.value(name) else { return fallback }
+            guard let v = Double(text), v >= 0 && v <= 1 else { throw ToolError.usage("auto: \(name) '\(text)' is not a number in [0, 1]") }
+            return v
+        }
+        o.predIoUThresh = try probability("--pred-iou-thresh", o.predIoUThresh)
+        o.stabilityScoreThresh = try probability("--stability-score-thresh", o.stabilityScoreThresh)
+        o.boxNMSThresh = try probability("--box-nms-thresh", o.boxNMSThresh)
+        o.cropNMSThresh = try probability("--crop-nms-thresh", o.cropNMSThresh)
+        o.stabilityScoreOffset = try finite("--stability-score-offset", o.stabilityScoreOffset)
+        o.maskThreshold = try finite("--mask-threshold", o.maskThreshold)
+        if let text = try args.value("--crop-overlap-ratio") {
+            guard let v = Double(text), v >= 0 && v < 1 else { throw ToolError.usage("auto: --crop-overlap-ratio '\(text)' is not a number in [0, 1)") }
+            o.cropOverlapRatio = v
+        }
+        o.useM2M = args.flag("--use-m2m")
+        o.multimaskOutput = !args.flag("--no-multimask")
+        return o
+    }
+
+    /// Files as given, folders as their .jpg/.jpeg/.png files in name order.
+    private static func expand(_ inputs: [String]) throws -> [String] {
+        var files: [String] = []
+        for input in inputs {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
+                throw ToolError.runtime("cannot open image \(input): no such file or directory")
+            }
+            if isDirectory.boolValue {
+                let entries = try FileManager.default.contentsOfDirectory(atPath: input).sorted()
+                let images = entries.filter { ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased()) }
+                guard !images.isEmpty else { throw ToolError.runtime("folder \(input) holds no .jpg, .jpeg or .png image") }
+                files += images.map { (input as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(input)
+            }
+        }
+        return files
+    }
+
+    /// `{"image", "width", "height", "masks": [records]}` with the reference's record fields.
+    static func jsonLine(path: String, image: RGBImage, masks: [AutomaticMask]) -> String {
+        let records = masks.map { m -> String in
+            let segmentation: String
+            switch m.segmentation {
+            case .binary(let values):
+                let rows = (0..<image.height).map { y in
+                    "[" + values[(y * image.width)..<((y + 1) * image.width)].map { $0 == 0 ? "0" : "1" }.joined(separator: ",") + "]"
+                }
+                segmentation = "[" + rows.joined(separator: ",") + "]"
+            case .uncompressedRLE(let rle):
+                segmentation = "{\"size\":[\(rle.height),\(rle.width)],\"counts\":[\(rle.counts.map(String.init).joined(separator: ","))]}"
+            case .cocoRLE(let counts):
+                segmentation = "{\"size\":[\(image.height),\(image.width)],\"counts\":\(jsonText(counts))}"
+            }
+            return "{\"segmentation\":\(segmentation),\(recordFields(m))}"
+        }
+        return "{\"image\":\(jsonText(path)),\"width\":\(image.width),\"height\":\(image.height),\"masks\":[\(records.joined(separator: ","))]}"
+    }
+
+    /// The record's fields after `segmentation`.
+    static func recordFields(_ m: AutomaticMask) -> String {
+        "\"area\":\(m.area),\"bbox\":\(ints(m.bbox)),\"predicted_iou\":\(number(m.predictedIoU)),"
+            + "\"point_coords\":[[\(number(m.pointCoords.x)),\(number(m.pointCoords.y))]],"
+            + "\"stability_score\":\(number(m.stabilityScore)),\"crop_box\":\(ints(m.cropBox))"
+    }
+
+    static func ints(_ v: [Int]) -> String { "[" + v.map(String.init).joined(separator: ",") + "]" }
+    /// A float as JSON (null when not finite, as a NaN stability score of an empty mask).
+    static func number(_ x: Float) -> String { x.isFinite ? "\(x)" : "null" }
+
+    static func jsonText(_ s: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return String(decoding: try! encoder.encode(s), as: UTF8.self)
+    }
+}
+
+/// A COCO instances file under construction: images, annotations (COCO RLE) and one category.
+struct COCOInstances {
+    private var images: [String] = []
+    private var annotations: [String] = []
+
+    mutating func add(path: String, image: RGBImage, masks: [AutomaticMask]) {
+        let imageID = images.count + 1
+        images.append("{\"id\":\(imageID),\"file_name\":\(AutoCommand.jsonText(path)),\"width\":\(image.width),\"height\":\(image.height)}")
+        for m in masks {
+            let segmentation = "{\"size\":[\(image.height),\(image.width)],\"counts\":\(AutoCommand.jsonText(m.rle.cocoString))}"
+            annotations.append("{\"id\":\(annotations.count + 1),\"image_id\":\(imageID),\"category_id\":1,\"segmentation\":\(segmentation),"
+                               + "\"iscrowd\":0,\"score\":\(AutoCommand.number(m.predictedIoU)),\(AutoCommand.recordFields(m))}")
+        }
+    }
+
+    var json: String {
+        "{\"images\":[\(images.joined(separator: ","))],\"annotations\":[\(annotations.joined(separator: ",\n"))],"
+            + "\"categories\":[{\"id\":1,\"name\":\"object\",\"supercategory\":\"object\"}]}\n"
+    }
+}
