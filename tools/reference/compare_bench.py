@@ -21,23 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
-
-
-def run_child(cmd):
-    """Wall-clock seconds of a command, from process start to exit."""
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.decode()}")
-    return time.perf_counter() - start
-
-
-def peak_rss(cmd):
-    """Peak resident set size (MB) of a command, by GNU time."""
-    with tempfile.NamedTemporaryFile("r", suffix=".txt") as f:
-        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name] + cmd, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return int(f.read().strip().splitlines()[-1]) / 1024
+import measure  # noqa: E402
 
 
 def reference_times(config, checkpoint, image, threads, repeat):
@@ -73,11 +57,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--sam2", default=None, help="release sam2 binary (default: build it)")
     args = parser.parse_args()
-    sam2 = args.sam2
-    if sam2 is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "sam2"], cwd=ROOT, check=True)
-        sam2 = os.path.join(subprocess.check_output(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
-                                                    text=True).strip(), "sam2")
+    sam2 = measure.release_sam2(args.sam2)
     info = json.loads(subprocess.check_output([sam2, "info", args.checkpoint, "--json"]))
     config = info["config"]
     from PIL import Image
@@ -92,9 +72,9 @@ def main():
                     "--output", os.path.join(tmp, "ours"), "--threads", str(args.threads)]
         ref_cmd = [sys.executable, os.path.join(HERE, "segment_reference.py"), args.image, args.checkpoint, config,
                    str(w / 2), str(h / 2), os.path.join(tmp, "ref"), "--threads", str(args.threads)]
-        ours_e2e = min(run_child(ours_cmd) for _ in range(2))
-        ref_e2e = min(run_child(ref_cmd) for _ in range(2))
-        ours_rss, ref_rss = peak_rss(ours_cmd), peak_rss(ref_cmd)
+        ours_e2e = min(measure.wall_time(ours_cmd) for _ in range(2))
+        ref_e2e = min(measure.wall_time(ref_cmd) for _ in range(2))
+        ours_rss, ref_rss = measure.peak_rss(ours_cmd), measure.peak_rss(ref_cmd)
 
     rows = [
         ("set_image (ms, median)", ours["set_image_ms"], ref_set),

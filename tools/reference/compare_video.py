@@ -15,12 +15,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import make_video_fixtures as mv  # noqa: E402
+import measure  # noqa: E402
 
 WIDTH, HEIGHT = 640, 480
 
@@ -47,19 +47,6 @@ def clip(directory, frames):
     return [c1x, c1y], [c2x - 11 * k, c2y - 11 * k, c2x + 11 * k, c2y + 11 * k]
 
 
-def timed(cmd):
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
-def peak_rss(cmd):
-    with tempfile.NamedTemporaryFile("r", suffix=".txt") as f:
-        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name] + cmd, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return int(f.read().strip().splitlines()[-1]) / 1024
-
-
 def commands(sam2, checkpoint, config, threads, tmp, frames):
     directory = os.path.join(tmp, f"clip{frames}")
     os.makedirs(directory, exist_ok=True)
@@ -83,24 +70,20 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--sam2", default=None)
     args = parser.parse_args()
-    sam2 = args.sam2
-    if sam2 is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "sam2"], cwd=ROOT, check=True)
-        sam2 = os.path.join(subprocess.check_output(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
-                                                    text=True).strip(), "sam2")
+    sam2 = measure.release_sam2(args.sam2)
     config = json.loads(subprocess.check_output([sam2, "info", args.checkpoint, "--json"]))["config"]
     with tempfile.TemporaryDirectory() as tmp:
         (n1, n2) = args.frames
         o1, r1 = commands(sam2, args.checkpoint, config, args.threads, tmp, n1)
         o2, r2 = commands(sam2, args.checkpoint, config, args.threads, tmp, n2)
-        ours = (timed(o2) - timed(o1)) / (n2 - n1) / 2
-        ref = (timed(r2) - timed(r1)) / (n2 - n1) / 2
+        ours = (measure.wall_time(o2) - measure.wall_time(o1)) / (n2 - n1) / 2
+        ref = (measure.wall_time(r2) - measure.wall_time(r1)) / (n2 - n1) / 2
         print(f"{config}, {args.threads} threads, {WIDTH}x{HEIGHT} frames, 2 objects")
         print(f"{'':34} {'ours':>9} {'reference':>10} {'ratio':>6}")
         print(f"{'propagation per frame and object':34} {ours:8.3f}s {ref:9.3f}s {ours / ref:6.2f}")
         if args.rss_frames:
             o, r = commands(sam2, args.checkpoint, config, args.threads, tmp, args.rss_frames)
-            ours_rss, ref_rss = peak_rss(o), peak_rss(r)
+            ours_rss, ref_rss = measure.peak_rss(o), measure.peak_rss(r)
             print(f"{f'peak RSS, {args.rss_frames} frames (MB)':34} {ours_rss:9.0f} {ref_rss:10.0f} {ours_rss / ref_rss:6.2f}")
 
 

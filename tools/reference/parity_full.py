@@ -11,7 +11,6 @@ figures per configuration and fails beyond SPEC §4's tolerances.
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -20,10 +19,10 @@ from PIL import Image
 from safetensors.torch import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import architectures  # noqa: E402
 import make_model_fixtures as mf  # noqa: E402
+import measure  # noqa: E402
 import random_checkpoint as rc  # noqa: E402
 
 OUT = os.path.join(HERE, "fullsize")
@@ -72,9 +71,7 @@ def main():
             reference_fixtures(config, checkpoints[config], directory)
         with open(os.path.join(directory, "checkpoint"), "w") as f:
             f.write(checkpoints[config])
-    env = dict(os.environ, SAM2_FULL_SIZE_DIR=OUT, SAM2_FULL_SIZE_CONFIGS=",".join(args.configs))
-    cmd = ["swift", "test", "-c", "release", "-Xswiftc", "-enable-testing", "--filter", "FullSizeParityTests"]
-    sys.exit(subprocess.call(cmd, cwd=ROOT, env=env))
+    measure.run_full_size_suite("FullSizeParityTests", OUT, args.configs)
 
 
 if __name__ == "__main__":

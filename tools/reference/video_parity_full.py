@@ -12,17 +12,16 @@ FullSizeVideoParityTests replays it in a release build and prints the worst figu
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 import torch
 from safetensors.torch import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import architectures  # noqa: E402
 import make_video_fixtures as mv  # noqa: E402
+import measure  # noqa: E402
 import random_checkpoint as rc  # noqa: E402
 
 OUT = os.path.join(HERE, "fullsize")
@@ -61,9 +60,7 @@ def main():
         if not os.path.exists(os.path.join(directory, "video_session.safetensors")):
             print(f"reference video session for {config}", file=sys.stderr)
             reference_session(config, checkpoints[config], directory)
-    env = dict(os.environ, SAM2_FULL_SIZE_DIR=OUT, SAM2_FULL_SIZE_CONFIGS=",".join(args.configs))
-    cmd = ["swift", "test", "-c", "release", "-Xswiftc", "-enable-testing", "--filter", "FullSizeVideoParityTests"]
-    sys.exit(subprocess.call(cmd, cwd=ROOT, env=env))
+    measure.run_full_size_suite("FullSizeVideoParityTests", OUT, args.configs)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,43 @@
+"""Shared helpers of the comparison and parity scripts: the release `sam2` binary, wall-clock time
+and peak resident memory of a command, and the Swift full-size parity suites."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+
+
+def release_sam2(path=None):
+    """The given binary, or a freshly built release `sam2`."""
+    if path:
+        return path
+    subprocess.run(["swift", "build", "-c", "release", "--product", "sam2"], cwd=ROOT, check=True)
+    bin_dir = subprocess.check_output(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, text=True).strip()
+    return os.path.join(bin_dir, "sam2")
+
+
+def wall_time(cmd):
+    """Seconds from process start to exit; a failing command stops the script with its stderr."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.decode()}")
+    return time.perf_counter() - start
+
+
+def peak_rss(cmd):
+    """Peak resident set size (MB) of a command, by GNU time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as f:
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name] + cmd, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return int(f.read().strip().splitlines()[-1]) / 1024
+
+
+def run_full_size_suite(suite, directory, configs):
+    """Runs a Swift full-size parity suite (release build) on reference outputs in `directory`."""
+    env = dict(os.environ, SAM2_FULL_SIZE_DIR=directory, SAM2_FULL_SIZE_CONFIGS=",".join(configs))
+    cmd = ["swift", "test", "-c", "release", "-Xswiftc", "-enable-testing", "--filter", suite]
+    sys.exit(subprocess.call(cmd, cwd=ROOT, env=env))
