@@ -4,7 +4,8 @@
 
 import Foundation
 
-/// The memory behind a tensor: either allocated here (64-byte aligned) or borrowed from an owner.
+/// The memory behind a tensor: either allocated here (64-byte aligned, large blocks recycled by
+/// BlockCache) or borrowed from an owner.
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
@@ -12,8 +13,7 @@ public final class TensorStorage: @unchecked Sendable {
 
     /// Fresh, uninitialised storage for `count` floats.
     public init(uninitializedCount count: Int) {
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let raw = BlockCache.allocate(max(count, 1) * MemoryLayout<Float>.stride)
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
         self.owner = nil
@@ -30,7 +30,7 @@ public final class TensorStorage: @unchecked Sendable {
     public var isBorrowed: Bool { owner != nil }
 
     deinit {
-        if owner == nil { UnsafeMutableRawPointer(pointer).deallocate() }
+        if owner == nil { BlockCache.deallocate(UnsafeMutableRawPointer(pointer), max(count, 1) * MemoryLayout<Float>.stride) }
     }
 }
 
@@ -107,6 +107,16 @@ public struct Tensor: Sendable {
         precondition(order.sorted() == Array(0..<rank), "bad permutation \(order) for rank \(rank)")
         if order == Array(0..<rank) { return self }
         let outShape = order.map { shape[$0] }
+        if let split = (0..<rank).first(where: { order[$0] != $0 }),
+           let turn = order[split...].firstIndex(where: { $0 == split }),
+           order[split..<turn].elementsEqual(order[split] ..< rank), order[turn...].elementsEqual(split ..< order[split]) {
+            // Leading axes kept and the trailing ones rotated: a batch of 2-D transposes.
+            let batch = shape[..<split].reduce(1, *)
+            let rows = shape[split..<order[split]].reduce(1, *), cols = shape[order[split]...].reduce(1, *)
+            let out = Tensor(uninitializedShape: outShape)
+            transpose2D(storage.pointer, out.storage.pointer, batch: batch, rows: rows, cols: cols)
+            return out
+        }
         var srcStrides = [Int](repeating: 1, count: rank)
         for axis in stride(from: rank - 2, through: 0, by: -1) { srcStrides[axis] = srcStrides[axis + 1] * shape[axis + 1] }
         let strides = order.map { srcStrides[$0] }
@@ -139,10 +149,32 @@ public struct Tensor: Sendable {
         return out
     }
 
-    /// Elements `range` along `axis` (a copy).
+    /// out[b, c, r] = x[b, r, c] for `batch` matrices of rows × cols, in 32×32 tiles over Parallel.
+    private func transpose2D(_ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, batch: Int, rows: Int, cols: Int) {
+        let tile = 32
+        let (rowTiles, colTiles) = ((rows + tile - 1) / tile, (cols + tile - 1) / tile)
+        nonisolated(unsafe) let (src, dst) = (x, out)
+        Parallel.forEachChunk(batch * rowTiles, minimumChunk: max(1, 2048 / max(cols, 1))) { items in
+            for item in items {
+                let (b, r0) = (item / rowTiles, (item % rowTiles) * tile)
+                let r1 = min(rows, r0 + tile)
+                let input = src + b * rows * cols, output = dst + b * rows * cols
+                for t in 0..<colTiles {
+                    let c0 = t * tile, c1 = min(cols, c0 + tile)
+                    for c in c0..<c1 {
+                        let o = output + c * rows
+                        for r in r0..<r1 { o[r] = input[r * cols + c] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Elements `range` along `axis` (a copy, or this tensor when the range is the whole axis).
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let axis = axis < 0 ? axis + rank : axis
         precondition(range.lowerBound >= 0 && range.upperBound <= shape[axis], "slice \(range) out of \(shape) on axis \(axis)")
+        if range.count == shape[axis] { return self }
         var outShape = shape
         outShape[axis] = range.count
         let outer = shape[..<axis].reduce(1, *)

@@ -5,14 +5,6 @@ import Foundation
 import SAM2Tensor
 import Testing
 
-private func expectClose(_ got: Tensor, _ want: Tensor, _ tolerance: Double = 1e-5, _ note: String,
-                         sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(got.shape == want.shape, "\(note): shape \(got.shape) vs \(want.shape)", sourceLocation: sourceLocation)
-    guard got.shape == want.shape else { return }
-    let err = relativeL2(got.scalars, want.scalars)
-    #expect(err <= tolerance, "\(note): relative L2 \(err)", sourceLocation: sourceLocation)
-}
-
 @Suite struct LinearTests {
     @Test(arguments: [[5, 7, 48], [1, 64], [3, 130]])
     func linearMatchesPlain(shape: [Int]) {

@@ -109,3 +109,12 @@ struct NpyArray {
 
     var tensor: Tensor { Tensor(shape: shape, scalars: floats) }
 }
+
+/// Expects equal shapes and a relative L2 error within `tolerance`.
+func expectClose(_ got: Tensor, _ want: Tensor, _ tolerance: Double = 1e-5, _ note: String,
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(got.shape == want.shape, "\(note): shape \(got.shape) vs \(want.shape)", sourceLocation: sourceLocation)
+    guard got.shape == want.shape else { return }
+    let err = relativeL2(got.scalars, want.scalars)
+    #expect(err <= tolerance, "\(note): relative L2 \(err)", sourceLocation: sourceLocation)
+}

@@ -82,6 +82,12 @@ struct Conv2d: Sendable {
     func callAsFunction(_ x: Tensor) -> Tensor {
         conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups)
     }
+
+    /// [B, in, H, W] → [B, H', W', out] (channels last; groups 1).
+    func channelsLast(_ x: Tensor) -> Tensor {
+        precondition(groups == 1, "channels-last convolution needs groups 1")
+        return conv2dChannelsLast(x, weight: weight, bias: bias, stride: stride, padding: padding)
+    }
 }
 
 /// torch.nn.ConvTranspose2d with kernel = stride = 2: `weight` [in, out, 2, 2].

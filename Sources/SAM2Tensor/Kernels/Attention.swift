@@ -1,13 +1,13 @@
-// Attention: softmax(q·kᵀ·scale)·v, computed flash-attention style: blocked over queries and keys
-// with an online (running-max) softmax, so memory stays O(block²) per worker instead of Lq×Lk per head.
-// Operands are strided views, so heads are read straight from projection outputs (token-major or
-// packed qkv) and the result is written token-major, without permuted copies.
+// Attention: softmax(q·kᵀ·scale)·v, blocked over query rows: each worker holds the score rows of
+// one block of queries (or of several small ones) against all keys, at most attentionScoreElements
+// floats, applies oneDNN's softmax in place and multiplies by v. Operands are strided views, so heads are read straight from
+// projection outputs (token-major or packed qkv) and the result is written token-major, without
+// permuted copies.
 
-import Foundation
-
-/// Query rows per work item and key rows per inner step.
+/// Query rows per work item, at most; fewer when the keys are many.
 let attentionQueryBlock = 128
-let attentionKeyBlock = 512
+/// Score floats per worker (4 MiB).
+let attentionScoreElements = 1 << 20
 
 /// Where attention finds a [B, L, H, D] operand inside a tensor: element (b, l, h, d) sits at
 /// offset + b·batchStride + l·tokenStride + h·headStride + d.
@@ -79,54 +79,41 @@ private func attention(query: AttentionOperand, key: AttentionOperand, value: At
         }
         return
     }
-    // Scores are kept in base-2 units (scale · log2 e folded into the GEMM), so the softmax uses 2^x.
-    let alpha = (scale ?? 1 / Float(d).squareRoot()) * 1.442_695_040_888_963_4
-    let qBlock = attentionQueryBlock, kBlock = attentionKeyBlock
+    // A work item is a block of query rows of one (batch, head): its full score rows S = scale · Q Kᵀ,
+    // their softmax in place, then O = S V straight into the output view. Small items (windows) are
+    // grouped so that one softmax call covers the score rows of several.
+    let alpha = scale ?? 1 / Float(d).squareRoot()
+    let qBlock = max(8, min(attentionQueryBlock, lq, attentionScoreElements / lk))
     let blocksPerHead = (lq + qBlock - 1) / qBlock
+    let group = max(1, min(64, attentionScoreElements / (qBlock * lk)))
     Parallel.forEachChunk(b * h * blocksPerHead) { items in
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: qBlock * min(kBlock, lk))
-        let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: qBlock)
-        let rowSum = UnsafeMutablePointer<Float>.allocate(capacity: qBlock)
-        defer { scores.deallocate(); rowMax.deallocate(); rowSum.deallocate() }
-        for item in items {
-            let (bi, hi) = (item / (h * blocksPerHead), (item / blocksPerHead) % h)
-            let q0 = (item % blocksPerHead) * qBlock
-            let rows = min(qBlock, lq - q0)
-            let q = qp + bi * qs.batchStride + hi * qs.headStride + q0 * qs.tokenStride
-            let k = kp + bi * ks.batchStride + hi * ks.headStride
-            let v = vp + bi * vs.batchStride + hi * vs.headStride
-            let o = op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride
-            let ldo = os.tokenStride
-            rowMax.update(repeating: -.infinity, count: rows)
-            rowSum.update(repeating: 0, count: rows)
-            var k0 = 0
-            while k0 < lk {
-                let cols = min(kBlock, lk - k0)
-                // S = scale · Q Kᵀ for this block
-                Gemm.sgemm(transA: false, transB: true, m: rows, n: cols, k: d, alpha: alpha,
-                           a: q, lda: qs.tokenStride, b: k + k0 * ks.tokenStride, ldb: ks.tokenStride,
-                           beta: 0, c: scores, ldc: cols, threads: 1)
-                for r in 0..<rows {
-                    let s = scores + r * cols
-                    let blockMax = VectorMath.maximum(s, cols)
-                    let newMax = max(rowMax[r], blockMax)
-                    let sum = VectorMath.exp2Shifted(s, s, cols, shift: newMax)
-                    if k0 == 0 {
-                        rowSum[r] = sum
-                    } else {
-                        let correction = exp2(rowMax[r] - newMax)
-                        rowSum[r] = rowSum[r] * correction + sum
-                        VectorMath.scale(o + r * ldo, dv, by: correction)
-                    }
-                    rowMax[r] = newMax
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * qBlock * lk)
+        defer { scores.deallocate() }
+        for first in stride(from: items.lowerBound, to: items.upperBound, by: group) {
+            let members = first..<min(first + group, items.upperBound)
+            func forEachMember(_ body: (_ bi: Int, _ hi: Int, _ q0: Int, _ rows: Int, _ s: UnsafeMutablePointer<Float>) -> Void) {
+                var s = scores
+                for item in members {
+                    let q0 = (item % blocksPerHead) * qBlock
+                    let rows = min(qBlock, lq - q0)
+                    body(item / (h * blocksPerHead), (item / blocksPerHead) % h, q0, rows, s)
+                    s += rows * lk
                 }
-                // O = O · correction + P V (the first block initialises O)
-                Gemm.sgemm(transA: false, transB: false, m: rows, n: dv, k: cols, alpha: 1,
-                           a: scores, lda: cols, b: v + k0 * vs.tokenStride, ldb: vs.tokenStride,
-                           beta: k0 == 0 ? 0 : 1, c: o, ldc: ldo, threads: 1)
-                k0 += cols
             }
-            for r in 0..<rows { VectorMath.scale(o + r * ldo, dv, by: 1 / rowSum[r]) }
+            var totalRows = 0
+            forEachMember { bi, hi, q0, rows, s in
+                Gemm.sgemm(transA: false, transB: true, m: rows, n: lk, k: d, alpha: alpha,
+                           a: qp + bi * qs.batchStride + hi * qs.headStride + q0 * qs.tokenStride, lda: qs.tokenStride,
+                           b: kp + bi * ks.batchStride + hi * ks.headStride, ldb: ks.tokenStride,
+                           beta: 0, c: s, ldc: lk, threads: 1)
+                totalRows += rows
+            }
+            OneDNN.softmaxRowsInPlace(scores, rows: totalRows, columns: lk)
+            forEachMember { bi, hi, q0, rows, s in
+                Gemm.sgemm(transA: false, transB: false, m: rows, n: dv, k: lk, alpha: 1,
+                           a: s, lda: lk, b: vp + bi * vs.batchStride + hi * vs.headStride, ldb: vs.tokenStride,
+                           beta: 0, c: op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride, ldc: os.tokenStride, threads: 1)
+            }
         }
     }
     withExtendedLifetime((query, key, value, out)) {}

@@ -95,35 +95,10 @@ private func depthwiseConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride:
     }
 }
 
-/// Thin wrappers over oneDNN's C API (primitives are created per call; only the engine is shared).
-enum OneDNN {
-    final class Engine: @unchecked Sendable {
-        let handle: dnnl_engine_t
-        init() {
-            var engine: dnnl_engine_t?
-            OneDNN.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create")
-            handle = engine!
-        }
-    }
-
-    /// The CPU engine, created once (Swift initialises globals thread-safely).
-    static let engine = Engine()
-
-    static func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
-        precondition(status == dnnl_success, "oneDNN: \(what()) failed with status \(status.rawValue)")
-    }
-
-    static func plainDesc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
-        var md = dnnl_memory_desc_t()
-        let d = dims.map { Int64($0) }
-        check(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory descriptor \(dims)")
-        return md
-    }
-
+extension OneDNN {
     /// Runs the oneDNN forward convolution on plain NCHW / (g)OIHW memory, writing into `out`.
     /// (Plain layouts measured faster here than letting oneDNN pick blocked ones and reordering.)
     static func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, groups: Int, out: Tensor) {
-        let engine = Self.engine.handle
         let weightDims = groups == 1 ? weight.shape : [groups, weight.shape[0] / groups] + Array(weight.shape[1...])
         var srcMD = plainDesc(x.shape, dnnl_nchw)
         var dstMD = plainDesc(out.shape, dnnl_nchw)
@@ -139,34 +114,12 @@ enum OneDNN {
             check(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
                                                      &srcMD, &weightMD, nil, &dstMD, strides, pads, pads), "convolution descriptor")
         }
-        var pd: dnnl_primitive_desc_t?
-        check(dnnl_primitive_desc_create(&pd, &desc, nil, engine, nil), "convolution primitive descriptor")
-        defer { dnnl_primitive_desc_destroy(pd) }
-        var primitive: dnnl_primitive_t?
-        check(dnnl_primitive_create(&primitive, pd), "convolution primitive")
-        defer { dnnl_primitive_destroy(primitive) }
-
-        var memories: [dnnl_memory_t?] = []
-        defer { for m in memories { dnnl_memory_destroy(m) } }
-        func memory(_ md: inout dnnl_memory_desc_t, _ pointer: UnsafeMutablePointer<Float>) -> dnnl_memory_t? {
-            var mem: dnnl_memory_t?
-            check(dnnl_memory_create(&mem, &md, engine, UnsafeMutableRawPointer(pointer)), "memory object")
-            memories.append(mem)
-            return mem
-        }
-        var args: [dnnl_exec_arg_t] = [
-            dnnl_exec_arg_t(arg: 1, memory: memory(&srcMD, x.storage.pointer)),          // DNNL_ARG_SRC
-            dnnl_exec_arg_t(arg: 33, memory: memory(&weightMD, weight.storage.pointer)), // DNNL_ARG_WEIGHTS
-            dnnl_exec_arg_t(arg: 17, memory: memory(&dstMD, out.storage.pointer)),       // DNNL_ARG_DST
+        var memories: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutablePointer<Float>)] = [
+            (1, srcMD, x.storage.pointer), (33, weightMD, weight.storage.pointer), (17, dstMD, out.storage.pointer),   // SRC, WEIGHTS, DST
         ]
-        if let bias { args.append(dnnl_exec_arg_t(arg: 41, memory: memory(&biasMD, bias.storage.pointer))) } // DNNL_ARG_BIAS
-        var stream: dnnl_stream_t?
-        check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream")
-        defer { dnnl_stream_destroy(stream) }
+        if let bias { memories.append((41, biasMD, bias.storage.pointer)) }                                         // BIAS
         let work = out.count * weight.shape[1] * weight.shape[2] * weight.shape[3]
-        omp_set_num_threads(Int32(Gemm.defaultThreads(work)))
-        check(dnnl_primitive_execute(primitive, stream, Int32(args.count), args), "convolution execute")
-        check(dnnl_stream_wait(stream), "stream wait")
+        run(&desc, "convolution", memories, threads: Gemm.defaultThreads(work))
         withExtendedLifetime((x, weight, bias, out)) {}
     }
 }

@@ -18,9 +18,12 @@ func mapChunks(_ x: Tensor, _ body: @Sendable (UnsafePointer<Float>, UnsafeMutab
     return out
 }
 
-/// GELU, exact form: x · ½ · (1 + erf(x / √2)), with VectorMath's erf.
+/// GELU, exact form: x · ½ · (1 + erf(x / √2)) (oneDNN's gelu_erf, per chunk).
 public func gelu(_ x: Tensor) -> Tensor {
-    mapChunks(x) { src, dst, count in VectorMath.gelu(src, dst, count) }
+    mapChunks(x) { src, dst, count in
+        dst.update(from: src, count: count)
+        OneDNN.geluInPlace(dst, count: count)
+    }
 }
 
 /// max(x, 0).

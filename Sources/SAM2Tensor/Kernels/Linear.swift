@@ -7,7 +7,8 @@ public enum Activation: Sendable {
     case identity, relu, gelu
 }
 
-/// Output elements per row block (about 1 MiB), so the epilogue reads the block from cache.
+/// Output elements per row block (about 1 MiB; at least 512 rows, below which sgemm loses speed),
+/// so the epilogue reads the block from cache.
 let linearBlockElements = 1 << 18
 
 /// [..., in] → [..., out] with weight [out, in], optional bias [out], activation, and an optional
@@ -31,21 +32,24 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: Activ
     nonisolated(unsafe) let rp = residual?.storage.pointer
     let k = max(inFeatures, 1)
     @Sendable func epilogue(_ rows: Range<Int>) {
-        for r in rows {
-            let row = y + r * outFeatures
-            if let bp { for j in 0..<outFeatures { row[j] += bp[j] } }
-            switch activation {
-            case .identity: break
-            case .relu: for j in 0..<outFeatures { row[j] = max(row[j], 0) }
-            case .gelu: VectorMath.gelu(row, row, outFeatures)
-            }
-            if let rp {
-                let res = rp + r * outFeatures
-                for j in 0..<outFeatures { row[j] += res[j] }
+        let block = y + rows.lowerBound * outFeatures, count = rows.count * outFeatures
+        if let bp {
+            for r in 0..<rows.count {
+                let row = block + r * outFeatures
+                for j in 0..<outFeatures { row[j] += bp[j] }
             }
         }
+        switch activation {
+        case .identity: break
+        case .relu: for i in 0..<count { block[i] = max(block[i], 0) }
+        case .gelu: OneDNN.geluInPlace(block, count: count)
+        }
+        if let rp {
+            let res = rp + rows.lowerBound * outFeatures
+            for i in 0..<count { block[i] += res[i] }
+        }
     }
-    let blockRows = max(16, linearBlockElements / outFeatures)
+    let blockRows = max(512, linearBlockElements / outFeatures)
     if rows < 2 * blockRows {
         // Few rows: one product (split over columns when large), then the epilogue.
         Gemm.sgemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,

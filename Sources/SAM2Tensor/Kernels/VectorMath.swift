@@ -1,65 +1,10 @@
 // VectorMath: small loops over float runs that LLVM's loop vectoriser turns into SIMD code —
-// reductions, a polynomial exponential (Cody–Waite range reduction, degree 6, relative error below
-// 1e-6), and erf for the exact-form GELU (two polynomial pieces, absolute error below 1.3e-7).
-
-import Foundation
+// reductions and a polynomial exponential (Cody–Waite range reduction, degree 6, relative error
+// below 1e-6).
 
 /// Small loops over float runs, written so LLVM's loop vectoriser handles them: plain scalar bodies
 /// (selects and bit casts, no calls), and eight independent accumulators for reductions.
 enum VectorMath {
-    /// erf(x) without calls or branches: x·P(x²) for |x| < 0.9, and 1 − e^(−x²)·R(1/|x|) up to
-    /// |x| = 4 (erf is ±1 in float beyond). P (degree 6) and R (degree 9) are least-squares fits
-    /// refined towards minimax; absolute error below 1.3e-7 against the exact erf.
-    @inline(__always) static func erf(_ x: Float) -> Float {
-        let a = min(x.magnitude, 4)
-        let a2 = a * a
-        var p: Float = 8.539_140_944_802_809e-05
-        p = p * a2 - 8.181_996_015_100_834e-04
-        p = p * a2 + 5.204_441_856_035_143e-03
-        p = p * a2 - 2.686_075_507_095_147_4e-02
-        p = p * a2 + 1.128_371_976_219_538_9e-01
-        p = p * a2 - 3.761_263_531_281_584_5e-01
-        p = p * a2 + 1.128_379_166_802_583
-        let t = 1 / max(a, 0.9)
-        var r: Float = 1.477_723_620_732_996e-02
-        r = r * t - 9.033_205_769_810_577e-02
-        r = r * t + 2.206_621_362_715_562_6e-01
-        r = r * t - 2.357_099_366_853_183e-01
-        r = r * t - 2.266_210_278_723_795_5e-02
-        r = r * t + 3.769_227_559_546_660_7e-01
-        r = r * t - 4.290_960_746_968_157e-01
-        r = r * t + 3.259_041_612_539_797_4e-02
-        r = r * t + 5.602_251_214_637_158e-01
-        r = r * t + 2.060_883_186_815_680_6e-04
-        // e^(−a²) as in expShifted (−16 ≤ −a² ≤ 0: no underflow).
-        let magic: Float = 12_582_912
-        let v = -a2
-        let s = v * 1.442_695_04 + magic
-        let k = s - magic
-        let f = v - k * 0.693_145_751_953_125 - k * 1.428_606_765_330_187e-6
-        var e: Float = 1.0 / 720
-        e = e * f + 1.0 / 120
-        e = e * f + 1.0 / 24
-        e = e * f + 1.0 / 6
-        e = e * f + 0.5
-        e = e * f + 1
-        e = e * f + 1
-        let twoToK = Float(bitPattern: (s.bitPattern &- magic.bitPattern &+ 127) &<< 23)
-        let magnitude = a < 0.9 ? a * p : 1 - e * twoToK * r
-        return Float(bitPattern: magnitude.bitPattern | (x.bitPattern & 0x8000_0000))
-    }
-
-    /// y = x · ½ · (1 + erf(x / √2)) (x and y may be the same run).
-    static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
-        for i in 0..<count {
-            let v = x[i]
-            y[i] = 0.5 * v * (1 + erf(v * 0.707_106_781_186_547_5))
-        }
-    }
-
-    /// e^x, Foundation's (for the few scalar corrections).
-    @inline(__always) static func exp(_ x: Float) -> Float { Foundation.exp(x) }
-
     /// Largest of x[0..<count] (−∞ when empty; NaNs are skipped).
     static func maximum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
         var a0 = -Float.infinity, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
@@ -118,30 +63,6 @@ enum VectorMath {
             let t = v * 1.442_695_04 + magic
             let k = t - magic
             let r = v - k * 0.693_145_751_953_125 - k * 1.428_606_765_330_187e-6
-            var p: Float = 1.0 / 720
-            p = p * r + 1.0 / 120
-            p = p * r + 1.0 / 24
-            p = p * r + 1.0 / 6
-            p = p * r + 0.5
-            p = p * r + 1
-            p = p * r + 1
-            let twoToK = Float(bitPattern: (t.bitPattern &- magic.bitPattern &+ 127) &<< 23)
-            y[i] = underflow ? 0 : p * twoToK
-        }
-        return sum(UnsafePointer(y), count)
-    }
-
-    /// y = 2^(x − shift) (x and y may be the same run); returns Σ y. Same scheme as `expShifted`
-    /// without the ln 2 range reduction (callers fold log2(e) into their scale). Below −126 gives 0.
-    static func exp2Shifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, shift: Float) -> Float {
-        let magic: Float = 12_582_912
-        for i in 0..<count {
-            let v0 = x[i] - shift
-            let underflow = v0 < -126
-            let v = underflow ? -126 : v0
-            let t = v + magic
-            let k = t - magic
-            let r = (v - k) * 0.693_147_180_559_945_3
             var p: Float = 1.0 / 720
             p = p * r + 1.0 / 120
             p = p * r + 1.0 / 24

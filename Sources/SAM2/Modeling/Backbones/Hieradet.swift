@@ -141,7 +141,7 @@ public struct Hiera: Sendable {
 
     /// [B, 3, S, S] normalised image → per-stage maps [B, C_i, S/4/2^i, S/4/2^i]
     public func callAsFunction(_ image: Tensor) -> [Tensor] {
-        var x = add(patchEmbed(image).permuted([0, 2, 3, 1]), positionEmbedding)
+        var x = add(patchEmbed.channelsLast(image), positionEmbedding)
         var outputs: [Tensor] = []
         for (i, block) in blocks.enumerated() {
             x = block(x)

@@ -21,6 +21,8 @@ public struct PromptEncoder: Sendable {
     let maskConv3: Conv2d
     /// `get_dense_pe()`, [C, h, w], computed once.
     let densePositionEncoding: Tensor
+    /// `no_mask_embed` broadcast to [1, C, h, w], computed once.
+    let noMaskDenseEmbedding: Tensor
 
     init(_ weights: WeightScope, embedDim: Int, embeddingSize: Int, inputImageSize: Int, maskInChans: Int) throws {
         self.embedDim = embedDim
@@ -37,6 +39,9 @@ public struct PromptEncoder: Sendable {
         maskNorm2 = try LayerNorm2d(down, "4", channels: maskInChans)
         maskConv3 = try Conv2d(down, "6", inputs: maskInChans, outputs: embedDim, kernel: 1)
         densePositionEncoding = peLayer.grid(height: embeddingSize, width: embeddingSize)
+        let plane = embeddingSize * embeddingSize
+        noMaskDenseEmbedding = Tensor(shape: [1, embedDim, embeddingSize, embeddingSize],
+                                      scalars: noMaskEmbed.scalars.flatMap { [Float](repeating: $0, count: plane) })
     }
 
     /// Side of the mask input (4 × the embedding grid: 256 at 1024).
@@ -84,16 +89,5 @@ public struct PromptEncoder: Sendable {
     }
 
     /// The dense embedding without a mask: `no_mask_embed` at every position, [B, C, h, w].
-    func noMaskDense(batch: Int) -> Tensor {
-        let plane = embeddingSize * embeddingSize
-        var values = [Float](repeating: 0, count: batch * embedDim * plane)
-        let embed = noMaskEmbed.scalars
-        for i in 0..<batch {
-            for c in 0..<embedDim {
-                let base = (i * embedDim + c) * plane
-                for p in 0..<plane { values[base + p] = embed[c] }
-            }
-        }
-        return Tensor(shape: [batch, embedDim, embeddingSize, embeddingSize], scalars: values)
-    }
+    func noMaskDense(batch: Int) -> Tensor { repeatBatch(noMaskDenseEmbedding, batch) }
 }

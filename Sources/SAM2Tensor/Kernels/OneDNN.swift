@@ -1,0 +1,82 @@
+// OneDNN: thin wrappers over oneDNN's C API — the shared CPU engine, plain memory descriptors, a
+// create-and-execute helper for any primitive, and in-place GELU and softmax run on the calling
+// thread (OpenMP width 1, so callers split work with Parallel). Primitives are created per call;
+// oneDNN's primitive cache makes a repeated shape cheap.
+
+import CDNNL
+
+enum OneDNN {
+    final class Engine: @unchecked Sendable {
+        let handle: dnnl_engine_t
+        init() {
+            var engine: dnnl_engine_t?
+            OneDNN.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create")
+            handle = engine!
+        }
+    }
+
+    /// The CPU engine, created once (Swift initialises globals thread-safely).
+    static let engine = Engine()
+
+    static func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
+        precondition(status == dnnl_success, "oneDNN: \(what()) failed with status \(status.rawValue)")
+    }
+
+    static func plainDesc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        let d = dims.map { Int64($0) }
+        check(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory descriptor \(dims)")
+        return md
+    }
+
+    /// GELU, exact erf form, on count floats in place.
+    static func geluInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        guard count > 0 else { return }
+        var md = plainDesc([count], dnnl_a)
+        var desc = dnnl_eltwise_desc_t()
+        check(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, dnnl_eltwise_gelu_erf, &md, 0, 0), "GELU descriptor")
+        runInPlace(&desc, md, x, "GELU")
+    }
+
+    /// Softmax of each row of a contiguous [rows, columns] block, in place.
+    static func softmaxRowsInPlace(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+        guard rows > 0 && columns > 0 else { return }
+        var md = plainDesc([rows, columns], dnnl_ab)
+        var desc = dnnl_softmax_desc_t()
+        check(dnnl_softmax_forward_desc_init(&desc, dnnl_forward_inference, &md, 1), "softmax descriptor")
+        runInPlace(&desc, md, x, "softmax")
+    }
+
+    /// Creates the primitive of an operation descriptor and runs it with src = dst = x, single-threaded.
+    private static func runInPlace<Desc>(_ desc: inout Desc, _ md: dnnl_memory_desc_t, _ x: UnsafeMutablePointer<Float>, _ what: String) {
+        run(&desc, what, [(1, md, x), (17, md, x)], threads: 1)   // DNNL_ARG_SRC, DNNL_ARG_DST
+    }
+
+    /// Creates the primitive of an operation descriptor and executes it on the given (argument,
+    /// descriptor, memory) triples with `threads` OpenMP threads, waiting for the result.
+    static func run<Desc>(_ desc: inout Desc, _ what: String,
+                          _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutablePointer<Float>)], threads: Int) {
+        let engine = Self.engine.handle
+        var pd: dnnl_primitive_desc_t?
+        check(dnnl_primitive_desc_create(&pd, &desc, nil, engine, nil), "\(what) primitive descriptor")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        var primitive: dnnl_primitive_t?
+        check(dnnl_primitive_create(&primitive, pd), "\(what) primitive")
+        defer { dnnl_primitive_destroy(primitive) }
+        var memories: [dnnl_memory_t?] = []
+        defer { for m in memories { dnnl_memory_destroy(m) } }
+        let args = arguments.map { argument in
+            var md = argument.md
+            var memory: dnnl_memory_t?
+            check(dnnl_memory_create(&memory, &md, engine, UnsafeMutableRawPointer(argument.pointer)), "\(what) memory")
+            memories.append(memory)
+            return dnnl_exec_arg_t(arg: argument.arg, memory: memory)
+        }
+        var stream: dnnl_stream_t?
+        check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream")
+        defer { dnnl_stream_destroy(stream) }
+        omp_set_num_threads(Int32(threads))
+        check(dnnl_primitive_execute(primitive, stream, Int32(args.count), args), "\(what) execute")
+        check(dnnl_stream_wait(stream), "\(what) stream wait")
+    }
+}
