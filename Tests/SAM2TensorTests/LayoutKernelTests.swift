@@ -1,5 +1,5 @@
-// Window partitioning, batched matrix products and rotary encoding against plain index-by-index
-// versions on fresh random inputs.
+// Window partitioning, batched matrix products, rotary encoding and the channels-last transposed
+// convolution against plain index-by-index versions on fresh random inputs.
 
 import Foundation
 import Testing
@@ -66,5 +66,26 @@ struct LayoutKernelTests {
             expected[i + 1] = Float(re * Foundation.sin(a) + im * Foundation.cos(a))
         } } }
         #expect(maxAbsDifference(out.scalars, expected) <= 1e-5, "seed \(seed)")
+    }
+
+    @Test(arguments: [(1, 3, 5, 4, 6, 2), (2, 4, 4, 8, 3, 2), (1, 2, 3, 5, 2, 3)])
+    func convTransposeFromTokensMatchesPlain(n: Int, h: Int, w: Int, cin: Int, cout: Int, s: Int) {
+        let seed = freshSeed()
+        var rng = SeededGenerator(seed: seed)
+        let x = randomTensor([n, cin, h, w], &rng)
+        let weight = randomTensor([cin, cout, s, s], &rng), bias = randomTensor([cout], &rng)
+        let tokens = x.permuted([0, 2, 3, 1]).reshaped([n, h * w, cin])
+        let out = convTranspose2d(tokens: tokens, height: h, width: w, weight: weight, bias: bias, stride: s)
+        var expected = [Float](repeating: 0, count: n * cout * h * s * w * s)
+        let (xv, wv, bv) = (x.scalars, weight.scalars, bias.scalars)
+        for b in 0..<n { for co in 0..<cout { for y in 0..<(h * s) { for xx in 0..<(w * s) {
+            var sum = Double(bv[co])
+            for ci in 0..<cin {
+                sum += Double(xv[((b * cin + ci) * h + y / s) * w + xx / s]) * Double(wv[((ci * cout + co) * s + y % s) * s + xx % s])
+            }
+            expected[((b * cout + co) * h * s + y) * w * s + xx] = Float(sum)
+        } } } }
+        #expect(out.shape == [n, cout, h * s, w * s])
+        #expect(relativeL2(out.scalars, expected) <= 1e-6, "seed \(seed)")
     }
 }

@@ -103,6 +103,11 @@ struct ConvTranspose2d: Sendable {
 
     /// [B, in, H, W] → [B, out, 2H, 2W]
     func callAsFunction(_ x: Tensor) -> Tensor { convTranspose2d(x, weight: weight, bias: bias, stride: 2) }
+
+    /// Channels-last tokens [B, H·W, in] → [B, out, 2H, 2W]
+    func callAsFunction(tokens x: Tensor, height: Int, width: Int) -> Tensor {
+        convTranspose2d(tokens: x, height: height, width: width, weight: weight, bias: bias, stride: 2)
+    }
 }
 
 /// torch.nn.Embedding's table, `weight` [count, dim].

@@ -66,7 +66,7 @@ struct PositionEmbeddingRandom: Sendable {
         return Tensor(shape: Array(coords.shape.dropLast()) + [2 * feats], scalars: out)
     }
 
-    /// The dense encoding of an H×W grid at pixel centres, [C, H, W].
+    /// The dense encoding of an H×W grid at pixel centres, token-major [H·W, C].
     func grid(height: Int, width: Int) -> Tensor {
         var coords = [Float](repeating: 0, count: height * width * 2)
         for y in 0..<height {
@@ -75,7 +75,7 @@ struct PositionEmbeddingRandom: Sendable {
                 coords[(y * width + x) * 2 + 1] = (Float(y) + 0.5) / Float(height)
             }
         }
-        return encode(Tensor(shape: [height, width, 2], scalars: coords)).permuted([2, 0, 1])
+        return encode(Tensor(shape: [height * width, 2], scalars: coords))
     }
 
     /// Pixel coordinates in an image of `imageSize` (H, W), [B, N, 2] → [B, N, C].

@@ -67,6 +67,8 @@ public final class SAM2ImagePredictor {
     public var maxHoleArea: Int
     public var maxSprinkleArea: Int
     private var features: ImageFeatures?
+    /// The mask decoder's prompt-independent work per image, made on the first prompt without a mask.
+    private var decoderTokens: [Int: DecoderImageTokens] = [:]
     private var originalSizes: [(height: Int, width: Int)] = []
 
     public init(model: SAM2Model, maskThreshold: Float = 0, maxHoleArea: Int = 0, maxSprinkleArea: Int = 0) {
@@ -89,6 +91,7 @@ public final class SAM2ImagePredictor {
 
     public func reset() {
         features = nil
+        decoderTokens = [:]
         originalSizes = []
     }
 
@@ -154,18 +157,13 @@ public final class SAM2ImagePredictor {
         try validate(pointSets: points.map { [$0] }, labelSets: ones, boxes: [], height: h, width: w, normalized: false)
         let coords = transforms.coordinates(points.flatMap { [$0.x, $0.y] }, normalized: false, originalHeight: h, originalWidth: w)
         let sparse = model.promptEncoder.embedPoints(Tensor(shape: [b, 1, 2], scalars: coords), labels: ones)
-        let dense: Tensor
+        var dense: Tensor?
         if let maskInputs {
             let side = model.promptEncoder.maskInputSize
             guard maskInputs.shape == [b, 1, side, side] else { throw PredictorError.maskInputShape(found: maskInputs.shape, expected: [b, 1, side, side]) }
             dense = model.promptEncoder.embedMask(maskInputs)
-        } else {
-            dense = model.promptEncoder.noMaskDense(batch: b)
         }
-        let out = model.maskDecoder(imageEmbedding: features.imageEmbedding.slice(axis: 0, 0..<1),
-                                    imagePE: model.promptEncoder.densePositionEncoding, sparse: sparse, dense: dense,
-                                    multimaskOutput: multimaskOutput,
-                                    highResFeatures: features.highResFeatures.isEmpty ? nil : features.highResFeatures.map { $0.slice(axis: 0, 0..<1) })
+        let out = decode(features, imageIndex: 0, sparse: sparse, dense: dense, multimaskOutput: multimaskOutput)
         return (out.masks, out.iouPredictions.scalars)
     }
 
@@ -209,19 +207,14 @@ public final class SAM2ImagePredictor {
             let n = labels[0].count
             sparse = model.promptEncoder.embedPoints(Tensor(shape: [batch, n, 2], scalars: coords.flatMap { $0 }), labels: labels)
         }
-        let dense: Tensor
+        var dense: Tensor?
         if let maskInput {
             let side = model.promptEncoder.maskInputSize
             let m = try normalizedMaskInput(maskInput, side: side)
             dense = repeatBatch(model.promptEncoder.embedMask(m), batch)
-        } else {
-            dense = model.promptEncoder.noMaskDense(batch: batch)
         }
         let sparseTokens = sparse ?? Tensor(shape: [batch, 0, config.hiddenDim])
-        let embedding = features.imageEmbedding.slice(axis: 0, imageIndex..<(imageIndex + 1))
-        let highRes = features.highResFeatures.isEmpty ? nil : features.highResFeatures.map { $0.slice(axis: 0, imageIndex..<(imageIndex + 1)) }
-        let out = model.maskDecoder(imageEmbedding: embedding, imagePE: model.promptEncoder.densePositionEncoding, sparse: sparseTokens,
-                                    dense: dense, multimaskOutput: multimaskOutput, highResFeatures: highRes)
+        let out = decode(features, imageIndex: imageIndex, sparse: sparseTokens, dense: dense, multimaskOutput: multimaskOutput)
         var masks = t.postprocessMasks(out.masks, originalHeight: h, originalWidth: w)
         let lowRes = clamp(out.masks, min: -32, max: 32)
         if !returnLogits {
@@ -237,6 +230,24 @@ public final class SAM2ImagePredictor {
                            scores: Array(scores[(i * m)..<((i + 1) * m)]),
                            lowResLogits: lowRes.slice(axis: 0, i..<(i + 1)).reshaped([m, lowRes.shape[2], lowRes.shape[3]]))
         }
+    }
+
+    /// The mask decoder on image `imageIndex`; without a dense (mask) embedding, on the image's
+    /// prepared tokens (made once per image).
+    private func decode(_ features: ImageFeatures, imageIndex: Int, sparse: Tensor, dense: Tensor?,
+                        multimaskOutput: Bool) -> MaskDecoderOutput {
+        let embedding = features.imageEmbedding.slice(axis: 0, imageIndex..<(imageIndex + 1))
+        let highRes = features.highResFeatures.isEmpty ? nil : features.highResFeatures.map { $0.slice(axis: 0, imageIndex..<(imageIndex + 1)) }
+        let pe = model.promptEncoder.densePositionEncoding
+        if let dense {
+            return model.maskDecoder(imageEmbedding: embedding, imagePE: pe, sparse: sparse, dense: dense,
+                                     multimaskOutput: multimaskOutput, highResFeatures: highRes)
+        }
+        let prepared = decoderTokens[imageIndex] ?? model.maskDecoder.imageTokens(imageEmbedding: embedding, imagePE: pe,
+                                                                                   dense: model.promptEncoder.noMaskDense(batch: 1))
+        decoderTokens[imageIndex] = prepared
+        return model.maskDecoder(imageTokens: prepared, height: embedding.dim(2), width: embedding.dim(3), imagePE: pe,
+                                 sparse: sparse, multimaskOutput: multimaskOutput, highResFeatures: highRes)
     }
 
     /// Mask logits as [s, s], [1, s, s] or [B, 1, s, s] → [B, 1, s, s].

@@ -67,31 +67,59 @@ public struct MaskDecoder: Sendable {
     }
 
     /// Runs the decoder for B prompt sets on one image.
-    /// - imageEmbedding [1 or B, C, h, w] (repeated over the prompts when 1), imagePE [C, h, w],
+    /// - imageEmbedding [1 or B, C, h, w] (repeated over the prompts when 1), imagePE token-major [hw, C] (`PromptEncoder.densePositionEncoding`),
     ///   sparse [B, N, C], dense [B, C, h, w], highRes [feat_s0 [1|B, C/8, 4h, 4w], feat_s1 [1|B, C/4, 2h, 2w]].
     func callAsFunction(imageEmbedding: Tensor, imagePE: Tensor, sparse: Tensor, dense: Tensor,
                         multimaskOutput: Bool, highResFeatures: [Tensor]?) -> MaskDecoderOutput {
-        let b = sparse.shape[0]
+        let tokens = promptTokens(sparse)
+        let src = add(repeatBatch(imageEmbedding, tokens.shape[0]), dense)
+        let (hs, imageTokens) = transformer(image: src, imagePE: imagePE, tokens: tokens)
+        return outputs(hs: hs, imageTokens: imageTokens, height: imageEmbedding.shape[2], width: imageEmbedding.shape[3],
+                     multimaskOutput: multimaskOutput, highResFeatures: highResFeatures)
+    }
+
+    /// The same for prompts without a mask input, on image tokens prepared once per image by
+    /// `imageTokens(imageEmbedding:imagePE:dense:)` (identical results, less work per prompt).
+    func callAsFunction(imageTokens prepared: DecoderImageTokens, height: Int, width: Int, imagePE: Tensor, sparse: Tensor,
+                        multimaskOutput: Bool, highResFeatures: [Tensor]?) -> MaskDecoderOutput {
+        let (hs, imageTokens) = transformer(imageTokens: prepared, imagePE: imagePE, tokens: promptTokens(sparse))
+        return outputs(hs: hs, imageTokens: imageTokens, height: height, width: width,
+                     multimaskOutput: multimaskOutput, highResFeatures: highResFeatures)
+    }
+
+    /// The prompt-independent part of the decoder for one image [1, C, h, w] and a dense embedding
+    /// shared by every prompt (the no-mask embedding).
+    func imageTokens(imageEmbedding: Tensor, imagePE: Tensor, dense: Tensor) -> DecoderImageTokens {
+        transformer.imageTokens(image: add(imageEmbedding, dense), imagePE: imagePE)
+    }
+
+    /// Output tokens ([obj_score], iou, mask tokens) followed by the prompt tokens, [B, T, C].
+    private func promptTokens(_ sparse: Tensor) -> Tensor {
         let c = transformerDim
-        // Output tokens: [obj_score], iou, mask tokens — then the prompt tokens.
         var outputTokens = [iouToken, maskTokens]
         if let objScoreToken { outputTokens.insert(objScoreToken, at: 0) }
         let fixed = Tensor.concatenate(outputTokens, axis: 0)
-        let tokens = Tensor.concatenate([repeatBatch(fixed.reshaped([1, fixed.shape[0], c]), b), sparse], axis: 1)
-        let src = add(repeatBatch(imageEmbedding, b), dense)
-        let (hs, imageTokens) = transformer(image: src, imagePE: imagePE, tokens: tokens)
+        return Tensor.concatenate([repeatBatch(fixed.reshaped([1, fixed.shape[0], c]), sparse.shape[0]), sparse], axis: 1)
+    }
+
+    /// Upscaling, hypernetworks and heads on the transformer's output tokens hs [B, T, C] and image
+    /// tokens [B, hw, C].
+    private func outputs(hs: Tensor, imageTokens: Tensor, height h: Int, width w: Int, multimaskOutput: Bool,
+                       highResFeatures: [Tensor]?) -> MaskDecoderOutput {
+        let b = hs.shape[0]
+        let c = transformerDim
         let s = objScoreToken == nil ? 0 : 1
         let iouTokenOut = hs.slice(axis: 1, s..<(s + 1)).reshaped([b, c])
         let maskTokensOut = hs.slice(axis: 1, (s + 1)..<(s + 1 + numMaskTokens))
 
-        let (h, w) = (imageEmbedding.shape[2], imageEmbedding.shape[3])
-        let image = imageTokens.permuted([0, 2, 1]).reshaped([b, c, h, w])
+        // The first transposed conv reads the image tokens channels-last, as the transformer leaves them.
+        let first = upscale1(tokens: imageTokens, height: h, width: w)
         var upscaled: Tensor
         if let highResFeatures {
-            upscaled = gelu(upscaleNorm(add(upscale1(image), repeatBatch(highResFeatures[1], b))))
+            upscaled = gelu(upscaleNorm(add(first, repeatBatch(highResFeatures[1], b))))
             upscaled = gelu(add(upscale2(upscaled), repeatBatch(highResFeatures[0], b)))
         } else {
-            upscaled = gelu(upscale2(gelu(upscaleNorm(upscale1(image)))))
+            upscaled = gelu(upscale2(gelu(upscaleNorm(first))))
         }
         // Hypernetworks: one MLP per mask token → [B, T, C/8]; masks = hyper_in @ upscaled.
         let hyperIn = Tensor.concatenate((0..<numMaskTokens).map {

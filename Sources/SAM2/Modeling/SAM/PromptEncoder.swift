@@ -19,7 +19,7 @@ public struct PromptEncoder: Sendable {
     let maskConv2: Conv2d
     let maskNorm2: LayerNorm2d
     let maskConv3: Conv2d
-    /// `get_dense_pe()`, [C, h, w], computed once.
+    /// `get_dense_pe()` token-major, [h·w, C], computed once.
     let densePositionEncoding: Tensor
     /// `no_mask_embed` broadcast to [1, C, h, w], computed once.
     let noMaskDenseEmbedding: Tensor

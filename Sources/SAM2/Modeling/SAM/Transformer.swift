@@ -36,12 +36,30 @@ struct Attention: Sendable {
 
     /// q [B, Nq, C], k and v [B, Nk, C_kv] → [B, Nq, C]
     func callAsFunction(q: Tensor, k: Tensor, v: Tensor) -> Tensor {
+        attend(projectedQuery: qProj(q), projectedKey: kProj(k), projectedValue: vProj(v))
+    }
+
+    /// Attention on projections already made: [B, N, internalDim] each → [B, Nq, C]
+    func attend(projectedQuery q: Tensor, projectedKey k: Tensor, projectedValue v: Tensor) -> Tensor {
         // Heads are read in place from the projections and the output comes back token-major.
-        let out = scaledDotProductAttention(query: AttentionOperand(tokenMajor: qProj(q), heads: numHeads),
-                                            key: AttentionOperand(tokenMajor: kProj(k), heads: numHeads),
-                                            value: AttentionOperand(tokenMajor: vProj(v), heads: numHeads))
+        let out = scaledDotProductAttention(query: AttentionOperand(tokenMajor: q, heads: numHeads),
+                                            key: AttentionOperand(tokenMajor: k, heads: numHeads),
+                                            value: AttentionOperand(tokenMajor: v, heads: numHeads))
         return outProj(out)
     }
+}
+
+/// The part of the mask decoder's work that depends on the image alone (no prompt): the image
+/// tokens (embedding + no-mask embedding, token-major) and the first layer's projections of them.
+/// Computed once per image, it serves every prompt without a mask input.
+struct DecoderImageTokens: Sendable {
+    /// [1, HW, C]
+    let keys: Tensor
+    /// The first layer's token→image key and value projections and image→token query projection,
+    /// [1, HW, C_internal] each.
+    let tokenToImageKey: Tensor
+    let tokenToImageValue: Tensor
+    let imageToTokenQuery: Tensor
 }
 
 /// `TwoWayAttentionBlock`.
@@ -68,10 +86,13 @@ struct TwoWayAttentionBlock: Sendable {
         self.skipFirstLayerPE = skipFirstLayerPE
     }
 
-    /// queries [B, T, C], keys [B, HW, C] → updated (queries, keys)
-    func callAsFunction(queries: Tensor, keys: Tensor, queryPE: Tensor, keyPE: Tensor) -> (Tensor, Tensor) {
+    /// queries [B, T, C], keys [B, HW, C] → updated (queries, keys). `projected` holds this block's
+    /// projections of `keys` when they were made beforehand (the first block, see DecoderImageTokens).
+    func callAsFunction(queries: Tensor, keys: Tensor, queryPE: Tensor, keyPE: Tensor,
+                        projected: DecoderImageTokens? = nil) -> (Tensor, Tensor) {
         var queries = queries
         var keys = keys
+        let b = keys.shape[0]
         if skipFirstLayerPE {
             queries = selfAttn(q: queries, k: queries, v: queries)
         } else {
@@ -80,13 +101,35 @@ struct TwoWayAttentionBlock: Sendable {
         }
         queries = norm1(queries)
         var q = add(queries, queryPE)
-        var k = add(keys, keyPE)
-        queries = norm2(queries, adding: crossAttnTokenToImage(q: q, k: k, v: keys)).normalized
+        let tokenToImage: Tensor
+        if let p = projected {
+            tokenToImage = crossAttnTokenToImage.attend(projectedQuery: crossAttnTokenToImage.qProj(q),
+                                                        projectedKey: repeatBatch(p.tokenToImageKey, b),
+                                                        projectedValue: repeatBatch(p.tokenToImageValue, b))
+        } else {
+            tokenToImage = crossAttnTokenToImage(q: q, k: add(keys, keyPE), v: keys)
+        }
+        queries = norm2(queries, adding: tokenToImage).normalized
         queries = norm3(mlp(queries, residual: queries))
         q = add(queries, queryPE)
-        k = add(keys, keyPE)
-        keys = norm4(keys, adding: crossAttnImageToToken(q: k, k: q, v: queries)).normalized
+        let imageToToken: Tensor
+        if let p = projected {
+            imageToToken = crossAttnImageToToken.attend(projectedQuery: repeatBatch(p.imageToTokenQuery, b),
+                                                        projectedKey: crossAttnImageToToken.kProj(q),
+                                                        projectedValue: crossAttnImageToToken.vProj(queries))
+        } else {
+            imageToToken = crossAttnImageToToken(q: add(keys, keyPE), k: q, v: queries)
+        }
+        keys = norm4(keys, adding: imageToToken).normalized
         return (queries, keys)
+    }
+
+    /// This block's projections of the image tokens `keys` [1, HW, C] (they depend on no prompt).
+    func projections(ofKeys keys: Tensor, keyPE: Tensor) -> DecoderImageTokens {
+        let k = add(keys, keyPE)
+        return DecoderImageTokens(keys: keys, tokenToImageKey: crossAttnTokenToImage.kProj(k),
+                                  tokenToImageValue: crossAttnTokenToImage.vProj(keys),
+                                  imageToTokenQuery: crossAttnImageToToken.qProj(k))
     }
 }
 
@@ -106,15 +149,29 @@ struct TwoWayTransformer: Sendable {
         normFinalAttn = try LayerNorm(weights, "norm_final_attn", dim: embeddingDim, eps: eps)
     }
 
-    /// image [B, C, h, w], imagePE [C, h, w] (shared by the batch), tokens [B, T, C]
+    /// image [B, C, h, w], imagePE token-major [hw, C] (shared by the batch), tokens [B, T, C]
     /// → (tokens [B, T, C], image tokens [B, hw, C])
     func callAsFunction(image: Tensor, imagePE: Tensor, tokens: Tensor) -> (Tensor, Tensor) {
         let (b, c) = (image.shape[0], image.shape[1])
-        let keysIn = image.reshaped([b, c, -1]).permuted([0, 2, 1])
-        let keyPE = imagePE.reshaped([c, -1]).permuted([1, 0])
+        return run(keys: image.reshaped([b, c, -1]).permuted([0, 2, 1]), keyPE: imagePE, tokens: tokens, firstLayer: nil)
+    }
+
+    /// The same on image tokens prepared by `imageTokens` (any batch of prompts on that image).
+    func callAsFunction(imageTokens: DecoderImageTokens, imagePE: Tensor, tokens: Tensor) -> (Tensor, Tensor) {
+        run(keys: repeatBatch(imageTokens.keys, tokens.shape[0]), keyPE: imagePE, tokens: tokens, firstLayer: imageTokens)
+    }
+
+    /// The prompt-independent part for one image [1, C, h, w] (embedding + dense embedding).
+    func imageTokens(image: Tensor, imagePE: Tensor) -> DecoderImageTokens {
+        let c = image.shape[1]
+        let keys = image.reshaped([1, c, -1]).permuted([0, 2, 1])
+        return layers[0].projections(ofKeys: keys, keyPE: imagePE)
+    }
+
+    private func run(keys keysIn: Tensor, keyPE: Tensor, tokens: Tensor, firstLayer: DecoderImageTokens?) -> (Tensor, Tensor) {
         var (queries, keys) = (tokens, keysIn)
-        for layer in layers {
-            (queries, keys) = layer(queries: queries, keys: keys, queryPE: tokens, keyPE: keyPE)
+        for (i, layer) in layers.enumerated() {
+            (queries, keys) = layer(queries: queries, keys: keys, queryPE: tokens, keyPE: keyPE, projected: i == 0 ? firstLayer : nil)
         }
         let q = add(queries, tokens)
         let k = add(keys, keyPE)
