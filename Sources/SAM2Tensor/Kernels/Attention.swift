@@ -5,9 +5,10 @@
 // permuted copies.
 
 /// Query rows per work item, at most; fewer when the keys are many.
-let attentionQueryBlock = 128
-/// Score floats per worker (4 MiB).
-let attentionScoreElements = 1 << 20
+let attentionQueryBlock = 256
+/// Score floats per worker (32 MiB): long memories (tens of thousands of keys) keep blocks of
+/// about 256 query rows, so each product re-packs the keys less often.
+let attentionScoreElements = 1 << 23
 
 /// Where attention finds a [B, L, H, D] operand inside a tensor: element (b, l, h, d) sits at
 /// offset + b·batchStride + l·tokenStride + h·headStride + d.
