@@ -4,11 +4,15 @@
 // projection outputs (token-major or packed qkv) and the result is written token-major, without
 // permuted copies.
 
-/// Query rows per work item, at most; fewer when the keys are many.
-let attentionQueryBlock = 256
-/// Score floats per worker (32 MiB): long memories (tens of thousands of keys) keep blocks of
-/// about 256 query rows, so each product re-packs the keys less often.
-let attentionScoreElements = 1 << 23
+/// Score floats per worker for short key ranges (4 MiB), which keeps the score rows in cache.
+let attentionScoreElements = 1 << 20
+
+/// Query rows per work item: 128 against short key ranges; 256 against long memories (tens of
+/// thousands of keys, up to 32 MiB of scores), so each product re-packs the keys less often.
+func attentionQueryRows(keys lk: Int, queries lq: Int) -> Int {
+    let (rows, budget) = lk > 8192 ? (256, 1 << 23) : (128, attentionScoreElements)
+    return max(8, min(rows, lq, budget / lk))
+}
 
 /// Where attention finds a [B, L, H, D] operand inside a tensor: element (b, l, h, d) sits at
 /// offset + b·batchStride + l·tokenStride + h·headStride + d.
@@ -84,7 +88,7 @@ private func attention(query: AttentionOperand, key: AttentionOperand, value: At
     // their softmax in place, then O = S V straight into the output view. Small items (windows) are
     // grouped so that one softmax call covers the score rows of several.
     let alpha = scale ?? 1 / Float(d).squareRoot()
-    let qBlock = max(8, min(attentionQueryBlock, lq, attentionScoreElements / lk))
+    let qBlock = attentionQueryRows(keys: lk, queries: lq)
     let blocksPerHead = (lq + qBlock - 1) / qBlock
     let group = max(1, min(64, attentionScoreElements / (qBlock * lk)))
     Parallel.forEachChunk(b * h * blocksPerHead) { items in
