@@ -45,7 +45,7 @@ public struct MemoryAttention: Sendable {
 
     init(_ weights: WeightScope, configuration config: SAM2Configuration) throws {
         let m = config.memory
-        let rope = AxialRoPE(dim: config.hiddenDim / m.attentionHeads, theta: m.ropeTheta)
+        let rope = AxialRoPE(dim: config.hiddenDim / m.attentionHeads, theta: m.ropeTheta, featureSize: m.ropeFeatureSize)
         layers = try (0..<m.attentionLayers).map {
             try MemoryAttentionLayer(weights.scoped("layers.\($0)"), dModel: config.hiddenDim, memDim: m.memDim,
                                      feedforward: m.attentionFeedforwardDim, heads: m.attentionHeads, rope: rope)

@@ -94,9 +94,24 @@ struct PositionEmbeddingRandom: Sendable {
 struct AxialRoPE: Sendable {
     let dim: Int
     let theta: Float
+    /// The tables of the configured feature grid (`feat_sizes`), made once.
+    private let common: (width: Int, height: Int, cos: Tensor, sin: Tensor)
+
+    init(dim: Int, theta: Float, featureSize: [Int]) {
+        self.dim = dim
+        self.theta = theta
+        let (w, h) = (featureSize[0], featureSize[1])
+        let t = AxialRoPE.computeTables(dim: dim, theta: theta, width: w, height: h)
+        common = (w, h, t.cos, t.sin)
+    }
 
     /// cos and sin of the angles, [width · height, dim / 2] each.
     func tables(width: Int, height: Int) -> (cos: Tensor, sin: Tensor) {
+        if width == common.width && height == common.height { return (common.cos, common.sin) }
+        return AxialRoPE.computeTables(dim: dim, theta: theta, width: width, height: height)
+    }
+
+    private static func computeTables(dim: Int, theta: Float, width: Int, height: Int) -> (cos: Tensor, sin: Tensor) {
         let quarter = dim / 4
         // ref: 1 / theta^(arange(0, dim, 4)[:dim/4] / dim), in float32
         let freqs = (0..<quarter).map { 1 / powf(theta, Float(4 * $0) / Float(dim)) }
