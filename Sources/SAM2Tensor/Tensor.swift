@@ -120,7 +120,7 @@ public struct Tensor: Sendable {
         var srcStrides = [Int](repeating: 1, count: rank)
         for axis in stride(from: rank - 2, through: 0, by: -1) { srcStrides[axis] = srcStrides[axis + 1] * shape[axis + 1] }
         let strides = order.map { srcStrides[$0] }
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let src = storage.pointer
         let dst = out.storage.pointer
         // Copy whole runs of the innermost dimension; index the rest with a counter.
@@ -179,7 +179,7 @@ public struct Tensor: Sendable {
         outShape[axis] = range.count
         let outer = shape[..<axis].reduce(1, *)
         let inner = shape[(axis + 1)...].reduce(1, *)
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let src = storage.pointer
         let dst = out.storage.pointer
         let run = range.count * inner
@@ -202,7 +202,7 @@ public struct Tensor: Sendable {
         }
         let outer = outShape[..<axis].reduce(1, *)
         let inner = outShape[(axis + 1)...].reduce(1, *)
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let dst = out.storage.pointer
         var offset = 0
         for o in 0..<outer {

@@ -121,7 +121,7 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         var message = [CChar](repeating: 0, count: Int(SAM2_AV_ERRBUF_SIZE))
         guard sam2_video_rgb(decoder, &pixels, &message) == 0 else {
-            throw VideoError.decodeFailed(path: url.path, frame: found, reason: String(cString: message))
+            throw VideoError.decodeFailed(path: url.path, frame: found, reason: cText(message))
         }
         cache[found] = RGBImage(width: width, height: height, pixels: pixels)
         while cache.count > cacheCapacity {
@@ -134,7 +134,7 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
         var video: UnsafeMutablePointer<sam2_video>?
         var message = [CChar](repeating: 0, count: Int(SAM2_AV_ERRBUF_SIZE))
         let status = sam2_video_open(url.path, &video, &message)
-        let text = String(cString: message)
+        let text = cText(message)
         switch status {
         case 0: return video!
         case SAM2_AV_NO_VIDEO_STREAM: throw VideoError.noVideoStream(url.path)
@@ -149,7 +149,12 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
         var key: Int32 = 0, width: Int32 = 0, height: Int32 = 0
         var message = [CChar](repeating: 0, count: Int(SAM2_AV_ERRBUF_SIZE))
         let status = sam2_video_next(decoder, &pts, &key, &width, &height, &message)
-        if status < 0 { throw VideoError.decodeFailed(path: url.path, frame: index, reason: String(cString: message)) }
+        if status < 0 { throw VideoError.decodeFailed(path: url.path, frame: index, reason: cText(message)) }
         return status == 0 ? nil : (pts, key != 0, Int(width), Int(height))
     }
+}
+
+/// A NUL-terminated C character buffer as a Swift string.
+private func cText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
