@@ -69,17 +69,19 @@ struct LayoutKernelTests {
     }
 
     @Test(arguments: [(1, 3, 5, 4, 6, 2), (2, 4, 4, 8, 3, 2), (1, 2, 3, 5, 2, 3)])
-    func convTransposeFromTokensMatchesPlain(n: Int, h: Int, w: Int, cin: Int, cout: Int, s: Int) {
+    func convTransposeWithResidualMatchesPlain(n: Int, h: Int, w: Int, cin: Int, cout: Int, s: Int) {
         let seed = freshSeed()
         var rng = SeededGenerator(seed: seed)
         let x = randomTensor([n, cin, h, w], &rng)
         let weight = randomTensor([cin, cout, s, s], &rng), bias = randomTensor([cout], &rng)
         let tokens = x.permuted([0, 2, 3, 1]).reshaped([n, h * w, cin])
-        let out = convTranspose2d(tokens: tokens, height: h, width: w, weight: weight, bias: bias, stride: s)
-        var expected = [Float](repeating: 0, count: n * cout * h * s * w * s)
+        let residual = randomTensor([n, cout, h * s, w * s], &rng)
+        let out = convTranspose2d(tokens: tokens, height: h, width: w, weight: weight, bias: bias, stride: s, residual: residual)
+        let fromNCHW = convTranspose2d(x, weight: weight, bias: bias, stride: s, residual: residual)
+        var expected = residual.scalars.map(Double.init).map(Float.init)
         let (xv, wv, bv) = (x.scalars, weight.scalars, bias.scalars)
         for b in 0..<n { for co in 0..<cout { for y in 0..<(h * s) { for xx in 0..<(w * s) {
-            var sum = Double(bv[co])
+            var sum = Double(bv[co]) + Double(expected[((b * cout + co) * h * s + y) * w * s + xx])
             for ci in 0..<cin {
                 sum += Double(xv[((b * cin + ci) * h + y / s) * w + xx / s]) * Double(wv[((ci * cout + co) * s + y % s) * s + xx % s])
             }
@@ -87,5 +89,6 @@ struct LayoutKernelTests {
         } } } }
         #expect(out.shape == [n, cout, h * s, w * s])
         #expect(relativeL2(out.scalars, expected) <= 1e-6, "seed \(seed)")
+        #expect(relativeL2(fromNCHW.scalars, expected) <= 1e-6, "seed \(seed)")
     }
 }

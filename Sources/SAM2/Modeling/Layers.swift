@@ -101,12 +101,14 @@ struct ConvTranspose2d: Sendable {
         bias = try scope.tensor("bias", shape: [outputs])
     }
 
-    /// [B, in, H, W] → [B, out, 2H, 2W]
-    func callAsFunction(_ x: Tensor) -> Tensor { convTranspose2d(x, weight: weight, bias: bias, stride: 2) }
+    /// [B, in, H, W] → [B, out, 2H, 2W] (+ `residual` of that shape)
+    func callAsFunction(_ x: Tensor, residual: Tensor? = nil) -> Tensor {
+        convTranspose2d(x, weight: weight, bias: bias, stride: 2, residual: residual)
+    }
 
-    /// Channels-last tokens [B, H·W, in] → [B, out, 2H, 2W]
-    func callAsFunction(tokens x: Tensor, height: Int, width: Int) -> Tensor {
-        convTranspose2d(tokens: x, height: height, width: width, weight: weight, bias: bias, stride: 2)
+    /// Channels-last tokens [B, H·W, in] → [B, out, 2H, 2W] (+ `residual` of that shape)
+    func callAsFunction(tokens x: Tensor, height: Int, width: Int, residual: Tensor? = nil) -> Tensor {
+        convTranspose2d(tokens: x, height: height, width: width, weight: weight, bias: bias, stride: 2, residual: residual)
     }
 }
 

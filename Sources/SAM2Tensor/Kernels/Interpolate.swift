@@ -91,6 +91,26 @@ private func interpolate2d(_ x: Tensor, rows: AxisTaps, cols: AxisTaps, height: 
     nonisolated(unsafe) let src = x.storage.pointer
     nonisolated(unsafe) let dst = out.storage.pointer
     let planes = n * c
+    if rows.stride == 2 && cols.stride == 2 && rows.size.allSatisfy({ $0 == 2 }) && cols.size.allSatisfy({ $0 == 2 }) {
+        // Plain bilinear: two taps on each axis, the same products and sums in the same order.
+        Parallel.forEachChunk(planes * height, minimumChunk: max(1, 4096 / max(width, 1))) { range in
+            rows.index.withUnsafeBufferPointer { ri in rows.weight.withUnsafeBufferPointer { rw in
+            cols.index.withUnsafeBufferPointer { ci in cols.weight.withUnsafeBufferPointer { cw in
+                for item in range {
+                    let plane = item / height, oy = item % height
+                    let input = src + plane * h * w
+                    let top = input + ri[2 * oy] * w, bottom = input + ri[2 * oy + 1] * w
+                    let (wt, wb) = (rw[2 * oy], rw[2 * oy + 1])
+                    let output = dst + item * width
+                    for ox in 0..<width {
+                        let (i0, i1, w0, w1) = (ci[2 * ox], ci[2 * ox + 1], cw[2 * ox], cw[2 * ox + 1])
+                        output[ox] = (top[i0] * w0 + top[i1] * w1) * wt + (bottom[i0] * w0 + bottom[i1] * w1) * wb
+                    }
+                }
+            }}}}
+        }
+        return out
+    }
     Parallel.forEachChunk(planes * height, minimumChunk: max(1, 4096 / max(width, 1))) { range in
         rows.index.withUnsafeBufferPointer { ri in rows.weight.withUnsafeBufferPointer { rw in
         cols.index.withUnsafeBufferPointer { ci in cols.weight.withUnsafeBufferPointer { cw in

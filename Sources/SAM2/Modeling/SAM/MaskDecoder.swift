@@ -112,14 +112,14 @@ public struct MaskDecoder: Sendable {
         let iouTokenOut = hs.slice(axis: 1, s..<(s + 1)).reshaped([b, c])
         let maskTokensOut = hs.slice(axis: 1, (s + 1)..<(s + 1 + numMaskTokens))
 
-        // The first transposed conv reads the image tokens channels-last, as the transformer leaves them.
-        let first = upscale1(tokens: imageTokens, height: h, width: w)
+        // The first transposed conv reads the image tokens channels-last, as the transformer leaves
+        // them; the high-resolution features are added in the convolutions' own output pass.
         var upscaled: Tensor
         if let highResFeatures {
-            upscaled = gelu(upscaleNorm(add(first, repeatBatch(highResFeatures[1], b))))
-            upscaled = gelu(add(upscale2(upscaled), repeatBatch(highResFeatures[0], b)))
+            let first = upscale1(tokens: imageTokens, height: h, width: w, residual: repeatBatch(highResFeatures[1], b))
+            upscaled = gelu(upscale2(gelu(upscaleNorm(first)), residual: repeatBatch(highResFeatures[0], b)))
         } else {
-            upscaled = gelu(upscale2(gelu(upscaleNorm(first))))
+            upscaled = gelu(upscale2(gelu(upscaleNorm(upscale1(tokens: imageTokens, height: h, width: w)))))
         }
         // Hypernetworks: one MLP per mask token → [B, T, C/8]; masks = hyper_in @ upscaled.
         let hyperIn = Tensor.concatenate((0..<numMaskTokens).map {
