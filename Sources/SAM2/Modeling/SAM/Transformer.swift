@@ -101,13 +101,15 @@ struct TwoWayAttentionBlock: Sendable {
         }
         queries = norm1(queries)
         var q = add(queries, queryPE)
+        // The keys with their position encoding serve both cross-attentions of the block.
+        let keysWithPE = projected == nil ? add(keys, keyPE) : nil
         let tokenToImage: Tensor
         if let p = projected {
             tokenToImage = crossAttnTokenToImage.attend(projectedQuery: crossAttnTokenToImage.qProj(q),
                                                         projectedKey: repeatBatch(p.tokenToImageKey, b),
                                                         projectedValue: repeatBatch(p.tokenToImageValue, b))
         } else {
-            tokenToImage = crossAttnTokenToImage(q: q, k: add(keys, keyPE), v: keys)
+            tokenToImage = crossAttnTokenToImage(q: q, k: keysWithPE!, v: keys)
         }
         queries = norm2(queries, adding: tokenToImage).normalized
         queries = norm3(mlp(queries, residual: queries))
@@ -118,7 +120,7 @@ struct TwoWayAttentionBlock: Sendable {
                                                         projectedKey: crossAttnImageToToken.kProj(q),
                                                         projectedValue: crossAttnImageToToken.vProj(queries))
         } else {
-            imageToToken = crossAttnImageToToken(q: add(keys, keyPE), k: q, v: queries)
+            imageToToken = crossAttnImageToToken(q: keysWithPE!, k: q, v: queries)
         }
         keys = norm4(keys, adding: imageToToken).normalized
         return (queries, keys)
