@@ -11,9 +11,7 @@ public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: 
     let s = stride
     precondition(weight.shape[0] == cin && weight.shape[2] == s && weight.shape[3] == s,
                  "convTranspose2d: weight \(weight.shape) must be [\(cin), Cout, \(s), \(s)] (kernel == stride)")
-    if let bias { precondition(bias.count == cout, "convTranspose2d: bias \(bias.shape) does not match \(cout) outputs") }
-    let out = Tensor(uninitializedShape: [n, cout, h * s, w * s])
-    if let residual { precondition(residual.shape == out.shape, "convTranspose2d: residual \(residual.shape) is not the output's \(out.shape)") }
+    let out = transposedConvOutput(n: n, cout: cout, height: h * s, width: w * s, bias: bias, residual: residual)
     nonisolated(unsafe) let rp = residual?.storage.pointer
     let hw = h * w
     let rows = cout * s * s
@@ -69,9 +67,7 @@ public func convTranspose2d(tokens x: Tensor, height h: Int, width w: Int, weigh
                  && weight.shape[2] == s && weight.shape[3] == s,
                  "convTranspose2d(tokens:): x \(x.shape) and weight \(weight.shape) do not fit a \(h)×\(w) map with kernel = stride = \(s)")
     let (n, cin, cout) = (x.shape[0], x.shape[2], weight.shape[1])
-    if let bias { precondition(bias.count == cout, "convTranspose2d: bias \(bias.shape) does not match \(cout) outputs") }
-    let out = Tensor(uninitializedShape: [n, cout, h * s, w * s])
-    if let residual { precondition(residual.shape == out.shape, "convTranspose2d: residual \(residual.shape) is not the output's \(out.shape)") }
+    let out = transposedConvOutput(n: n, cout: cout, height: h * s, width: w * s, bias: bias, residual: residual)
     nonisolated(unsafe) let rp = residual?.storage.pointer
     let hw = h * w
     let rows = cout * s * s
@@ -110,4 +106,12 @@ public func convTranspose2d(tokens x: Tensor, height h: Int, width w: Int, weigh
     }
     withExtendedLifetime(cols) {}
     return out
+}
+
+/// The output [N, Cout, H', W'] of a transposed convolution, after checking its bias and residual.
+private func transposedConvOutput(n: Int, cout: Int, height: Int, width: Int, bias: Tensor?, residual: Tensor?) -> Tensor {
+    if let bias { precondition(bias.count == cout, "convTranspose2d: bias \(bias.shape) does not match \(cout) outputs") }
+    let shape = [n, cout, height, width]
+    if let residual { precondition(residual.shape == shape, "convTranspose2d: residual \(residual.shape) is not the output's \(shape)") }
+    return Tensor(uninitializedShape: shape)
 }
