@@ -50,3 +50,20 @@ public enum ImageIOError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+/// A NUL-terminated C character buffer (a C library's error message) as a Swift string.
+func cText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Maps a C decoder's status (0 success, −2 too large, else failure) to the error it stands for.
+func checkDecoderStatus(_ status: Int32, truncated: Int32, message: [CChar], width: Int, height: Int,
+                        path: String, format: String) throws {
+    switch status {
+    case 0: return
+    case -2: throw ImageIOError.tooLarge(path: path, width: width, height: height)
+    default:
+        if truncated != 0 { throw ImageIOError.truncated(path: path, format: format) }
+        throw ImageIOError.corrupt(path: path, format: format, message: cText(message))
+    }
+}

@@ -15,16 +15,8 @@ enum JPEGDecoder {
                                     Int64(ImageIO.maxPixels), &result, &truncated, &errbuf)
         }
         defer { sam2_jpeg_free(&result) }
-        switch status {
-        case 0:
-            break
-        case -2:
-            throw ImageIOError.tooLarge(path: name, width: Int(result.width), height: Int(result.height))
-        default:
-            if truncated != 0 { throw ImageIOError.truncated(path: name, format: "JPEG") }
-            let message = String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw ImageIOError.corrupt(path: name, format: "JPEG", message: message)
-        }
+        try checkDecoderStatus(status, truncated: truncated, message: errbuf, width: Int(result.width),
+                               height: Int(result.height), path: name, format: "JPEG")
         let width = Int(result.width), height = Int(result.height), channels = Int(result.components)
         let layout: DecodedRaster.Layout
         switch channels {

@@ -15,16 +15,8 @@ enum PNGDecoder {
                                    Int64(ImageIO.maxPixels), &result, &truncated, &errbuf)
         }
         defer { sam2_png_free(&result) }
-        switch status {
-        case 0:
-            break
-        case -2:
-            throw ImageIOError.tooLarge(path: name, width: Int(result.width), height: Int(result.height))
-        default:
-            if truncated != 0 { throw ImageIOError.truncated(path: name, format: "PNG") }
-            let message = String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw ImageIOError.corrupt(path: name, format: "PNG", message: message)
-        }
+        try checkDecoderStatus(status, truncated: truncated, message: errbuf, width: Int(result.width),
+                               height: Int(result.height), path: name, format: "PNG")
         let layout: DecodedRaster.Layout
         switch result.color_type {
         case PNG_COLOR_TYPE_GRAY: layout = .gray

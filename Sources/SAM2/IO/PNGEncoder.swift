@@ -57,7 +57,7 @@ enum PNGEncoder {
             }
         }
         guard status == 0, let out else {
-            let message = String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let message = cText(errbuf)
             throw ImageIOError.cannotWrite(path: path, reason: "PNG encoding failed: \(message)")
         }
         defer { free(out) }

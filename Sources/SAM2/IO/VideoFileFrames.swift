@@ -153,8 +153,3 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
         return status == 0 ? nil : (pts, key != 0, Int(width), Int(height))
     }
 }
-
-/// A NUL-terminated C character buffer as a Swift string.
-private func cText(_ buffer: [CChar]) -> String {
-    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
