@@ -1,5 +1,6 @@
 """Shared helpers of the comparison and parity scripts: the release `sam2` binary, wall-clock time
 and peak resident memory of a command, and the Swift full-size parity suites."""
+import argparse
 import os
 import subprocess
 import sys
@@ -41,3 +42,25 @@ def run_full_size_suite(suite, directory, configs):
     env = dict(os.environ, SAM2_FULL_SIZE_DIR=directory, SAM2_FULL_SIZE_CONFIGS=",".join(configs))
     cmd = ["swift", "test", "-c", "release", "-Xswiftc", "-enable-testing", "--filter", suite]
     sys.exit(subprocess.call(cmd, cwd=ROOT, env=env))
+
+
+def full_size_parity(description, out, marker, generate, suite):
+    """The full-size parity scripts' main: for each configuration asked for (all eight by default),
+    reference outputs are generated into out/<config>/ by `generate(config, checkpoint, directory)`
+    unless `marker` is there already; then the Swift suite runs on them."""
+    import torch
+    import architectures
+    import random_checkpoint as rc
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", nargs="*", default=sorted(rc.CONFIG_FILES))
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    checkpoints = architectures.ensure_checkpoints(architectures.DEFAULT_DIR, args.configs)
+    for config in args.configs:
+        directory = os.path.join(out, config)
+        if not os.path.exists(os.path.join(directory, marker)):
+            print(f"reference outputs for {config}", file=sys.stderr)
+            generate(config, checkpoints[config], directory)
+    run_full_size_suite(suite, out, args.configs)

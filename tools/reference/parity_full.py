@@ -8,7 +8,6 @@ figures per configuration and fails beyond SPEC §4's tolerances.
 
     tools/reference/.venv/bin/python tools/reference/parity_full.py [--configs sam2.1_hiera_t ...]
 """
-import argparse
 import json
 import os
 import sys
@@ -20,7 +19,6 @@ from safetensors.torch import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import architectures  # noqa: E402
 import make_model_fixtures as mf  # noqa: E402
 import measure  # noqa: E402
 import random_checkpoint as rc  # noqa: E402
@@ -57,21 +55,14 @@ def reference_fixtures(config, checkpoint, directory):
         mf.save_prompt_case(os.path.join(directory, f"{name}.safetensors"), cases[name], results[name], WIDTH, HEIGHT)
 
 
+def reference_outputs(config, checkpoint, directory):
+    reference_fixtures(config, checkpoint, directory)
+    with open(os.path.join(directory, "checkpoint"), "w") as f:
+        f.write(checkpoint)
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", nargs="*", default=sorted(rc.CONFIG_FILES))
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    checkpoints = architectures.ensure_checkpoints(architectures.DEFAULT_DIR, args.configs)
-    for config in args.configs:
-        directory = os.path.join(OUT, config)
-        if not os.path.exists(os.path.join(directory, "mask_point.safetensors")):
-            print(f"reference outputs for {config}", file=sys.stderr)
-            reference_fixtures(config, checkpoints[config], directory)
-        with open(os.path.join(directory, "checkpoint"), "w") as f:
-            f.write(checkpoints[config])
-    measure.run_full_size_suite("FullSizeParityTests", OUT, args.configs)
+    measure.full_size_parity(__doc__, OUT, "mask_point.safetensors", reference_outputs, "FullSizeParityTests")
 
 
 if __name__ == "__main__":

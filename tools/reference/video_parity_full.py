@@ -9,7 +9,6 @@ FullSizeVideoParityTests replays it in a release build and prints the worst figu
 
     tools/reference/.venv/bin/python tools/reference/video_parity_full.py [--configs sam2.1_hiera_t ...]
 """
-import argparse
 import json
 import os
 import sys
@@ -19,7 +18,6 @@ from safetensors.torch import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import architectures  # noqa: E402
 import make_video_fixtures as mv  # noqa: E402
 import measure  # noqa: E402
 import random_checkpoint as rc  # noqa: E402
@@ -50,18 +48,7 @@ def reference_session(config, checkpoint, directory):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", nargs="*", default=sorted(rc.CONFIG_FILES))
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    checkpoints = architectures.ensure_checkpoints(architectures.DEFAULT_DIR, args.configs)
-    for config in args.configs:
-        directory = os.path.join(OUT, config)
-        if not os.path.exists(os.path.join(directory, "video_session.safetensors")):
-            print(f"reference video session for {config}", file=sys.stderr)
-            reference_session(config, checkpoints[config], directory)
-    measure.run_full_size_suite("FullSizeVideoParityTests", OUT, args.configs)
+    measure.full_size_parity(__doc__, OUT, "video_session.safetensors", reference_session, "FullSizeVideoParityTests")
 
 
 if __name__ == "__main__":
