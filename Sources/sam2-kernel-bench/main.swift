@@ -1,6 +1,7 @@
 // sam2-kernel-bench: measures SAM2Tensor's hot kernels against raw oneDNN sgemm in one run —
-// dnnl_sgemm on 4096³, `linear` on [4096, 4096] × [4096, 4096]ᵀ, and blocked attention at 4096 tokens.
-// FLOPs: 2·M·N·K for products, 4·Lq·Lk·D per attention head. The best of R interleaved rounds counts.
+// dnnl_sgemm on 4096³, `linear` on [4096, 4096] × [4096, 4096]ᵀ, and blocked attention at 4096 tokens, and the
+// memory attention of video tracking (4096 queries against 28,736 keys).
+// FLOPs: 2·M·N·K for products, 2·Lq·Lk·(D + Dv) per attention head. The best of R interleaved rounds counts.
 // Usage: swift run -c release sam2-kernel-bench [--threads N] [--repeat R]
 
 import CDNNL
@@ -70,6 +71,12 @@ for ((heads, d), (q, k, v)) in zip(attentionShapes, attentionInputs) {
     jobs.append(("attention B=1 H=\(heads) L=4096 D=\(d)", 4.0 * Double(tokens * tokens * d * heads),
                  { _ = scaledDotProductAttention(query: q, key: k, value: v) }))
 }
+// The memory attention of video tracking: a frame's 64×64 tokens against 7 memory frames and 64
+// pointer tokens, one head of 256 channels, attending to the 64-channel memory itself.
+let (memoryKeys, memoryQuery) = (7 * 4096 + 64, filled([1, 1, tokens, 256], seed: 7))
+let (memoryKey, memoryValue) = (filled([1, 1, memoryKeys, 256], seed: 8), filled([1, 1, memoryKeys, 64], seed: 9))
+jobs.append(("memory attention Lk=\(memoryKeys) D=256 Dv=64", 2.0 * Double(tokens * memoryKeys * (256 + 64)),
+             { _ = scaledDotProductAttention(query: memoryQuery, key: memoryKey, value: memoryValue) }))
 var best = [Double](repeating: .infinity, count: jobs.count)
 for (i, job) in jobs.enumerated() { _ = i; job.2() }                      // warm-up
 for _ in 0..<max(1, options.repeats) {

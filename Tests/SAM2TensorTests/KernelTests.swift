@@ -138,6 +138,7 @@ import Testing
         Case(b: 1, h: 2, lq: 77, lk: 1100, d: 32, dv: 24),       // several key blocks, ragged, Dv != D
         Case(b: 1, h: 1, lq: 300, lk: 513, d: 64, dv: 64),
         Case(b: 1, h: 1, lq: 1, lk: 1, d: 3, dv: 5),
+        Case(b: 2, h: 2, lq: 270, lk: 9300, d: 16, dv: 8),      // long memory: key tiles, ragged last tile
     ])
     func attentionMatchesPlain(_ t: Case) {
         let seed = freshSeed()
@@ -151,13 +152,14 @@ import Testing
                     Plain.attention(query: q, key: k, value: v, scale: 0.9), 1e-5, "\(t) scale 0.9 seed \(seed)")
     }
 
-    @Test func attentionWithPeakedScoresStaysFinite() {
-        // Large logits force running-max corrections across key blocks.
+    @Test(arguments: [1500, 10_000])
+    func attentionWithPeakedScoresStaysFinite(keys: Int) {
+        // Large logits; over a long memory they force running-max corrections across key tiles.
         let seed = freshSeed()
         var rng = SeededGenerator(seed: seed)
         let q = randomTensor([1, 1, 40, 16], &rng, low: -8, high: 8)
-        let k = randomTensor([1, 1, 1500, 16], &rng, low: -8, high: 8)
-        let v = randomTensor([1, 1, 1500, 16], &rng)
+        let k = randomTensor([1, 1, keys, 16], &rng, low: -8, high: 8)
+        let v = randomTensor([1, 1, keys, 16], &rng)
         let got = scaledDotProductAttention(query: q, key: k, value: v, scale: 1)
         #expect(got.scalars.allSatisfy { $0.isFinite })
         expectClose(got, Plain.attention(query: q, key: k, value: v, scale: 1), 1e-5, "seed \(seed)")

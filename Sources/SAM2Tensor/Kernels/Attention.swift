@@ -1,17 +1,24 @@
-// Attention: softmax(q·kᵀ·scale)·v, blocked over query rows: each worker holds the score rows of
-// one block of queries (or of several small ones) against all keys, at most attentionScoreElements
-// floats, applies oneDNN's softmax in place and multiplies by v. Operands are strided views, so heads are read straight from
-// projection outputs (token-major or packed qkv) and the result is written token-major, without
-// permuted copies.
+// Attention: softmax(q·kᵀ·scale)·v, blocked over query rows. Against short key ranges each worker
+// holds the score rows of one block of queries (or of several small ones) against all keys, at most
+// attentionScoreElements floats, applies oneDNN's softmax in place and multiplies by v. Against long
+// memories (tens of thousands of keys) it takes the keys a tile at a time with a running softmax
+// (flash attention), so the score rows stay in cache. Operands are strided views, so heads are read
+// straight from projection outputs (token-major or packed qkv) and the result is written
+// token-major, without permuted copies.
+
+import Foundation
 
 /// Score floats per worker for short key ranges (4 MiB), which keeps the score rows in cache.
 let attentionScoreElements = 1 << 20
 
-/// Query rows per work item: 128 against short key ranges; 256 against long memories (tens of
-/// thousands of keys, up to 32 MiB of scores), so each product re-packs the keys less often.
+/// Key ranges longer than this are taken a tile of attentionKeyTile keys at a time.
+let attentionLongKeys = 8192
+let attentionKeyTile = 1024
+
+/// Query rows per work item: 128 against short key ranges, 256 against long memories (each
+/// product then re-packs a key tile for more rows).
 func attentionQueryRows(keys lk: Int, queries lq: Int) -> Int {
-    let (rows, budget) = lk > 8192 ? (256, 1 << 23) : (128, attentionScoreElements)
-    return max(8, min(rows, lq, budget / lk))
+    lk > attentionLongKeys ? max(1, min(256, lq)) : max(8, min(128, lq, attentionScoreElements / lk))
 }
 
 /// Where attention finds a [B, L, H, D] operand inside a tensor: element (b, l, h, d) sits at
@@ -84,6 +91,10 @@ private func attention(query: AttentionOperand, key: AttentionOperand, value: At
         }
         return
     }
+    if lk > attentionLongKeys {
+        tiledAttention(query: query, key: key, value: value, scale: scale, out: out)
+        return
+    }
     // A work item is a block of query rows of one (batch, head): its full score rows S = scale · Q Kᵀ,
     // their softmax in place, then O = S V straight into the output view. Small items (windows) are
     // grouped so that one softmax call covers the score rows of several.
@@ -118,6 +129,64 @@ private func attention(query: AttentionOperand, key: AttentionOperand, value: At
                 Gemm.sgemm(transA: false, transB: false, m: rows, n: dv, k: lk, alpha: 1,
                            a: s, lda: lk, b: vp + bi * vs.batchStride + hi * vs.headStride, ldb: vs.tokenStride,
                            beta: 0, c: op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride, ldc: os.tokenStride, threads: 1)
+            }
+        }
+    }
+    withExtendedLifetime((query, key, value, out)) {}
+}
+
+/// The long-memory kernel: per block of query rows, for each tile of keys, S = scale · Q Ktᵀ; the
+/// running row maxima m and sums l are updated, S becomes e^(S − m), the accumulator O is rescaled
+/// by e^(m_old − m) and gains S Vt; at the end O / l is written into `out`.
+private func tiledAttention(query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, scale: Float?, out: AttentionOperand) {
+    let (b, h, lq, d) = (query.batch, query.heads, query.tokens, query.dim)
+    let (lk, dv) = (key.tokens, value.dim)
+    nonisolated(unsafe) let (qp, kp, vp, op) = (query.pointer, key.pointer, value.pointer, out.pointer)
+    let (qs, ks, vs, os) = (query, key, value, out)
+    let alpha = scale ?? 1 / Float(d).squareRoot()
+    let qBlock = attentionQueryRows(keys: lk, queries: lq)
+    let blocksPerHead = (lq + qBlock - 1) / qBlock
+    let tile = attentionKeyTile
+    Parallel.forEachChunk(b * h * blocksPerHead) { items in
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: qBlock * tile)
+        let acc = UnsafeMutablePointer<Float>.allocate(capacity: qBlock * dv)
+        let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: qBlock)
+        let rowSum = UnsafeMutablePointer<Float>.allocate(capacity: qBlock)
+        defer { scores.deallocate(); acc.deallocate(); rowMax.deallocate(); rowSum.deallocate() }
+        for item in items {
+            let (bi, hi) = (item / (h * blocksPerHead), (item / blocksPerHead) % h)
+            let q0 = (item % blocksPerHead) * qBlock
+            let rows = min(qBlock, lq - q0)
+            let qBase = qp + bi * qs.batchStride + hi * qs.headStride + q0 * qs.tokenStride
+            for k0 in stride(from: 0, to: lk, by: tile) {
+                let n = min(tile, lk - k0)
+                Gemm.sgemm(transA: false, transB: true, m: rows, n: n, k: d, alpha: alpha,
+                           a: qBase, lda: qs.tokenStride,
+                           b: kp + bi * ks.batchStride + hi * ks.headStride + k0 * ks.tokenStride, ldb: ks.tokenStride,
+                           beta: 0, c: scores, ldc: n, threads: 1)
+                for r in 0..<rows {
+                    let row = scores + r * n
+                    let tileMax = VectorMath.maximum(row, n)
+                    if k0 == 0 {
+                        rowMax[r] = tileMax
+                        rowSum[r] = VectorMath.expShifted(row, row, n, shift: tileMax)
+                    } else {
+                        let m = max(rowMax[r], tileMax)
+                        let correction = Foundation.exp(rowMax[r] - m)
+                        rowSum[r] = rowSum[r] * correction + VectorMath.expShifted(row, row, n, shift: m)
+                        if correction != 1 { VectorMath.scale(acc + r * dv, dv, by: correction) }
+                        rowMax[r] = m
+                    }
+                }
+                Gemm.sgemm(transA: false, transB: false, m: rows, n: dv, k: n, alpha: 1,
+                           a: scores, lda: n, b: vp + bi * vs.batchStride + hi * vs.headStride + k0 * vs.tokenStride, ldb: vs.tokenStride,
+                           beta: k0 == 0 ? 0 : 1, c: acc, ldc: dv, threads: 1)
+            }
+            let oBase = op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride
+            for r in 0..<rows {
+                let inverse = 1 / rowSum[r]
+                let (src, dst) = (acc + r * dv, oBase + r * os.tokenStride)
+                for c in 0..<dv { dst[c] = src[c] * inverse }
             }
         }
     }
