@@ -206,9 +206,14 @@ struct RoPEAttention: Sendable {
         let (cos, sin) = rope.tables(width: side, height: side)
         let rotatedKeys = key.shape[2] - numKExcludeRope
         precondition(repeatKeys || rotatedKeys == query.shape[2], "RoPE keys must match the queries unless repeated")
+        // softmax(·)·(v·Wvᵀ + b) = (softmax(·)·v)·Wvᵀ + b, as each row of softmax sums to one: with
+        // one head and narrow values (the 64-channel memory), attending to v itself and projecting
+        // the result costs a quarter of the products over the long key range.
+        let projectAfter = a.numHeads == 1 && v.shape[2] < a.internalDim
         let out = scaledDotProductAttention(query: applyRotary(query, cos: cos, sin: sin),
                                             key: applyRotary(key, cos: cos, sin: sin, count: rotatedKeys),
-                                            value: a.separateHeads(a.vProj(v)))
-        return a.outProj(a.recombineHeads(out))
+                                            value: projectAfter ? a.separateHeads(v) : a.separateHeads(a.vProj(v)))
+        let heads = a.recombineHeads(out)
+        return a.outProj(projectAfter ? a.vProj(heads) : heads)
     }
 }
