@@ -1,9 +1,8 @@
 // Parallel: the only threading code of SAM2Tensor. Splits index ranges over Dispatch workers
-// (concurrentPerform) and keeps oneDNN's OpenMP thread count in step with our own width.
-// Rule against oversubscription: a kernel either calls oneDNN from the calling thread (OpenMP then
-// uses threadCount threads) or splits its work with Parallel and calls oneDNN with 1 thread inside.
+// (concurrentPerform). Rule against oversubscription: oneDNN never starts OpenMP threads; a kernel
+// splits its work with Parallel and calls oneDNN single-threaded inside each worker (an OpenMP team
+// would spin-wait between calls and take the cores from Parallel's workers).
 
-import CDNNL
 import Dispatch
 import Foundation
 import Synchronization
@@ -14,13 +13,10 @@ public enum Parallel {
     /// Number of workers kernels use; defaults to the number of cores.
     public static var threadCount: Int { width.load(ordering: .relaxed) }
 
-    /// Sets the Dispatch width and the OpenMP thread count of the calling thread. oneDNN entry points
-    /// (Gemm.sgemm, convolutions) set the OpenMP count again before each call, because OpenMP keeps
-    /// it per calling thread.
+    /// Sets the Dispatch width. oneDNN always runs single-threaded on the calling worker (every
+    /// oneDNN entry point sets OpenMP's count, kept per calling thread, to 1 before its call).
     public static func configure(threads: Int) {
-        let count = max(1, threads)
-        width.store(count, ordering: .relaxed)
-        omp_set_num_threads(Int32(count))
+        width.store(max(1, threads), ordering: .relaxed)
     }
 
     /// Calls `body(i)` for every i in 0..<count, in contiguous chunks over at most threadCount workers.

@@ -98,28 +98,40 @@ private func depthwiseConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride:
 extension OneDNN {
     /// Runs the oneDNN forward convolution on plain NCHW / (g)OIHW memory, writing into `out`.
     /// (Plain layouts measured faster here than letting oneDNN pick blocked ones and reordering.)
+    /// Parallel workers take slices of the output channels and run oneDNN single-threaded on one
+    /// image at a time (dense memory, so oneDNN picks its JIT kernels): an OpenMP team would keep
+    /// spinning after each call and take cores from Parallel's workers.
     static func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, groups: Int, out: Tensor) {
-        let weightDims = groups == 1 ? weight.shape : [groups, weight.shape[0] / groups] + Array(weight.shape[1...])
-        var srcMD = plainDesc(x.shape, dnnl_nchw)
-        var dstMD = plainDesc(out.shape, dnnl_nchw)
-        var weightMD = plainDesc(weightDims, groups == 1 ? dnnl_oihw : dnnl_goihw)
-        var biasMD = plainDesc([out.shape[1]], dnnl_x)
-        var desc = dnnl_convolution_desc_t()
-        let strides: [Int64] = [Int64(stride), Int64(stride)]
-        let pads: [Int64] = [Int64(padding), Int64(padding)]
-        if bias != nil {
-            check(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                                     &srcMD, &weightMD, &biasMD, &dstMD, strides, pads, pads), "convolution descriptor")
-        } else {
-            check(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                                     &srcMD, &weightMD, nil, &dstMD, strides, pads, pads), "convolution descriptor")
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (o, oh, ow) = (out.shape[1], out.shape[2], out.shape[3])
+        let perOutput = weight.shape[1] * weight.shape[2] * weight.shape[3]
+        let workers = groups == 1 ? Gemm.defaultThreads(out.count * perOutput) : 1
+        nonisolated(unsafe) let (xp, wp, bp, op) = (x.storage.pointer, weight.storage.pointer, bias?.storage.pointer, out.storage.pointer)
+        let kernel = Array(weight.shape[1...])
+        Parallel.forEachChunk(o, minimumChunk: 8, workers: workers) { channels in
+            let oc = channels.count
+            var srcMD = plainDesc([1, c, h, w], dnnl_nchw)
+            var dstMD = plainDesc([1, oc, oh, ow], dnnl_nchw)
+            var weightMD = groups == 1 ? plainDesc([oc] + kernel, dnnl_oihw) : plainDesc([groups, o / groups] + kernel, dnnl_goihw)
+            var biasMD = plainDesc([oc], dnnl_x)
+            var desc = dnnl_convolution_desc_t()
+            let strides: [Int64] = [Int64(stride), Int64(stride)]
+            let pads: [Int64] = [Int64(padding), Int64(padding)]
+            let status = bp == nil
+                ? dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                     &srcMD, &weightMD, nil, &dstMD, strides, pads, pads)
+                : dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                     &srcMD, &weightMD, &biasMD, &dstMD, strides, pads, pads)
+            check(status, "convolution descriptor")
+            for image in 0..<n {
+                var memories: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutablePointer<Float>)] = [
+                    (1, srcMD, xp + image * c * h * w), (33, weightMD, wp + channels.lowerBound * perOutput),   // SRC, WEIGHTS
+                    (17, dstMD, op + (image * o + channels.lowerBound) * oh * ow),                            // DST
+                ]
+                if let bp { memories.append((41, biasMD, bp + channels.lowerBound)) }                          // BIAS
+                run(&desc, "convolution", memories)
+            }
         }
-        var memories: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutablePointer<Float>)] = [
-            (1, srcMD, x.storage.pointer), (33, weightMD, weight.storage.pointer), (17, dstMD, out.storage.pointer),   // SRC, WEIGHTS, DST
-        ]
-        if let bias { memories.append((41, biasMD, bias.storage.pointer)) }                                         // BIAS
-        let work = out.count * weight.shape[1] * weight.shape[2] * weight.shape[3]
-        run(&desc, "convolution", memories, threads: Gemm.defaultThreads(work))
         withExtendedLifetime((x, weight, bias, out)) {}
     }
 }

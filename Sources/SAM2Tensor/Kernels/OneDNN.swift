@@ -49,16 +49,17 @@ enum OneDNN {
 
     /// Creates the primitive of an operation descriptor and runs it with src = dst = x, single-threaded.
     private static func runInPlace<Desc>(_ desc: inout Desc, _ md: dnnl_memory_desc_t, _ x: UnsafeMutablePointer<Float>, _ what: String) {
-        run(&desc, what, [(1, md, x), (17, md, x)], threads: 1)   // DNNL_ARG_SRC, DNNL_ARG_DST
+        run(&desc, what, [(1, md, x), (17, md, x)])   // DNNL_ARG_SRC, DNNL_ARG_DST
     }
 
     /// Creates the primitive of an operation descriptor and executes it on the given (argument,
-    /// descriptor, memory) triples with `threads` OpenMP threads, waiting for the result.
+    /// descriptor, memory) triples on the calling thread (OpenMP width 1), waiting for the result.
     static func run<Desc>(_ desc: inout Desc, _ what: String,
-                          _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutablePointer<Float>)], threads: Int) {
+                          _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutablePointer<Float>)]) {
         let engine = Self.engine.handle
         var pd: dnnl_primitive_desc_t?
-        check(dnnl_primitive_desc_create(&pd, &desc, nil, engine, nil), "\(what) primitive descriptor")
+        check(withUnsafePointer(to: &desc) { dnnl_primitive_desc_create(&pd, UnsafeRawPointer($0), nil, engine, nil) },
+              "\(what) primitive descriptor")
         defer { dnnl_primitive_desc_destroy(pd) }
         var primitive: dnnl_primitive_t?
         check(dnnl_primitive_create(&primitive, pd), "\(what) primitive")
@@ -75,7 +76,7 @@ enum OneDNN {
         var stream: dnnl_stream_t?
         check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream")
         defer { dnnl_stream_destroy(stream) }
-        omp_set_num_threads(Int32(threads))
+        omp_set_num_threads(1)
         check(dnnl_primitive_execute(primitive, stream, Int32(args.count), args), "\(what) execute")
         check(dnnl_stream_wait(stream), "\(what) stream wait")
     }
