@@ -146,11 +146,11 @@ enum AutoCommand {
             case .uncompressedRLE(let rle):
                 segmentation = "{\"size\":[\(rle.height),\(rle.width)],\"counts\":[\(rle.counts.map(String.init).joined(separator: ","))]}"
             case .cocoRLE(let counts):
-                segmentation = "{\"size\":[\(image.height),\(image.width)],\"counts\":\(jsonText(counts))}"
+                segmentation = "{\"size\":[\(image.height),\(image.width)],\"counts\":\(jsonString(counts))}"
             }
             return "{\"segmentation\":\(segmentation),\(recordFields(m))}"
         }
-        return "{\"image\":\(jsonText(path)),\"width\":\(image.width),\"height\":\(image.height),\"masks\":[\(records.joined(separator: ","))]}"
+        return "{\"image\":\(jsonString(path)),\"width\":\(image.width),\"height\":\(image.height),\"masks\":[\(records.joined(separator: ","))]}"
     }
 
     /// The record's fields after `segmentation`.
@@ -161,10 +161,4 @@ enum AutoCommand {
     }
 
     static func ints(_ v: [Int]) -> String { "[" + v.map(String.init).joined(separator: ",") + "]" }
-
-    static func jsonText(_ s: String) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        return String(decoding: try! encoder.encode(s), as: UTF8.self)
-    }
 }

@@ -126,7 +126,7 @@ enum SegmentCommand {
         if let boxesFrom {
             prompts.detections = try DetectionSet.read(URL(fileURLWithPath: boxesFrom), imagesFrom: imagesJSON.map { URL(fileURLWithPath: $0) })
             if let set = prompts.detections, !set.namesAny(of: all.map(\.relativePath)) {
-                FileHandle.standardError.write(Data("sam2: warning: no image of \(inputs[0]) has an entry in \(boxesFrom) (see sam2 segment --help on how image_id maps to files)\n".utf8))
+                FileHandle.standardError.write(Data("sam2: warning: no image of \(inputs[0]) has boxes in \(boxesFrom) (see sam2 segment --help on how images are matched)\n".utf8))
             }
         }
         let configuration = try configName.map { try SAM2Configuration.named($0) }

@@ -56,6 +56,7 @@ import Testing
         let square = try folder.boxes(forImage: "square.jpg").detections
         #expect(square.count == 1 && square[0].score == nil && square[0].source.hasSuffix("square.txt: line 1"))
         #expect(try folder.boxes(forImage: "missing.png").detections.isEmpty)
+        #expect(folder.namesAny(of: ["missing.png", "odd.jpg"]) && !folder.namesAny(of: ["missing.png"]))
         let file = try DetectionSet.read(Self.fixture("yolo/odd.txt"))
         #expect(file.format == .yoloFile)
         #expect(try file.boxes(forImage: "anything.png").detections == odd)

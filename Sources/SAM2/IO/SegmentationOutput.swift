@@ -106,15 +106,10 @@ public struct SegmentationResult: Sendable {
         }
         return SegmentationRecord(image: path, imageId: imageID, width: image.width, height: image.height, masks: items)
     }
-
-    /// The `--json` document: `record(outputDirectory:)` as one line of JSON.
-    public func json(outputDirectory: String?) -> String {
-        record(outputDirectory: outputDirectory).json
-    }
 }
 
 /// A JSON string literal.
-func jsonString(_ s: String) -> String {
+public func jsonString(_ s: String) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .withoutEscapingSlashes
     return String(decoding: try! encoder.encode(s), as: UTF8.self)

@@ -159,8 +159,7 @@ public struct DetectionSet: Sendable {
         case .yoloFile:
             return ImageBoxes(imageID: nil, detections: yoloLabels)
         case .yoloFolder:
-            let label = URL(fileURLWithPath: path).appendingPathComponent(
-                ((relativePath as NSString).deletingPathExtension as String) + ".txt")
+            let label = labelFile(relativePath)
             guard FileManager.default.fileExists(atPath: label.path) else { return ImageBoxes(imageID: nil, detections: []) }
             return ImageBoxes(imageID: nil, detections: try YOLOLabels.read(label))
         case .cocoResults, .cocoInstances:
@@ -175,10 +174,21 @@ public struct DetectionSet: Sendable {
         }
     }
 
-    /// Whether any of the images (relative paths) has an entry in a COCO file; always true for YOLO labels.
+    /// The YOLO label file of an image: `<labels folder>/<relative path without extension>.txt`.
+    private func labelFile(_ relativePath: String) -> URL {
+        URL(fileURLWithPath: path).appendingPathComponent((relativePath as NSString).deletingPathExtension + ".txt")
+    }
+
+    /// Whether any of the images (relative paths) has an entry in a COCO file or a label file in a
+    /// YOLO labels folder.
     public func namesAny(of relativePaths: [String]) -> Bool {
-        guard format == .cocoResults || format == .cocoInstances else { return true }
-        return relativePaths.contains { (try? boxes(forImage: $0).imageID) != nil }
+        switch format {
+        case .yoloFile: return true
+        case .yoloFolder:
+            return relativePaths.contains { FileManager.default.fileExists(atPath: labelFile($0).path) }
+        case .cocoResults, .cocoInstances:
+            return relativePaths.contains { (try? boxes(forImage: $0).imageID) != nil }
+        }
     }
 }
 
