@@ -130,6 +130,7 @@ enum SegmentCommand {
             }
         }
         let configuration = try configName.map { try SAM2Configuration.named($0) }
+        let outputs = Outputs(directory: outputDir, cutout: style, overlay: overlay, coco: cocoPath, json: json, sort: sort, quiet: quiet)
         if folder {
             if let duplicate = ImageInputs.duplicateStem(all) {
                 throw ToolError.usage("segment: two images of \(inputs[0]) are named '\(duplicate)'; their outputs would share OUT/\(duplicate)")
@@ -141,30 +142,47 @@ enum SegmentCommand {
             job.sortByScore = sort
             job.overwrite = overwrite
             job.imageNumbers = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1.relativePath, $0 + 1) })
-            try runFolder(job, checkpoint: checkpoint, configuration: configuration, json: json, coco: cocoPath, quiet: quiet)
-            return
+            try runFolder(job, checkpoint: checkpoint, configuration: configuration, outputs: outputs)
+        } else {
+            try runImage(all[0], prompts: prompts, maskInput: maskInputPath, checkpoint: checkpoint, configuration: configuration,
+                         outputs: outputs, logits: logitsPath)
         }
+    }
 
-        let progress = ProgressBar("segment", total: 3, quiet: quiet)
+    /// What to write and print, for one image or a folder.
+    private struct Outputs {
+        var directory: String?
+        var cutout: SegmentationResult.CutoutStyle?
+        var overlay: Bool
+        var coco: String?
+        var json: Bool
+        var sort: Bool
+        var quiet: Bool
+    }
+
+    /// One image: masks in OUT/ directly, logits on request, the record or a line per mask on stdout.
+    private static func runImage(_ input: ImageInput, prompts: SegmentPrompts, maskInput: String?, checkpoint: String,
+                                 configuration: SAM2Configuration?, outputs: Outputs, logits: String?) throws {
+        var prompts = prompts
+        let progress = ProgressBar("segment", total: 3, quiet: outputs.quiet)
         defer { progress.finish() }
-        let input = all[0]
         let image = try ImageIO.readImage(URL(fileURLWithPath: input.path))
         let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configuration)
         progress.advance(note: "model loaded")
         let predictor = SAM2ImagePredictor(model: model)
-        prompts.maskInput = try maskInputPath.map { try MaskPrompt.read(URL(fileURLWithPath: $0), image: image, side: model.maskInputSize) }
+        prompts.maskInput = try maskInput.map { try MaskPrompt.read(URL(fileURLWithPath: $0), image: image, side: model.maskInputSize) }
         try predictor.setImage(image)
         progress.advance(note: "image encoded")
-        let (result, imageID) = try prompts.result(for: image, input: input, predictor: predictor, sortByScore: sort)
+        let (result, imageID) = try prompts.result(for: image, input: input, predictor: predictor, sortByScore: outputs.sort)
         progress.advance(note: "masks predicted")
         progress.finish()
-        if let outputDir {
-            try result.write(to: URL(fileURLWithPath: outputDir), cutout: style, overlay: overlay)
+        if let directory = outputs.directory {
+            try result.write(to: URL(fileURLWithPath: directory), cutout: outputs.cutout, overlay: outputs.overlay)
         }
-        if let logitsPath { try result.writeLogits(to: URL(fileURLWithPath: logitsPath)) }
-        let record = result.record(image: input.path, imageID: imageID ?? 1, outputDirectory: outputDir, cutouts: cutout)
-        if let cocoPath { try writeCOCO([record], categories: prompts.detections?.categories ?? [], to: cocoPath) }
-        if json {
+        if let logits { try result.writeLogits(to: URL(fileURLWithPath: logits)) }
+        let record = result.record(image: input.path, imageID: imageID ?? 1, outputDirectory: outputs.directory, cutouts: outputs.cutout != nil)
+        if let coco = outputs.coco { try writeCOCO([record], detections: prompts.detections, to: coco) }
+        if outputs.json {
             print(record.json)
         } else {
             for m in record.masks {
@@ -176,8 +194,8 @@ enum SegmentCommand {
 
     /// A folder (or its shard): images done already are skipped (unless --overwrite), a progress bar
     /// counts the others, and --coco gathers every image's record at the end.
-    private static func runFolder(_ job: FolderSegmentation, checkpoint: String, configuration: SAM2Configuration?,
-                                  json: Bool, coco: String?, quiet: Bool) throws {
+    private static func runFolder(_ job: FolderSegmentation, checkpoint: String, configuration: SAM2Configuration?, outputs: Outputs) throws {
+        let (json, coco, quiet) = (outputs.json, outputs.coco, outputs.quiet)
         let pending = job.pending
         let skipped = job.images.count - pending.count
         if skipped > 0 && !quiet {
@@ -192,10 +210,13 @@ enum SegmentCommand {
                 progress.advance(note: input.relativePath)
             }
         }
-        if let coco { try writeCOCO(try job.records(), categories: job.prompts.detections?.categories ?? [], to: coco) }
+        if let coco { try writeCOCO(try job.records(), detections: job.prompts.detections, to: coco) }
     }
 
-    private static func writeCOCO(_ records: [SegmentationRecord], categories: [COCOCategory], to path: String) throws {
+    /// The COCO file of the records: the detection file's categories (others named by their id), or
+    /// category 1 "object" for masks of points and boxes.
+    private static func writeCOCO(_ records: [SegmentationRecord], detections: DetectionSet?, to path: String) throws {
+        let categories = detections?.categories ?? [COCOCategory(id: 1, name: "object", supercategory: "object")]
         var instances = COCOInstances()
         for record in records { instances.add(record, imageID: record.imageId, fileName: record.image ?? "") }
         try AtomicFile.write(Data(instances.json(categories: categories).utf8), to: URL(fileURLWithPath: path))

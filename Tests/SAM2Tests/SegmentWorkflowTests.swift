@@ -33,6 +33,15 @@ import Testing
         try FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as! Date
     }
 
+    @Test func helpListsTheWorkflowOptions() throws {
+        let r = try CLI.run(["segment", "--help"])
+        #expect(r.status == 0 && r.stdout.contains("usage: sam2 segment IMAGE|DIR"))
+        for option in ["--boxes-from", "--images-json", "--min-score", "--cutout", "--invert", "--crop", "--coco", "--overwrite", "--shard"] {
+            #expect(r.stdout.contains(option), "\(option)")
+        }
+        #expect(try CLI.run(["--help"]).stdout.contains("merge-coco"))
+    }
+
     @Test func boxesFromEqualSegmentBox() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -193,6 +202,7 @@ import Testing
         // Image ids are positions in the whole folder (name order), the same in every shard.
         #expect(ids.sorted() == [1, 2, 3, 4])
         #expect((doc["annotations"] as! [[String: Any]]).map { $0["id"] as! Int } == [1, 2, 3, 4])
+        #expect((doc["categories"] as! [[String: Any]]).map { $0["name"] as! String } == ["object"])
         // A conflict leaves the earlier merged file as it was.
         let before = try Data(contentsOf: merged)
         let conflict = try CLI.run(["merge-coco", merged.path, Self.fixture("merge/shard_a.json"), Self.fixture("merge/conflict.json")])
