@@ -115,10 +115,13 @@ def main():
     ours_out, ref_out = os.path.join(WORK, "out_ours"), os.path.join(WORK, "out_reference")
     shutil.rmtree(ref_out, ignore_errors=True)
 
+    load = [os.getloadavg()[0]]
     ref_loop, ref_build = reference(args.checkpoint, images, ref_out, args.threads)
+    load.append(os.getloadavg()[0])
     cmd = [sam2, "segment", images, "--checkpoint", args.checkpoint, "--boxes-from", labels, "--output", ours_out,
            "--threads", str(args.threads), "--quiet", "--overwrite"]
     ours = measure.wall_time(cmd)
+    load.append(os.getloadavg()[0])
     worst, mean = agreement(ours_out, ref_out)
     n = args.images
     print(f"{n} images {width}x{height}, {len(BOXES)} boxes each, checkpoint {os.path.basename(args.checkpoint)}, threads {args.threads}")
@@ -126,6 +129,7 @@ def main():
     print(f"sam2 segment DIR (whole process): {ours:.1f} s, {60 * n / ours:.1f} images/min")
     print(f"throughput ratio ours / reference: {ref_loop / ours:.2f}x")
     print(f"masks: min IoU {worst:.5f}, mean IoU {mean:.5f} over {n * len(BOXES)}")
+    print(f"1-minute load average before / between / after: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} on {os.cpu_count()} cores")
     print("command: " + " ".join(cmd))
 
 
