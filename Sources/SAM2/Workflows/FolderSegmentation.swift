@@ -36,20 +36,19 @@ public struct FolderSegmentation: Sendable {
     /// record as soon as its masks are made (its files are written in the background). On an error,
     /// every image reported before it is completely written and none after it is marked done.
     public func run(predictor: SAM2ImagePredictor, onImage: (ImageInput, SegmentationRecord) -> Void) throws {
-        let style = cutout, withOverlay = overlay
         try OverlappedPipeline.run(pending, decode: { input in
             try ImageIO.readImage(URL(fileURLWithPath: input.path))
         }, process: { input, image -> (SegmentationResult, SegmentationRecord) in
             try predictor.setImage(image)
             let (result, imageID) = try prompts.result(for: image, input: input, predictor: predictor, sortByScore: sortByScore)
             let record = result.record(image: input.relativePath, imageID: imageID ?? imageNumbers[input.relativePath],
-                                       outputDirectory: directory(for: input).path, cutouts: style != nil)
+                                       outputDirectory: directory(for: input).path, cutouts: cutout != nil)
             onImage(input, record)
             return (result, record)
         }, write: { [self] input, output in
             let directory = directory(for: input)
             try Self.removePreviousOutputs(in: directory)
-            try output.0.write(to: directory, cutout: style, overlay: withOverlay)
+            try output.0.write(to: directory, cutout: cutout, overlay: overlay)
             try output.1.write(to: recordURL(for: input))
         })
     }
