@@ -51,9 +51,8 @@ enum AutoCommand {
         let threads = try args.int("--threads", range: 1...1024)
         let inputs = try args.positionals()
         guard !inputs.isEmpty else { throw ToolError.usage("auto: expected one or more IMAGE or DIR (see sam2 auto --help)") }
-        let images = try expand(inputs)
-        let names = images.map { ($0 as NSString).deletingPathExtension.components(separatedBy: "/").last ?? $0 }
-        if outputDir != nil, let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+        let images = try ImageInputs.list(inputs)
+        if outputDir != nil, let duplicate = ImageInputs.duplicateStem(images) {
             throw ToolError.usage("auto: two images are named '\(duplicate)'; --output DIR needs distinct names")
         }
         if let threads { Runtime.setThreadCount(threads) }
@@ -70,12 +69,13 @@ enum AutoCommand {
         }
         let progress = ProgressBar("auto", total: images.count, quiet: quiet)
         var coco = COCOInstances()
-        for (index, path) in images.enumerated() {
+        for input in images {
+            let path = input.path
             let image = try ImageIO.readImage(URL(fileURLWithPath: path))
-            let masks = try generator.generate(image) { progress.advance(0, note: "\(names[index]) \(Int($0 * 100))%") }
+            let masks = try generator.generate(image) { progress.advance(0, note: "\(input.stem) \(Int($0 * 100))%") }
             if json { print(jsonLine(path: path, image: image, masks: masks)) }
             if let outputDir {
-                let dir = URL(fileURLWithPath: outputDir).appendingPathComponent(names[index])
+                let dir = URL(fileURLWithPath: outputDir).appendingPathComponent(input.stem)
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
                 let binary = masks.map { $0.rle.mask() }
                 for (k, mask) in binary.enumerated() {
@@ -83,11 +83,20 @@ enum AutoCommand {
                 }
                 try ImageIO.writeRGBPNG(MaskRendering.overlay(image, masks: binary), to: dir.appendingPathComponent("overlay.png"))
             }
-            if cocoPath != nil { coco.add(path: path, image: image, masks: masks) }
+            if cocoPath != nil {
+                let id = coco.addImage(fileName: path, width: image.width, height: image.height)
+                for m in masks {
+                    coco.addAnnotation(imageID: id, categoryID: 1, height: image.height, width: image.width, counts: m.rle.cocoString,
+                                       score: m.predictedIoU, fields: recordFields(m))
+                }
+            }
             progress.advance()
         }
         progress.finish()
-        if let cocoPath { try AtomicFile.write(Data(coco.json.utf8), to: URL(fileURLWithPath: cocoPath)) }
+        if let cocoPath {
+            let json = coco.json(categories: [COCOCategory(id: 1, name: "object", supercategory: "object")])
+            try AtomicFile.write(Data(json.utf8), to: URL(fileURLWithPath: cocoPath))
+        }
     }
 
     /// The generator options given on the command line; out-of-range values are usage errors.
@@ -124,26 +133,6 @@ enum AutoCommand {
         return o
     }
 
-    /// Files as given, folders as their .jpg/.jpeg/.png files in name order.
-    private static func expand(_ inputs: [String]) throws -> [String] {
-        var files: [String] = []
-        for input in inputs {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
-                throw ToolError.runtime("cannot open image \(input): no such file or directory")
-            }
-            if isDirectory.boolValue {
-                let entries = try FileManager.default.contentsOfDirectory(atPath: input).sorted()
-                let images = entries.filter { ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased()) }
-                guard !images.isEmpty else { throw ToolError.runtime("folder \(input) holds no .jpg, .jpeg or .png image") }
-                files += images.map { (input as NSString).appendingPathComponent($0) }
-            } else {
-                files.append(input)
-            }
-        }
-        return files
-    }
-
     /// `{"image", "width", "height", "masks": [records]}` with the reference's record fields.
     static func jsonLine(path: String, image: RGBImage, masks: [AutomaticMask]) -> String {
         let records = masks.map { m -> String in
@@ -157,48 +146,19 @@ enum AutoCommand {
             case .uncompressedRLE(let rle):
                 segmentation = "{\"size\":[\(rle.height),\(rle.width)],\"counts\":[\(rle.counts.map(String.init).joined(separator: ","))]}"
             case .cocoRLE(let counts):
-                segmentation = "{\"size\":[\(image.height),\(image.width)],\"counts\":\(jsonText(counts))}"
+                segmentation = "{\"size\":[\(image.height),\(image.width)],\"counts\":\(jsonString(counts))}"
             }
             return "{\"segmentation\":\(segmentation),\(recordFields(m))}"
         }
-        return "{\"image\":\(jsonText(path)),\"width\":\(image.width),\"height\":\(image.height),\"masks\":[\(records.joined(separator: ","))]}"
+        return "{\"image\":\(jsonString(path)),\"width\":\(image.width),\"height\":\(image.height),\"masks\":[\(records.joined(separator: ","))]}"
     }
 
     /// The record's fields after `segmentation`.
     static func recordFields(_ m: AutomaticMask) -> String {
-        "\"area\":\(m.area),\"bbox\":\(ints(m.bbox)),\"predicted_iou\":\(number(m.predictedIoU)),"
-            + "\"point_coords\":[[\(number(m.pointCoords.x)),\(number(m.pointCoords.y))]],"
-            + "\"stability_score\":\(number(m.stabilityScore)),\"crop_box\":\(ints(m.cropBox))"
+        "\"area\":\(m.area),\"bbox\":\(ints(m.bbox)),\"predicted_iou\":\(jsonNumber(m.predictedIoU)),"
+            + "\"point_coords\":[[\(jsonNumber(m.pointCoords.x)),\(jsonNumber(m.pointCoords.y))]],"
+            + "\"stability_score\":\(jsonNumber(m.stabilityScore)),\"crop_box\":\(ints(m.cropBox))"
     }
 
     static func ints(_ v: [Int]) -> String { "[" + v.map(String.init).joined(separator: ",") + "]" }
-    /// A float as JSON (null when not finite, as a NaN stability score of an empty mask).
-    static func number(_ x: Float) -> String { x.isFinite ? "\(x)" : "null" }
-
-    static func jsonText(_ s: String) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        return String(decoding: try! encoder.encode(s), as: UTF8.self)
-    }
-}
-
-/// A COCO instances file under construction: images, annotations (COCO RLE) and one category.
-struct COCOInstances {
-    private var images: [String] = []
-    private var annotations: [String] = []
-
-    mutating func add(path: String, image: RGBImage, masks: [AutomaticMask]) {
-        let imageID = images.count + 1
-        images.append("{\"id\":\(imageID),\"file_name\":\(AutoCommand.jsonText(path)),\"width\":\(image.width),\"height\":\(image.height)}")
-        for m in masks {
-            let segmentation = "{\"size\":[\(image.height),\(image.width)],\"counts\":\(AutoCommand.jsonText(m.rle.cocoString))}"
-            annotations.append("{\"id\":\(annotations.count + 1),\"image_id\":\(imageID),\"category_id\":1,\"segmentation\":\(segmentation),"
-                               + "\"iscrowd\":0,\"score\":\(AutoCommand.number(m.predictedIoU)),\(AutoCommand.recordFields(m))}")
-        }
-    }
-
-    var json: String {
-        "{\"images\":[\(images.joined(separator: ","))],\"annotations\":[\(annotations.joined(separator: ",\n"))],"
-            + "\"categories\":[{\"id\":1,\"name\":\"object\",\"supercategory\":\"object\"}]}\n"
-    }
 }

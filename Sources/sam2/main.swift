@@ -10,11 +10,12 @@ let usage = """
     usage: sam2 <command> [options]
 
     commands:
-      segment   masks for points, boxes or a mask prompt on an image
-      auto      every mask in images (automatic mask generation), as JSON, PNGs or COCO
-      track     track objects through a video file or a folder of frames from prompts on some frames
-      bench     time set_image and predict on a checkpoint
-      info      what a checkpoint holds: configuration, version, dtypes, sizes
+      segment     masks for points, boxes, a mask prompt or a detector's boxes on an image or a folder
+      auto        every mask in images (automatic mask generation), as JSON, PNGs or COCO
+      track       track objects through a video file or a folder of frames from prompts on some frames
+      bench       time set_image and predict on a checkpoint
+      info        what a checkpoint holds: configuration, version, dtypes, sizes
+      merge-coco  merge COCO instances files (the shards of a sharded run) into one
 
     Run `sam2 <command> --help` for a command's options.
     """
@@ -25,6 +26,7 @@ let commands: [String: (inout Arguments) throws -> Void] = [
     "auto": AutoCommand.run,
     "track": TrackCommand.run,
     "bench": BenchCommand.run,
+    "merge-coco": MergeCOCOCommand.run,
 ]
 
 func fail(_ message: String, status: Int32) -> Never {

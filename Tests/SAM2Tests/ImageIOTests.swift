@@ -392,6 +392,29 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
         #expect(Array(inverted[4..<8]) == [0, 0, 0, 0])
     }
 
+    @Test func croppedCutout() {
+        let image = patternImage(width: 5, height: 4)
+        var mask = [UInt8](repeating: 0, count: 20)
+        mask[1 * 5 + 2] = 1  // (2, 1)
+        mask[2 * 5 + 3] = 1  // (3, 2)
+        let c = MaskRendering.croppedCutout(image, mask: mask)
+        #expect((c.x, c.y, c.width, c.height) == (2, 1, 2, 2))
+        func rgb(_ x: Int, _ y: Int) -> [UInt8] { Array(image.pixels[(y * 5 + x) * 3..<(y * 5 + x) * 3 + 3]) }
+        #expect(c.rgba == rgb(2, 1) + [255] + [0, 0, 0, 0] + [0, 0, 0, 0] + rgb(3, 2) + [255])
+        // Inverted: what is kept touches every border, so the crop is the whole image.
+        let inverted = MaskRendering.croppedCutout(image, mask: mask, invert: true)
+        #expect((inverted.x, inverted.y, inverted.width, inverted.height) == (0, 0, 5, 4))
+        #expect(inverted.rgba == MaskRendering.cutout(image, mask: mask, invert: true))
+        // Inverted over a mask of the left two columns: the crop is the three right columns.
+        let left = (0..<20).map { UInt8($0 % 5 < 2 ? 1 : 0) }
+        let right = MaskRendering.croppedCutout(image, mask: left, invert: true)
+        #expect((right.x, right.y, right.width, right.height) == (2, 0, 3, 4))
+        #expect(Array(right.rgba[0..<4]) == rgb(2, 0) + [255])
+        // Nothing kept: the image's size, all transparent.
+        let empty = MaskRendering.croppedCutout(image, mask: [UInt8](repeating: 0, count: 20))
+        #expect(empty.width == 5 && empty.height == 4 && empty.rgba.allSatisfy { $0 == 0 })
+    }
+
     @Test func overlay() {
         let image = RGBImage(width: 5, height: 5, pixels: [UInt8](repeating: 100, count: 75))
         var mask = [UInt8](repeating: 0, count: 25)

@@ -24,6 +24,27 @@ public enum MaskRendering {
         return out
     }
 
+    /// The cut-out cut to the bounding box of the pixels it keeps (the mask's, or with `invert` the
+    /// rest's), with the crop's top-left corner in the image. When nothing is kept, the whole image,
+    /// transparent.
+    public static func croppedCutout(_ image: RGBImage, mask: [UInt8], invert: Bool = false)
+        -> (rgba: [UInt8], x: Int, y: Int, width: Int, height: Int) {
+        let full = cutout(image, mask: mask, invert: invert)
+        let kept = invert ? mask.map { $0 == 0 ? UInt8(1) : 0 } : mask
+        guard let box = boundingBox(kept, width: image.width, height: image.height) else {
+            return (full, 0, 0, image.width, image.height)
+        }
+        // boundingBox's width and height are last minus first; the crop holds both ends.
+        let (w, h) = (box.width + 1, box.height + 1)
+        var out = [UInt8]()
+        out.reserveCapacity(w * h * 4)
+        for y in box.y..<(box.y + h) {
+            let start = (y * image.width + box.x) * 4
+            out += full[start..<(start + w * 4)]
+        }
+        return (out, box.x, box.y, w, h)
+    }
+
     /// The image with each mask blended in its colour (`colors[i % colors.count]`, weight `alpha`
     /// clamped to 0...1, later masks on top) and its 1-pixel contour — inside pixels with a 4-neighbour
     /// outside the mask — drawn in the opaque colour.

@@ -1,6 +1,6 @@
 // SegmentationResult: the masks of `segment` flattened to numbered records (score, area, bbox)
-// and written as mask PNGs, cut-outs, an overlay, logits (.npy) and JSON; MaskPrompt reads a
-// mask prompt from a file.
+// and written as mask PNGs, cut-outs (inverted, cropped), an overlay, logits (.npy) and a
+// SegmentationRecord; MaskPrompt reads a mask prompt from a file.
 
 import Foundation
 import SAM2Tensor
@@ -17,14 +17,30 @@ public struct SegmentationResult: Sendable {
         /// 0/1 per pixel.
         public var values: [UInt8]
         public var logits: [Float]
+        /// The detector's box it answers (`--boxes-from`), if any.
+        public var detection: Detection?
         public var fileName: String { "mask_\(index).png" }
+        public var cutoutName: String { "cutout_\(index).png" }
+    }
+
+    /// How cut-outs are made: keep the mask (or, with `invert`, everything but it); `crop` cuts the
+    /// cut-out to the bounding box of what it keeps.
+    public struct CutoutStyle: Sendable, Equatable {
+        public var invert: Bool
+        public var crop: Bool
+
+        public init(invert: Bool = false, crop: Bool = false) {
+            self.invert = invert
+            self.crop = crop
+        }
     }
 
     public var image: RGBImage
     public var masks: [Mask]
 
     /// Flattens predictions made with `returnLogits: true`, thresholding the logits at `threshold`.
-    public init(image: RGBImage, predictions: [SAM2Prediction], threshold: Float, sortByScore: Bool) {
+    /// `detections[p]`, when given, is the detector box that prompt set p came from.
+    public init(image: RGBImage, predictions: [SAM2Prediction], threshold: Float, sortByScore: Bool, detections: [Detection] = []) {
         self.image = image
         var masks: [Mask] = []
         let plane = image.width * image.height
@@ -35,7 +51,8 @@ public struct SegmentationResult: Sendable {
                 let values = l.map { $0 > threshold ? UInt8(1) : 0 }
                 let box = MaskRendering.boundingBox(values, width: image.width, height: image.height)
                 masks.append(Mask(index: masks.count, prompt: p, score: prediction.scores[m], area: values.reduce(0) { $0 + Int($1) },
-                                  bbox: box.map { [$0.x, $0.y, $0.width, $0.height] } ?? [0, 0, 0, 0], values: values, logits: l))
+                                  bbox: box.map { [$0.x, $0.y, $0.width, $0.height] } ?? [0, 0, 0, 0], values: values, logits: l,
+                                  detection: p < detections.count ? detections[p] : nil))
             }
         }
         if sortByScore {
@@ -46,14 +63,20 @@ public struct SegmentationResult: Sendable {
     }
 
     /// Writes mask_K.png (0/255) and, on request, cutout_K.png and overlay.png, each atomically.
-    public func write(to directory: URL, cutouts: Bool, overlay: Bool) throws {
+    public func write(to directory: URL, cutout: CutoutStyle?, overlay: Bool) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for m in masks {
             try ImageIO.writeGrayPNG(m.values.map { $0 * 255 }, width: image.width, height: image.height,
                                      to: directory.appendingPathComponent(m.fileName))
-            if cutouts {
-                try ImageIO.writeRGBAPNG(MaskRendering.cutout(image, mask: m.values), width: image.width, height: image.height,
-                                         to: directory.appendingPathComponent("cutout_\(m.index).png"))
+            if let cutout {
+                let url = directory.appendingPathComponent(m.cutoutName)
+                if cutout.crop {
+                    let c = MaskRendering.croppedCutout(image, mask: m.values, invert: cutout.invert)
+                    try ImageIO.writeRGBAPNG(c.rgba, width: c.width, height: c.height, to: url)
+                } else {
+                    try ImageIO.writeRGBAPNG(MaskRendering.cutout(image, mask: m.values, invert: cutout.invert),
+                                             width: image.width, height: image.height, to: url)
+                }
             }
         }
         if overlay {
@@ -66,18 +89,27 @@ public struct SegmentationResult: Sendable {
         try NPY.write(masks.flatMap(\.logits), shape: [masks.count, image.height, image.width], to: url)
     }
 
-    /// `{"width", "height", "masks": [{"index", "prompt", "score", "area", "bbox", "file"}]}`
-    public func json(outputDirectory: String?) -> String {
-        let items = masks.map { m -> String in
-            let file = outputDirectory.map { jsonString(($0 as NSString).appendingPathComponent(m.fileName)) } ?? "null"
-            return "{\"index\":\(m.index),\"prompt\":\(m.prompt),\"score\":\(m.score),\"area\":\(m.area),\"bbox\":[\(m.bbox.map(String.init).joined(separator: ","))],\"file\":\(file)}"
+    /// The summary of the masks: score, area, bbox, COCO RLE, the files written to `outputDirectory`
+    /// (with cut-outs when `cutouts`) and the detector's box, category and score.
+    public func record(image path: String? = nil, imageID: Int? = nil, outputDirectory: String?, cutouts: Bool = false) -> SegmentationRecord {
+        let items = masks.map { m -> SegmentationRecord.Mask in
+            let file = { (name: String) in outputDirectory.map { ($0 as NSString).appendingPathComponent(name) } }
+            let rle = UncompressedRLE(mask: m.values, height: image.height, width: image.width)
+            let box = m.detection.map { d -> [Float] in
+                let c = d.corners(width: image.width, height: image.height)
+                return [c.x, c.y, c.z, c.w]
+            }
+            return SegmentationRecord.Mask(index: m.index, prompt: m.prompt, score: m.score, area: m.area, bbox: m.bbox,
+                                           file: file(m.fileName), cutout: cutouts ? file(m.cutoutName) : nil,
+                                           segmentation: .init(size: [image.height, image.width], counts: rle.cocoString),
+                                           box: box, categoryId: m.detection?.categoryID, detectorScore: m.detection?.score)
         }
-        return "{\"width\":\(image.width),\"height\":\(image.height),\"masks\":[\(items.joined(separator: ","))]}"
+        return SegmentationRecord(image: path, imageId: imageID, width: image.width, height: image.height, masks: items)
     }
 }
 
 /// A JSON string literal.
-func jsonString(_ s: String) -> String {
+public func jsonString(_ s: String) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .withoutEscapingSlashes
     return String(decoding: try! encoder.encode(s), as: UTF8.self)
