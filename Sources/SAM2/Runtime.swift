@@ -4,7 +4,7 @@
 import SAM2Tensor
 
 public enum Runtime {
-    /// Threads used by the kernels (our Dispatch workers and oneDNN's OpenMP); defaults to the cores.
+    /// Threads used by the kernels (Dispatch workers, each calling oneDNN single-threaded); defaults to the cores.
     public static var threadCount: Int { Parallel.threadCount }
 
     public static func setThreadCount(_ count: Int) { Parallel.configure(threads: count) }

@@ -71,7 +71,7 @@ public enum Gemm {
     /// Products below about 128³ multiply-adds stay on the calling thread.
     static let smallProduct = 1 << 21
 
-    /// Default OpenMP width for a product of `work` multiply-adds.
+    /// Default number of workers for a product of `work` multiply-adds.
     static func defaultThreads(_ work: Int) -> Int {
         work < smallProduct ? 1 : Parallel.threadCount
     }
