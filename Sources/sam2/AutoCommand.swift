@@ -182,23 +182,12 @@ enum AutoCommand {
     }
 }
 
-/// A COCO instances file under construction: images, annotations (COCO RLE) and one category.
-struct COCOInstances {
-    private var images: [String] = []
-    private var annotations: [String] = []
-
+extension COCOInstances {
+    /// Adds an image and its automatic masks (category 1) with the reference's record fields.
     mutating func add(path: String, image: RGBImage, masks: [AutomaticMask]) {
-        let imageID = images.count + 1
-        images.append("{\"id\":\(imageID),\"file_name\":\(AutoCommand.jsonText(path)),\"width\":\(image.width),\"height\":\(image.height)}")
+        let imageID = addImage(fileName: path, width: image.width, height: image.height)
         for m in masks {
-            let segmentation = "{\"size\":[\(image.height),\(image.width)],\"counts\":\(AutoCommand.jsonText(m.rle.cocoString))}"
-            annotations.append("{\"id\":\(annotations.count + 1),\"image_id\":\(imageID),\"category_id\":1,\"segmentation\":\(segmentation),"
-                               + "\"iscrowd\":0,\"score\":\(AutoCommand.number(m.predictedIoU)),\(AutoCommand.recordFields(m))}")
+            addAnnotation(imageID: imageID, categoryID: 1, mask: m.rle, score: m.predictedIoU, fields: AutoCommand.recordFields(m))
         }
-    }
-
-    var json: String {
-        "{\"images\":[\(images.joined(separator: ","))],\"annotations\":[\(annotations.joined(separator: ",\n"))],"
-            + "\"categories\":[{\"id\":1,\"name\":\"object\",\"supercategory\":\"object\"}]}\n"
     }
 }

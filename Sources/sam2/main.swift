@@ -15,6 +15,7 @@ let usage = """
       track     track objects through a video file or a folder of frames from prompts on some frames
       bench     time set_image and predict on a checkpoint
       info      what a checkpoint holds: configuration, version, dtypes, sizes
+      serve     a local web page and JSON API for annotating images by clicking
 
     Run `sam2 <command> --help` for a command's options.
     """
@@ -25,6 +26,7 @@ let commands: [String: (inout Arguments) throws -> Void] = [
     "auto": AutoCommand.run,
     "track": TrackCommand.run,
     "bench": BenchCommand.run,
+    "serve": ServeCommand.run,
 ]
 
 func fail(_ message: String, status: Int32) -> Never {

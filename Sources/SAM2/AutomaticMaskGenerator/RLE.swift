@@ -37,6 +37,25 @@ public struct UncompressedRLE: Sendable, Equatable {
     /// Number of pixels inside (the sum of the odd-indexed runs).
     public var area: Int { stride(from: 1, to: counts.count, by: 2).reduce(0) { $0 + counts[$1] } }
 
+    /// x, y, width, height of the pixels inside, with width = last column − first column (as
+    /// `MaskRendering.boundingBox`), found from the runs alone; nil when the mask is empty.
+    public var boundingBox: (x: Int, y: Int, width: Int, height: Int)? {
+        guard height > 0 else { return nil }
+        var x0 = Int.max, y0 = Int.max, x1 = -1, y1 = -1
+        var index = 0
+        for (k, run) in counts.enumerated() {
+            if k % 2 == 1 && run > 0 {
+                let (first, last) = (index, index + run - 1)
+                let (c0, c1) = (first / height, last / height)
+                x0 = Swift.min(x0, c0); x1 = Swift.max(x1, c1)
+                y0 = Swift.min(y0, c1 > c0 ? 0 : first % height)
+                y1 = Swift.max(y1, c1 > c0 ? height - 1 : last % height)
+            }
+            index += run
+        }
+        return x1 < 0 ? nil : (x0, y0, x1 - x0, y1 - y0)
+    }
+
     /// The row-major mask (1 inside, 0 outside).
     public func mask() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: height * width)

@@ -77,7 +77,7 @@ public struct SegmentationResult: Sendable {
 }
 
 /// A JSON string literal.
-func jsonString(_ s: String) -> String {
+public func jsonString(_ s: String) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .withoutEscapingSlashes
     return String(decoding: try! encoder.encode(s), as: UTF8.self)
