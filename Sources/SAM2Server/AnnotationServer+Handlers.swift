@@ -102,8 +102,10 @@ extension AnnotationServer {
         }
         let png = try Self.wantsPNG(request.format)
         let multimask = request.multimask ?? (box == nil && request.maskInput == nil)
-        let (prediction, ids, predictMs) = try session.predict(points: points, labels: labels, box: box, maskInput: request.maskInput,
-                                                               multimask: multimask, newID: newMaskID)
+        _ = try session.encode()   // an evicted image is encoded again outside the gate
+        let (prediction, ids, predictMs) = try predictGate.withLock { _ in
+            try session.predict(points: points, labels: labels, box: box, maskInput: request.maskInput, multimask: multimask, newID: newMaskID)
+        }
         cache.account(session)
         let (w, h) = (session.image.width, session.image.height)
         let plane = w * h

@@ -27,6 +27,10 @@ public final class AnnotationServer: Sendable {
     let cache: ImageCache
     let annotations: AnnotationStore
     private let maskCounter = Atomic<Int>(0)
+    /// Prompts run one at a time: each gets every core for its few milliseconds, instead of several
+    /// sharing (and oversubscribing) them; waiting for the gate counts in the reported total time.
+    /// Embeddings and automatic masks run outside it, so that they never hold up a click.
+    let predictGate = Mutex(())
     private let http = Mutex<HTTPServer?>(nil)
 
     /// Starts serving `project` with `model`; throws when the address cannot be bound or the

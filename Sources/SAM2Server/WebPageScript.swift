@@ -10,7 +10,7 @@ enum WebPageScript {
     const palette = [[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
       [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [220, 190, 255], [170, 110, 40],
       [128, 0, 0], [170, 255, 195], [128, 128, 0], [0, 0, 128]];
-    const currentColour = [30, 144, 255];
+    const currentColour = [255, 170, 0];
 
     // What the page shows: the image, the prompts, the current masks, the accepted objects.
     const state = {
