@@ -21,7 +21,7 @@ enum ServeCommand {
           --max-upload-mb N       largest accepted request body in MiB (default 64)
           --cache-mb N            memory for open images and their embeddings in MiB, least recently used out (default 1024)
           --threads N             threads to use (default: all cores)
-          --quiet                 no request log on stderr
+          --quiet                 no request log or stop message on stderr
         """
 
     static func run(_ args: inout Arguments) throws {
@@ -71,6 +71,6 @@ enum ServeCommand {
         var received: Int32 = 0
         sigwait(&signals, &received)
         server.stop()
-        FileHandle.standardError.write(Data("sam2 serve: stopped\n".utf8))
+        if !quiet { FileHandle.standardError.write(Data("sam2 serve: stopped\n".utf8)) }
     }
 }

@@ -3,8 +3,8 @@
 
 Starts the built `sam2 serve` on a temporary project folder holding a fixture image, drives
 Debian's chromium (headless, through chromedriver and selenium) to open the image, click an
-object, check that a mask is drawn on the canvas, refine and undo, accept the mask with a label
-and export COCO JSON; then compares the exported mask, decoded from its RLE, with `sam2 segment`
+object, check that a mask is drawn on the canvas, refine and undo, accept the mask with a label,
+export COCO JSON and mask PNGs, drag a box and segment everything; then compares the exported mask, decoded from its RLE, with `sam2 segment`
 on the same click: they must be equal pixel for pixel.
 
 usage: test_page.py --binary .build/debug/sam2 [--screenshot docs/serve.png]
@@ -174,6 +174,20 @@ def main():
 
         driver.find_element(By.ID, "export-coco").click()
         wait.until(lambda d: "export/instances.json" in (d.find_element(By.TAG_NAME, "body").get_attribute("data-exported") or ""))
+        driver.find_element(By.ID, "export-png").click()
+        wait.until(lambda d: "export/masks/%s/1.png" % IMAGE in (d.find_element(By.TAG_NAME, "body").get_attribute("data-exported") or ""))
+
+        # A drag is a box prompt; Esc clears it; "segment everything" answers.
+        canvas = driver.find_element(By.ID, "prompt-canvas")
+        ActionChains(driver).move_to_element_with_offset(canvas, -60, -60).click_and_hold().move_by_offset(40, 30) \
+            .move_by_offset(40, 30).release().perform()
+        wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-masks") == "3")
+        box = driver.execute_script("return state.box;")
+        assert box and box[2] > box[0] and box[3] > box[1] and driver.execute_script("return state.points.length;") == 0, box
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        assert driver.execute_script("return state.box;") is None
+        driver.find_element(By.ID, "everything").click()
+        wait.until(lambda d: " masks in " in d.find_element(By.ID, "status").text)
     finally:
         if driver is not None:
             driver.quit()
@@ -183,6 +197,7 @@ def main():
     with open(os.path.join(project, "export", "instances.json")) as f:
         coco = json.load(f)
     assert len(coco["annotations"]) == 1 and coco["categories"][0]["name"] == "thing", coco["categories"]
+    assert os.path.exists(os.path.join(project, "export", "masks", IMAGE, "1.png"))
     annotation = coco["annotations"][0]
     height, width = annotation["segmentation"]["size"]
     exported = coco_rle_decode(annotation["segmentation"]["counts"], height, width)
