@@ -55,11 +55,7 @@ static inline enum MHD_Result sam2_http_respond(struct MHD_Connection *connectio
     return result;
 }
 
-/// A request header or query argument (already URL-decoded by libmicrohttpd), or NULL.
-static inline const char *sam2_http_header(struct MHD_Connection *connection, const char *name) {
-    return MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
-}
-
+/// A query argument (already URL-decoded by libmicrohttpd), or NULL.
 static inline const char *sam2_http_query(struct MHD_Connection *connection, const char *name) {
     return MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, name);
 }

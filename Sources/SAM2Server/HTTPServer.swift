@@ -10,32 +10,18 @@ public struct HTTPRequest {
     public var method: String
     public var path: String
     public var body: Data
-    fileprivate let connection: OpaquePointer?
-
-    public init(method: String, path: String, body: Data = Data()) {
-        self.method = method
-        self.path = path
-        self.body = body
-        connection = nil
-    }
+    fileprivate let connection: OpaquePointer
 
     fileprivate init(_ r: sam2_http_request) {
         method = String(cString: r.method)
         path = String(cString: r.path)
         body = r.body.map { Data(bytes: $0, count: r.body_length) } ?? Data()
-        connection = r.connection
+        connection = r.connection!
     }
 
     /// A query argument (URL-decoded), or nil.
     public func query(_ name: String) -> String? {
-        guard let connection, let value = sam2_http_query(connection, name) else { return nil }
-        return String(cString: value)
-    }
-
-    /// A request header, or nil.
-    public func header(_ name: String) -> String? {
-        guard let connection, let value = sam2_http_header(connection, name) else { return nil }
-        return String(cString: value)
+        sam2_http_query(connection, name).map { String(cString: $0) }
     }
 }
 
@@ -73,13 +59,11 @@ public final class HTTPServer: @unchecked Sendable {
     private let daemon: UnsafeMutablePointer<sam2_http_daemon>
     /// The port listened on (the one picked when 0 was asked for).
     public private(set) var port = 0
-    public let host: String
 
     /// Starts listening on host:port (port 0: any free port); bodies over `maxBodyBytes` are refused.
     public init(host: String, port: Int, maxBodyBytes: Int, connectionLimit: Int = 64, timeoutSeconds: Int = 60,
                 handler: @escaping Handler) throws {
         self.handler = handler
-        self.host = host
         daemon = .allocate(capacity: 1)
         daemon.initialize(to: sam2_http_daemon())
         var storage = sockaddr_storage()
@@ -127,6 +111,11 @@ public final class HTTPServer: @unchecked Sendable {
             sam2_http_respond(request.connection, UInt32(response.status), response.contentType, body.baseAddress,
                               body.count, response.header?.name, response.header?.value)
         }
+    }
+
+    /// True when `host` is an IPv4 or IPv6 address the server can listen on.
+    public static func isAddress(_ host: String) -> Bool {
+        ipv4(host, port: 0) != nil || ipv6(host, port: 0) != nil
     }
 
     private static func ipv4(_ host: String, port: Int) -> sockaddr_in? {

@@ -38,6 +38,9 @@ enum ServeCommand {
         let quiet = args.flag("--quiet")
         let extra = try args.positionals()
         guard extra.isEmpty else { throw ToolError.usage("serve: unexpected argument '\(extra[0])' (see sam2 serve --help)") }
+        guard HTTPServer.isAddress(options.host) else {
+            throw ToolError.usage("serve: --host '\(options.host)' is not an IPv4 or IPv6 address (e.g. 127.0.0.1, 0.0.0.0 or ::1)")
+        }
         if let threads { Runtime.setThreadCount(threads) }
 
         let project: ProjectFolder

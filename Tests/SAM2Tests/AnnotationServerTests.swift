@@ -308,12 +308,14 @@ func predictionMasks(_ p: SAM2Prediction) -> [[UInt8]] {
         let address = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") })
         let (data, response) = try await URLSession.shared.data(from: URL(string: address + "api/health")!)
         #expect((response as! HTTPURLResponse).statusCode == 200 && String(decoding: data, as: UTF8.self).contains("\"ok\""))
+        let port = String(address.split(separator: ":").last!.dropLast())
+        let busy = try CLI.run(["serve", "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--port", port, "--project", project.path])
+        #expect(busy.status == 1 && busy.stderr.contains("cannot listen on 127.0.0.1:\(port)"), "\(busy.stderr)")
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        let busy = try CLI.run(["serve", "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--port", String(address.split(separator: ":").last!.dropLast()),
-                                "--host", "not-an-address"])
-        #expect(busy.status == 1 && busy.stderr.contains("not an IPv4 or IPv6 address"))
+        let host = try CLI.run(["serve", "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--host", "not-an-address"])
+        #expect(host.status == 2 && host.stderr.contains("not an IPv4 or IPv6 address"))
         let missing = try CLI.run(["serve", "--checkpoint", CLI.checkpoint, "--project", "/nonexistent/folder"])
         #expect(missing.status == 2 && missing.stderr.contains("/nonexistent/folder does not exist"))
     }
