@@ -107,20 +107,24 @@ extension AnnotationServer {
             try session.predict(points: points, labels: labels, box: box, maskInput: request.maskInput, multimask: multimask, newID: newMaskID)
         }
         cache.account(session)
+        let encodeStart = DispatchTime.now().uptimeNanoseconds
         let (w, h) = (session.image.width, session.image.height)
         let plane = w * h
-        let values = prediction.masks.scalars
+        let masks = prediction.masks.withUnsafeBufferPointer { values in
+            prediction.scores.indices.map { k in
+                UncompressedRLE(plane: UnsafeBufferPointer(rebasing: values[(k * plane)..<((k + 1) * plane)]), height: h, width: w, threshold: 0)
+            }
+        }
         var records: [MaskRecord] = []
         for (k, score) in prediction.scores.enumerated() {
-            let mask = values[(k * plane)..<((k + 1) * plane)].map { $0 > 0 ? UInt8(1) : 0 }
-            var record = try Self.record(mask, width: w, height: h, score: score, png: png)
+            var record = try Self.record(rle: masks[k], score: score, png: png)
             record.id = ids[k]
             records.append(record)
         }
         let best = prediction.scores.indices.max { prediction.scores[$0] < prediction.scores[$1] } ?? 0
-        let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        let now = DispatchTime.now().uptimeNanoseconds
         return PredictResponse(image: session.id, width: w, height: h, masks: records, best: best,
-                               timingMs: ["predict": predictMs, "total": total])
+                               timingMs: ["predict": predictMs, "encode": Double(now - encodeStart) / 1e6, "total": Double(now - start) / 1e6])
     }
 
     func automatic(_ session: ImageSession, _ request: AutoRequest, start: UInt64) throws -> AutoResponse {
@@ -166,11 +170,7 @@ extension AnnotationServer {
         }
     }
 
-    /// A mask (row-major 0/1) as a record: area, bbox, and COCO RLE or a base64 PNG.
-    static func record(_ mask: [UInt8], width: Int, height: Int, score: Float, png: Bool) throws -> MaskRecord {
-        try record(rle: UncompressedRLE(mask: mask, height: height, width: width), score: score, png: png)
-    }
-
+    /// A mask as a record: area, bbox, and COCO RLE or a base64 PNG.
     static func record(rle: UncompressedRLE, score: Float, png: Bool) throws -> MaskRecord {
         let box = rle.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? [0, 0, 0, 0]
         var record = MaskRecord(score: score, area: rle.area, bbox: box)

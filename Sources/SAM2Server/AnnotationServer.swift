@@ -125,7 +125,7 @@ public final class AnnotationServer: Sendable {
             try expect("POST")
             let body = try APICoding.decode(PredictRequest.self, from: request.body)
             let result = try predict(session(api[1]), body, start: start)
-            let timing = String(format: "predict;dur=%.2f, total;dur=%.2f", result.timingMs["predict"] ?? 0, result.timingMs["total"] ?? 0)
+            let timing = ["predict", "encode", "total"].map { String(format: "%@;dur=%.2f", $0, result.timingMs[$0] ?? 0) }.joined(separator: ", ")
             return HTTPResponse(contentType: "application/json", body: APICoding.encode(result), header: ("Server-Timing", timing))
         case ("images", 3) where api[2] == "auto":
             try expect("POST")

@@ -17,21 +17,42 @@ public struct UncompressedRLE: Sendable, Equatable {
     /// The encoding of a row-major mask (`height·width` values, nonzero = inside).
     public init(mask: [UInt8], height: Int, width: Int) {
         precondition(mask.count == height * width, "RLE: \(mask.count) values for \(height)×\(width)")
+        let counts = mask.withUnsafeBufferPointer { Self.columnRuns($0, height: height, width: width) { $0 != 0 } }
+        self.init(height: height, width: width, counts: counts)
+    }
+
+    /// The encoding of a row-major plane of values (`height·width`), inside where a value exceeds `threshold`.
+    public init(plane: UnsafeBufferPointer<Float>, height: Int, width: Int, threshold: Float) {
+        precondition(plane.count == height * width, "RLE: \(plane.count) values for \(height)×\(width)")
+        self.init(height: height, width: width, counts: Self.columnRuns(plane, height: height, width: width) { $0 > threshold })
+    }
+
+    /// Runs in column-major order of a row-major plane. Columns are taken 16 at a time: their rows
+    /// are read contiguously into a column-major scratch block, which is then scanned in order.
+    @inline(__always)
+    private static func columnRuns<T>(_ values: UnsafeBufferPointer<T>, height: Int, width: Int,
+                                      isInside: (T) -> Bool) -> [Int] {
+        let block = 16
+        let scratch = UnsafeMutablePointer<Bool>.allocate(capacity: block * Swift.max(height, 1))
+        defer { scratch.deallocate() }
         var counts: [Int] = []
-        var run = 0
+        var runStart = 0   // column-major index where the current run began
         var inside = false
-        for x in 0..<width {
+        for x0 in stride(from: 0, to: width, by: block) {
+            let columns = Swift.min(block, width - x0)
             for y in 0..<height {
-                if (mask[y * width + x] != 0) != inside {
-                    counts.append(run)
-                    run = 0
-                    inside.toggle()
-                }
-                run += 1
+                let row = values.baseAddress! + y * width + x0
+                for j in 0..<columns { scratch[j * height + y] = isInside(row[j]) }
+            }
+            let base = x0 * height
+            for i in 0..<(columns * height) where scratch[i] != inside {
+                counts.append(base + i - runStart)
+                runStart = base + i
+                inside.toggle()
             }
         }
-        counts.append(run)
-        self.init(height: height, width: width, counts: counts)
+        counts.append(width * height - runStart)
+        return counts
     }
 
     /// Number of pixels inside (the sum of the odd-indexed runs).
