@@ -26,12 +26,14 @@ final class ImageSession: @unchecked Sendable {
 
     /// Computes the image's features unless done already; returns the milliseconds spent (0 when cached).
     func encode() throws -> Double {
-        try lock.withLock {
-            guard !encoded else { return 0 }
-            let ms = try milliseconds { try predictor.setImage(image) }
-            encoded = true
-            return ms
-        }
+        try lock.withLock { try encodeLocked() }
+    }
+
+    private func encodeLocked() throws -> Double {
+        guard !encoded else { return 0 }
+        let ms = try milliseconds { try predictor.setImage(image) }
+        encoded = true
+        return ms
     }
 
     /// Bytes held: pixels, features, prepared decoder tokens and kept logits.
@@ -51,10 +53,7 @@ final class ImageSession: @unchecked Sendable {
                 }
                 return kept.logits
             }
-            if !encoded {
-                try predictor.setImage(image)
-                encoded = true
-            }
+            _ = try encodeLocked()
             var prediction: SAM2Prediction!
             let ms = try milliseconds {
                 prediction = try predictor.predict(points: points, labels: labels, box: box, maskInput: mask, multimaskOutput: multimask)
