@@ -296,6 +296,8 @@ func predictionMasks(_ p: SAM2Prediction) -> [[UInt8]] {
     }
 
     @Test func serveCommandStartsAnswersAndStopsOnSIGTERM() async throws {
+        let help = try CLI.run(["serve", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("usage: sam2 serve") && help.stdout.contains("--max-upload-mb"))
         let project = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: project) }
         let process = Process()
