@@ -55,7 +55,11 @@ static inline enum MHD_Result sam2_http_respond(struct MHD_Connection *connectio
     return result;
 }
 
-/// A query argument (already URL-decoded by libmicrohttpd), or NULL.
+/// A request header or a query argument (already URL-decoded by libmicrohttpd), or NULL.
+static inline const char *sam2_http_header(struct MHD_Connection *connection, const char *name) {
+    return MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+}
+
 static inline const char *sam2_http_query(struct MHD_Connection *connection, const char *name) {
     return MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, name);
 }

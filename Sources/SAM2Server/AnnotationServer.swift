@@ -1,7 +1,7 @@
 // AnnotationServer: `sam2 serve` — the JSON API and the embedded web page over HTTPServer. One
 // shared model; each open image has a session (features encoded once, cached under a memory
-// budget); annotations live in the project folder. Every failure becomes a 4xx/5xx JSON error and
-// the server goes on serving.
+// budget); annotations live in the project folder. Requests other sites could forge through a
+// browser are refused. Every failure becomes a 4xx/5xx JSON error and the server goes on serving.
 
 import Foundation
 import SAM2
@@ -67,6 +67,7 @@ public final class AnnotationServer: Sendable {
             response = Self.error(APIError(413, "request body exceeds the upload limit of \(options.maxUploadBytes) bytes (sam2 serve --max-upload-mb)"))
         } else {
             do {
+                try checkOrigin(request)
                 response = try route(request, start: start)
             } catch {
                 response = Self.error(APIError.from(error))
@@ -150,6 +151,30 @@ public final class AnnotationServer: Sendable {
         default:
             throw APIError.notFound("no API endpoint \(method) \(request.path)")
         }
+    }
+
+    /// Refuses what a web page of another site could send through the user's browser: a request
+    /// with a foreign Origin (cross-site request forgery) and, when listening on loopback, one whose
+    /// Host is not a loopback name (DNS rebinding).
+    private func checkOrigin(_ request: HTTPRequest) throws {
+        let host = request.header("Host") ?? ""
+        if Self.isLoopback(options.host) && !Self.isLoopback(Self.hostName(host)) {
+            throw APIError(403, "Host '\(host)' is not this machine; open http://127.0.0.1:\(port)/")
+        }
+        if let origin = request.header("Origin"), origin != "http://" + host {
+            throw APIError(403, "cross-origin request from \(origin) refused")
+        }
+    }
+
+    /// "name:port", "[v6]:port" or a bare name → the name.
+    private static func hostName(_ host: String) -> String {
+        if host.hasPrefix("["), let end = host.firstIndex(of: "]") { return String(host[host.index(after: host.startIndex)..<end]) }
+        if host.filter({ $0 == ":" }).count == 1, let colon = host.firstIndex(of: ":") { return String(host[..<colon]) }
+        return host
+    }
+
+    private static func isLoopback(_ name: String) -> Bool {
+        name == "localhost" || name == "::1" || name.hasPrefix("127.")
     }
 
     // MARK: Responses

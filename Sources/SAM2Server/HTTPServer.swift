@@ -23,6 +23,11 @@ public struct HTTPRequest {
     public func query(_ name: String) -> String? {
         sam2_http_query(connection, name).map { String(cString: $0) }
     }
+
+    /// A request header, or nil.
+    public func header(_ name: String) -> String? {
+        sam2_http_header(connection, name).map { String(cString: $0) }
+    }
 }
 
 public struct HTTPResponse: Sendable {

@@ -47,9 +47,10 @@ final class ServerFixture: @unchecked Sendable {
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:] }
     }
 
-    func call(_ method: String, _ path: String, json: Any? = nil, body: Data? = nil) async throws -> Reply {
+    func call(_ method: String, _ path: String, json: Any? = nil, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let json {
             request.httpBody = try JSONSerialization.data(withJSONObject: json)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -256,6 +257,12 @@ func predictionMasks(_ p: SAM2Prediction) -> [[UInt8]] {
             #expect(try await f.call("GET", "/api/health").status == 200)
         }
         #expect(!FileManager.default.fileExists(atPath: f.project.appendingPathComponent("up.png").path))
+        // Requests another site could forge through a browser.
+        let forged = try await f.call("POST", "/api/export", json: [String: Any](), headers: ["Origin": "http://evil.example"])
+        #expect(forged.status == 403 && (forged.json["error"] as? String)?.contains("cross-origin") == true)
+        let rebound = try await f.call("GET", "/api/project", headers: ["Host": "evil.example:\(f.server.port)"])
+        #expect(rebound.status == 403 && (rebound.json["error"] as? String)?.contains("not this machine") == true)
+        #expect(try await f.call("GET", "/api/health", headers: ["Host": "localhost:\(f.server.port)", "Origin": "http://localhost:\(f.server.port)"]).status == 200)
         #expect(try await f.call("POST", predict, json: ["points": [[40, 60]]]).status == 200)
     }
 
