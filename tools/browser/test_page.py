@@ -4,7 +4,7 @@
 Starts the built `sam2 serve` on a temporary project folder holding a fixture image, drives
 Debian's chromium (headless, through chromedriver and selenium) to open the image, click an
 object, check that a mask is drawn on the canvas, refine and undo, accept the mask with a label,
-export COCO JSON and mask PNGs, drag a box and segment everything; then compares the exported mask, decoded from its RLE, with `sam2 segment`
+export COCO JSON and mask PNGs, drag a box, segment everything and upload an image; then compares the exported mask, decoded from its RLE, with `sam2 segment`
 on the same click: they must be equal pixel for pixel.
 
 usage: test_page.py --binary .build/debug/sam2 [--screenshot docs/serve.png]
@@ -188,6 +188,15 @@ def main():
         assert driver.execute_script("return state.box;") is None
         driver.find_element(By.ID, "everything").click()
         wait.until(lambda d: " masks in " in d.find_element(By.ID, "status").text)
+
+        # Uploading a local image saves it into the project folder and opens it.
+        first_image = driver.find_element(By.TAG_NAME, "body").get_attribute("data-image")
+        upload = driver.find_element(By.ID, "upload")
+        driver.execute_script("arguments[0].hidden = false;", upload)
+        upload.send_keys(os.path.join(FIXTURES, "images", "odd.png"))
+        wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-image") not in (None, first_image))
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#images li[data-name='odd.png']"))
+        assert driver.execute_script("return [state.image.width, state.image.height];") == [97, 131]
     finally:
         if driver is not None:
             driver.quit()
@@ -198,6 +207,7 @@ def main():
         coco = json.load(f)
     assert len(coco["annotations"]) == 1 and coco["categories"][0]["name"] == "thing", coco["categories"]
     assert os.path.exists(os.path.join(project, "export", "masks", IMAGE, "1.png"))
+    assert os.path.exists(os.path.join(project, "odd.png"))
     annotation = coco["annotations"][0]
     height, width = annotation["segmentation"]["size"]
     exported = coco_rle_decode(annotation["segmentation"]["counts"], height, width)
