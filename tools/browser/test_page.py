@@ -4,8 +4,9 @@
 Starts the built `sam2 serve` on a temporary project folder holding a fixture image, drives
 Debian's chromium (headless, through chromedriver and selenium) to open the image, click an
 object, check that a mask is drawn on the canvas, refine and undo, accept the mask with a label,
-export COCO JSON and mask PNGs, drag a box, segment everything and upload an image; then compares the exported mask, decoded from its RLE, with `sam2 segment`
-on the same click: they must be equal pixel for pixel.
+export COCO JSON and mask PNGs, drag a box, segment everything and upload an image; then compares
+the exported mask, decoded from its RLE, with `sam2 segment` on the same click: they must be equal
+pixel for pixel.
 
 usage: test_page.py --binary .build/debug/sam2 [--screenshot docs/serve.png]
 """
