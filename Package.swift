@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "SAM2Tensor", dependencies: ["CDNNL"]),
         .target(name: "SAM2Checkpoint", dependencies: ["SAM2Tensor", "CZlib"]),
         .target(name: "SAM2", dependencies: ["SAM2Tensor", "SAM2Checkpoint", "CJPEG", "CPNG", "CFFmpeg"]),
-        .target(name: "SAM2Server", dependencies: ["SAM2", "CMicroHTTPD"]),
+        .target(name: "SAM2Server", dependencies: ["SAM2", "SAM2Tensor", "CMicroHTTPD"]),
         .executableTarget(name: "sam2", dependencies: ["SAM2", "SAM2Server"]),
         .executableTarget(name: "sam2-kernel-bench", dependencies: ["SAM2Tensor", "CDNNL"]),
         .testTarget(name: "SAM2TensorTests", dependencies: ["SAM2Tensor"], resources: [.copy("Fixtures")]),

@@ -4,6 +4,7 @@
 
 import Foundation
 import SAM2
+import SAM2Tensor
 
 extension AnnotationServer {
     static let maxPoints = 256
@@ -110,9 +111,15 @@ extension AnnotationServer {
         let encodeStart = DispatchTime.now().uptimeNanoseconds
         let (w, h) = (session.image.width, session.image.height)
         let plane = w * h
-        let masks = prediction.masks.withUnsafeBufferPointer { values in
-            prediction.scores.indices.map { k in
-                UncompressedRLE(plane: UnsafeBufferPointer(rebasing: values[(k * plane)..<((k + 1) * plane)]), height: h, width: w, threshold: 0)
+        // One mask per worker: at full resolution the encoding is a visible share of a click.
+        var masks = [UncompressedRLE](repeating: UncompressedRLE(height: h, width: w, counts: []), count: prediction.scores.count)
+        masks.withUnsafeMutableBufferPointer { out in
+            prediction.masks.withUnsafeBufferPointer { values in
+                nonisolated(unsafe) let (out, values) = (out, values)
+                Parallel.forEach(out.count) { k in
+                    out[k] = UncompressedRLE(plane: UnsafeBufferPointer(rebasing: values[(k * plane)..<((k + 1) * plane)]),
+                                             height: h, width: w, threshold: 0)
+                }
             }
         }
         var records: [MaskRecord] = []

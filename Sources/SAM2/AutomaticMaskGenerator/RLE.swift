@@ -40,9 +40,16 @@ public struct UncompressedRLE: Sendable, Equatable {
         var inside = false
         for x0 in stride(from: 0, to: width, by: block) {
             let columns = Swift.min(block, width - x0)
-            for y in 0..<height {
-                let row = values.baseAddress! + y * width + x0
-                for j in 0..<columns { scratch[j * height + y] = isInside(row[j]) }
+            if columns == block {   // a fixed trip count the compiler unrolls
+                for y in 0..<height {
+                    let row = values.baseAddress! + y * width + x0
+                    for j in 0..<block { scratch[j * height + y] = isInside(row[j]) }
+                }
+            } else {
+                for y in 0..<height {
+                    let row = values.baseAddress! + y * width + x0
+                    for j in 0..<columns { scratch[j * height + y] = isInside(row[j]) }
+                }
             }
             let base = x0 * height
             for i in 0..<(columns * height) where scratch[i] != inside {
