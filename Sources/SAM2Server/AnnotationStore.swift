@@ -54,6 +54,13 @@ final class AnnotationStore: Sendable {
             } catch {
                 throw APIError(500, "cannot read saved annotations \(url.path): \(error.localizedDescription); move the file away to start afresh")
             }
+            for a in initial.annotations {
+                do {
+                    try ProjectFolder.validate(a.image)
+                } catch let error as APIError {
+                    throw APIError(500, "saved annotations \(url.path): annotation \(a.id): \(error.message)")
+                }
+            }
             initial.nextID = (initial.annotations.map(\.id).max() ?? 0) + 1
         }
         state = Mutex(initial)
@@ -108,9 +115,10 @@ final class AnnotationStore: Sendable {
             var document = COCOInstances(categories: labels)
             var imageIDs: [String: Int] = [:]
             for a in annotations {
-                let imageID = imageIDs[a.image] ?? document.addImage(fileName: a.image, width: a.segmentation.size[1], height: a.segmentation.size[0])
+                let rle = try mask(a)
+                let imageID = imageIDs[a.image] ?? document.addImage(fileName: a.image, width: rle.width, height: rle.height)
                 imageIDs[a.image] = imageID
-                document.addAnnotation(imageID: imageID, categoryID: labels.firstIndex(of: a.label)! + 1, mask: try mask(a),
+                document.addAnnotation(imageID: imageID, categoryID: labels.firstIndex(of: a.label)! + 1, mask: rle,
                                        score: a.score ?? .nan, fields: "\"area\":\(a.area),\"bbox\":\(a.bbox),\"label\":\(jsonString(a.label))")
             }
             try AtomicFile.write(Data(document.json.utf8), to: exportDir.appendingPathComponent("instances.json"))
@@ -150,7 +158,7 @@ final class AnnotationStore: Sendable {
     }
 
     private func mask(_ a: Annotation) throws -> UncompressedRLE {
-        guard a.segmentation.size.count == 2,
+        guard a.segmentation.size.count == 2, a.segmentation.size.allSatisfy({ $0 > 0 }),
               let rle = UncompressedRLE(cocoString: a.segmentation.counts, height: a.segmentation.size[0], width: a.segmentation.size[1]) else {
             throw APIError(500, "annotation \(a.id) has a malformed mask")
         }

@@ -302,6 +302,16 @@ func predictionMasks(_ p: SAM2Prediction) -> [[UInt8]] {
         #expect(replyMasks(r) == predictionMasks(try f.expected("odd.png", points: [SIMD2(40, 60)], labels: [1], multimask: true)))
     }
 
+    @Test func savedAnnotationsNamingFilesOutsideTheProjectAreRefused() throws {
+        let project = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: project) }
+        let store = project.appendingPathComponent(".sam2/annotations.json")
+        try FileManager.default.createDirectory(at: store.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let record = #"{"id":1,"image":"../escape.png","label":"x","segmentation":{"size":[2,2],"counts":"04"},"area":4,"bbox":[0,0,1,1]}"#
+        try Data("[\(record)]".utf8).write(to: store)
+        #expect(throws: APIError.self) { try AnnotationStore(project: ProjectFolder(path: project.path)) }
+    }
+
     @Test func serveCommandStartsAnswersAndStopsOnSIGTERM() async throws {
         let help = try CLI.run(["serve", "--help"])
         #expect(help.status == 0 && help.stdout.contains("usage: sam2 serve") && help.stdout.contains("--max-upload-mb"))
