@@ -16,6 +16,7 @@ let usage = """
       bench       time set_image and predict on a checkpoint
       info        what a checkpoint holds: configuration, version, dtypes, sizes
       merge-coco  merge COCO instances files (the shards of a sharded run) into one
+      serve       a local web page and JSON API for annotating images by clicking
 
     Run `sam2 <command> --help` for a command's options.
     """
@@ -27,6 +28,7 @@ let commands: [String: (inout Arguments) throws -> Void] = [
     "track": TrackCommand.run,
     "bench": BenchCommand.run,
     "merge-coco": MergeCOCOCommand.run,
+    "serve": ServeCommand.run,
 ]
 
 func fail(_ message: String, status: Int32) -> Never {

@@ -27,6 +27,14 @@ struct RLETests {
             let mask = rle.mask()
             #expect(UncompressedRLE(mask: mask, height: c.height, width: c.width) == rle)
             #expect(UncompressedRLE(cocoString: c.coco, height: c.height, width: c.width) == rle)
+            let plane: [Float] = mask.map { $0 == 0 ? -1 : 2 }
+            #expect(plane.withUnsafeBufferPointer { UncompressedRLE(plane: $0, height: c.height, width: c.width, threshold: 0) } == rle)
+            if let box = rle.boundingBox {
+                let expected = MaskRendering.boundingBox(mask, width: c.width, height: c.height)!
+                #expect(box == expected)
+            } else {
+                #expect(rle.area == 0)
+            }
         }
     }
 

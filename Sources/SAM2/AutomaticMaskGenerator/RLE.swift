@@ -17,25 +17,72 @@ public struct UncompressedRLE: Sendable, Equatable {
     /// The encoding of a row-major mask (`height·width` values, nonzero = inside).
     public init(mask: [UInt8], height: Int, width: Int) {
         precondition(mask.count == height * width, "RLE: \(mask.count) values for \(height)×\(width)")
+        let counts = mask.withUnsafeBufferPointer { Self.columnRuns($0, height: height, width: width) { $0 != 0 } }
+        self.init(height: height, width: width, counts: counts)
+    }
+
+    /// The encoding of a row-major plane of values (`height·width`), inside where a value exceeds `threshold`.
+    public init(plane: UnsafeBufferPointer<Float>, height: Int, width: Int, threshold: Float) {
+        precondition(plane.count == height * width, "RLE: \(plane.count) values for \(height)×\(width)")
+        self.init(height: height, width: width, counts: Self.columnRuns(plane, height: height, width: width) { $0 > threshold })
+    }
+
+    /// Runs in column-major order of a row-major plane. Columns are taken 16 at a time: their rows
+    /// are read contiguously into a column-major scratch block, which is then scanned in order.
+    @inline(__always)
+    private static func columnRuns<T>(_ values: UnsafeBufferPointer<T>, height: Int, width: Int,
+                                      isInside: (T) -> Bool) -> [Int] {
+        let block = 16
+        let scratch = UnsafeMutablePointer<Bool>.allocate(capacity: block * Swift.max(height, 1))
+        defer { scratch.deallocate() }
         var counts: [Int] = []
-        var run = 0
+        var runStart = 0   // column-major index where the current run began
         var inside = false
-        for x in 0..<width {
-            for y in 0..<height {
-                if (mask[y * width + x] != 0) != inside {
-                    counts.append(run)
-                    run = 0
-                    inside.toggle()
+        for x0 in stride(from: 0, to: width, by: block) {
+            let columns = Swift.min(block, width - x0)
+            if columns == block {   // a fixed trip count the compiler unrolls
+                for y in 0..<height {
+                    let row = values.baseAddress! + y * width + x0
+                    for j in 0..<block { scratch[j * height + y] = isInside(row[j]) }
                 }
-                run += 1
+            } else {
+                for y in 0..<height {
+                    let row = values.baseAddress! + y * width + x0
+                    for j in 0..<columns { scratch[j * height + y] = isInside(row[j]) }
+                }
+            }
+            let base = x0 * height
+            for i in 0..<(columns * height) where scratch[i] != inside {
+                counts.append(base + i - runStart)
+                runStart = base + i
+                inside.toggle()
             }
         }
-        counts.append(run)
-        self.init(height: height, width: width, counts: counts)
+        counts.append(width * height - runStart)
+        return counts
     }
 
     /// Number of pixels inside (the sum of the odd-indexed runs).
     public var area: Int { stride(from: 1, to: counts.count, by: 2).reduce(0) { $0 + counts[$1] } }
+
+    /// x, y, width, height of the pixels inside, with width = last column − first column (as
+    /// `MaskRendering.boundingBox`), found from the runs alone; nil when the mask is empty.
+    public var boundingBox: (x: Int, y: Int, width: Int, height: Int)? {
+        guard height > 0 else { return nil }
+        var x0 = Int.max, y0 = Int.max, x1 = -1, y1 = -1
+        var index = 0
+        for (k, run) in counts.enumerated() {
+            if k % 2 == 1 && run > 0 {
+                let (first, last) = (index, index + run - 1)
+                let (c0, c1) = (first / height, last / height)
+                x0 = Swift.min(x0, c0); x1 = Swift.max(x1, c1)
+                y0 = Swift.min(y0, c1 > c0 ? 0 : first % height)
+                y1 = Swift.max(y1, c1 > c0 ? height - 1 : last % height)
+            }
+            index += run
+        }
+        return x1 < 0 ? nil : (x0, y0, x1 - x0, y1 - y0)
+    }
 
     /// The row-major mask (1 inside, 0 outside).
     public func mask() -> [UInt8] {

@@ -61,7 +61,7 @@ public enum AtomicFile {
     }
 
     /// The POSIX reason behind a Foundation error, else its description.
-    static func reason(_ error: Error) -> String {
+    public static func reason(_ error: Error) -> String {
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))

@@ -58,14 +58,23 @@ public enum ImageIO {
 
     /// Writes a mask as an 8-bit grayscale PNG: 0 stays 0, any nonzero value becomes 255.
     public static func writeGrayPNG(_ values: [UInt8], width: Int, height: Int, to url: URL) throws {
+        try write(encodeGrayPNG(values, width: width, height: height, name: url.path), to: url)
+    }
+
+    /// The bytes of a mask as an 8-bit grayscale PNG (0 stays 0, nonzero becomes 255); `name` is used in errors.
+    public static func encodeGrayPNG(_ values: [UInt8], width: Int, height: Int, name: String) throws -> Data {
         let pixels = values.map { $0 == 0 ? UInt8(0) : 255 }
-        try write(PNGEncoder.encode(pixels, width: width, height: height, kind: .gray, path: url.path), to: url)
+        return try PNGEncoder.encode(pixels, width: width, height: height, kind: .gray, path: name)
     }
 
     /// Writes an RGB image as an 8-bit RGB PNG.
     public static func writeRGBPNG(_ image: RGBImage, to url: URL) throws {
-        try write(PNGEncoder.encode(image.pixels, width: image.width, height: image.height, kind: .rgb,
-                                    path: url.path), to: url)
+        try write(encodeRGBPNG(image, name: url.path), to: url)
+    }
+
+    /// The bytes of an RGB image as an 8-bit RGB PNG; `name` is used in errors.
+    public static func encodeRGBPNG(_ image: RGBImage, name: String) throws -> Data {
+        try PNGEncoder.encode(image.pixels, width: image.width, height: image.height, kind: .rgb, path: name)
     }
 
     /// Writes interleaved RGBA bytes (width·height·4) as an 8-bit RGBA PNG (e.g. a cut-out).

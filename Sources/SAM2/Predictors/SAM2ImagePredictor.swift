@@ -89,6 +89,15 @@ public final class SAM2ImagePredictor {
     /// Size (height, width) of each image set last.
     public var imageSizes: [(height: Int, width: Int)] { originalSizes }
 
+    /// Bytes held for the image set last: its features and the decoder's prepared tokens.
+    public var cachedBytes: Int {
+        let featureCount = features.map { f in f.highResFeatures.reduce(f.imageEmbedding.count) { $0 + $1.count } } ?? 0
+        let tokenCount = decoderTokens.values.reduce(0) { total, t in
+            total + t.keys.count + t.tokenToImageKey.count + t.tokenToImageValue.count + t.imageToTokenQuery.count
+        }
+        return (featureCount + tokenCount) * MemoryLayout<Float>.stride
+    }
+
     public func reset() {
         features = nil
         decoderTokens = [:]

@@ -1,5 +1,6 @@
 // COCOInstances: a COCO instances file under construction — images, annotations with COCO RLE
-// segmentations, categories — as `sam2 auto --coco` and `sam2 segment --coco` write it.
+// segmentations, categories — as `sam2 auto --coco`, `sam2 segment --coco` and the annotation
+// server's export write it.
 
 import Foundation
 
@@ -29,6 +30,12 @@ public struct COCOInstances: Sendable {
         annotations.append("{\"id\":\(annotations.count + 1),\"image_id\":\(imageID),\"category_id\":\(categoryID),"
                            + "\"segmentation\":\(segmentation),\"iscrowd\":0,\"score\":\(jsonNumber(score)),\(fields)}")
         if !categoryIDs.contains(categoryID) { categoryIDs.append(categoryID) }
+    }
+
+    /// The same for a mask given as run lengths.
+    public mutating func addAnnotation(imageID: Int, categoryID: Int, mask: UncompressedRLE, score: Float, fields: String) {
+        addAnnotation(imageID: imageID, categoryID: categoryID, height: mask.height, width: mask.width,
+                      counts: mask.cocoString, score: score, fields: fields)
     }
 
     /// Adds an image of `sam2 segment` and its masks: category 1 unless a detector's box gave one;

@@ -1,0 +1,193 @@
+// AnnotationServer: `sam2 serve` — the JSON API and the embedded web page over HTTPServer. One
+// shared model; each open image has a session (features encoded once, cached under a memory
+// budget); annotations live in the project folder. Requests other sites could forge through a
+// browser are refused. Every failure becomes a 4xx/5xx JSON error and the server goes on serving.
+
+import Foundation
+import SAM2
+import Synchronization
+
+public final class AnnotationServer: Sendable {
+    public struct Options: Sendable {
+        public var host = "127.0.0.1"
+        /// 0 picks a free port.
+        public var port = 8080
+        public var maxUploadBytes = 64 << 20
+        /// Memory budget of the open images (pixels and features).
+        public var cacheBytes = 1 << 30
+        /// Called with one line per request (method, path, status, milliseconds); nil for silence.
+        public var log: (@Sendable (String) -> Void)? = nil
+
+        public init() {}
+    }
+
+    let model: SAM2Model
+    let project: ProjectFolder
+    let options: Options
+    let cache: ImageCache
+    let annotations: AnnotationStore
+    private let maskCounter = Atomic<Int>(0)
+    /// Prompts run one at a time: each gets every core for its few milliseconds, instead of several
+    /// sharing (and oversubscribing) them; waiting for the gate counts in the reported total time.
+    /// Embeddings and automatic masks run outside it, so that they never hold up a click.
+    let predictGate = Mutex(())
+    private let http = Mutex<HTTPServer?>(nil)
+
+    /// Starts serving `project` with `model`; throws when the address cannot be bound or the
+    /// project's saved annotations cannot be read.
+    public init(model: SAM2Model, project: ProjectFolder, options: Options) throws {
+        self.model = model
+        self.project = project
+        self.options = options
+        cache = ImageCache(budgetBytes: options.cacheBytes)
+        annotations = try AnnotationStore(project: project)
+        let server = try HTTPServer(host: options.host, port: options.port, maxBodyBytes: options.maxUploadBytes) { [weak self] request, tooLarge in
+            guard let self else { return Self.error(APIError(503, "server is stopping")) }
+            return self.respond(request, bodyTooLarge: tooLarge)
+        }
+        http.withLock { $0 = server }
+    }
+
+    /// The port listened on.
+    public var port: Int { http.withLock { $0?.port ?? 0 } }
+
+    /// Stops listening and waits for requests in flight.
+    public func stop() {
+        let server = http.withLock { s -> HTTPServer? in
+            defer { s = nil }
+            return s
+        }
+        server?.stop()
+    }
+
+    func respond(_ request: HTTPRequest, bodyTooLarge: Bool) -> HTTPResponse {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let response: HTTPResponse
+        if bodyTooLarge {
+            response = Self.error(APIError(413, "request body exceeds the upload limit of \(options.maxUploadBytes) bytes (sam2 serve --max-upload-mb)"))
+        } else {
+            do {
+                try checkOrigin(request)
+                response = try route(request, start: start)
+            } catch {
+                response = Self.error(APIError.from(error))
+            }
+        }
+        if let log = options.log {
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            log(String(format: "%@ %@ %d %.1f ms", request.method, request.path, response.status, ms))
+        }
+        return response
+    }
+
+    private func route(_ request: HTTPRequest, start: UInt64) throws -> HTTPResponse {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let method = request.method
+        func expect(_ allowed: String) throws {
+            guard method == allowed else { throw APIError(405, "\(method) is not allowed on \(request.path); use \(allowed)") }
+        }
+        switch parts.first {
+        case nil, "index.html":
+            try expect("GET")
+            return WebPage.response(.html)
+        case "app.js":
+            try expect("GET")
+            return WebPage.response(.script)
+        case "app.css":
+            try expect("GET")
+            return WebPage.response(.style)
+        case "api":
+            break
+        default:
+            throw APIError.notFound("no page \(request.path)")
+        }
+        let api = Array(parts.dropFirst())
+        switch (api.first, api.count) {
+        case ("health", 1):
+            try expect("GET")
+            return Self.json(health)
+        case ("project", 1):
+            try expect("GET")
+            return Self.json(try listing())
+        case ("images", 2) where api[1] == "open":
+            try expect("POST")
+            return Self.json(try open(APICoding.decode(OpenImageRequest.self, from: request.body).name))
+        case ("images", 2) where api[1] == "upload":
+            try expect("POST")
+            return Self.json(try upload(request.body, name: request.query("name")))
+        case ("images", 2):
+            try expect("GET")
+            return Self.json(try info(session(api[1]), embeddingMs: 0))
+        case ("images", 3) where api[2] == "pixels":
+            try expect("GET")
+            let s = try session(api[1])
+            return HTTPResponse(contentType: "image/png", body: try ImageIO.encodeRGBPNG(s.image, name: s.name))
+        case ("images", 3) where api[2] == "predict":
+            try expect("POST")
+            let body = try APICoding.decode(PredictRequest.self, from: request.body)
+            let result = try predict(session(api[1]), body, start: start)
+            let timing = ["predict", "encode", "total"].map { String(format: "%@;dur=%.2f", $0, result.timingMs[$0] ?? 0) }.joined(separator: ", ")
+            return HTTPResponse(contentType: "application/json", body: APICoding.encode(result), header: ("Server-Timing", timing))
+        case ("images", 3) where api[2] == "auto":
+            try expect("POST")
+            let body = request.body.isEmpty ? Data("{}".utf8) : request.body
+            return Self.json(try automatic(session(api[1]), APICoding.decode(AutoRequest.self, from: body), start: start))
+        case ("annotations", 1):
+            if method == "GET" {
+                let image = request.query("image")
+                return Self.json(["annotations": annotations.list(image: image)])
+            }
+            try expect("POST")
+            return Self.json(try save(APICoding.decode(SaveAnnotationRequest.self, from: request.body)))
+        case ("annotations", 2):
+            try expect("DELETE")
+            guard let id = Int(api[1]), try annotations.delete(id) else { throw APIError.notFound("no annotation \(api[1])") }
+            return Self.json(["deleted": id])
+        case ("export", 1):
+            try expect("POST")
+            let body = try APICoding.decode(ExportRequest.self, from: request.body.isEmpty ? Data("{}".utf8) : request.body)
+            let files = try annotations.export(coco: body.coco ?? true, png: body.png ?? true)
+            return Self.json(["files": files])
+        default:
+            throw APIError.notFound("no API endpoint \(method) \(request.path)")
+        }
+    }
+
+    /// Refuses what a web page of another site could send through the user's browser: a request
+    /// with a foreign Origin (cross-site request forgery) and, when listening on loopback, one whose
+    /// Host is not a loopback name (DNS rebinding).
+    private func checkOrigin(_ request: HTTPRequest) throws {
+        let host = request.header("Host") ?? ""
+        if Self.isLoopback(options.host) && !Self.isLoopback(Self.hostName(host)) {
+            throw APIError(403, "Host '\(host)' is not this machine; open http://127.0.0.1:\(port)/")
+        }
+        if let origin = request.header("Origin"), origin != "http://" + host {
+            throw APIError(403, "cross-origin request from \(origin) refused")
+        }
+    }
+
+    /// "name:port", "[v6]:port" or a bare name → the name.
+    private static func hostName(_ host: String) -> String {
+        if host.hasPrefix("["), let end = host.firstIndex(of: "]") { return String(host[host.index(after: host.startIndex)..<end]) }
+        if host.filter({ $0 == ":" }).count == 1, let colon = host.firstIndex(of: ":") { return String(host[..<colon]) }
+        return host
+    }
+
+    private static func isLoopback(_ name: String) -> Bool {
+        name == "localhost" || name == "::1" || name.hasPrefix("127.")
+    }
+
+    // MARK: Responses
+
+    static func json<T: Encodable>(_ value: T, status: Int = 200) -> HTTPResponse {
+        HTTPResponse(status: status, contentType: "application/json", body: APICoding.encode(value))
+    }
+
+    static func error(_ error: APIError) -> HTTPResponse {
+        json(["error": error.message], status: error.status)
+    }
+
+    func newMaskID() -> String {
+        "m\(maskCounter.add(1, ordering: .relaxed).newValue)"
+    }
+}

@@ -1,0 +1,78 @@
+// ProjectFolder: the one folder the server reads images from and writes annotations and exports to.
+// Every name from a client is checked here: a plain file name (no separators, no "..", not hidden,
+// a .jpg/.jpeg/.png extension) that resolves — symlinks followed — to a regular file inside the folder.
+
+import Foundation
+import SAM2
+
+public struct ProjectFolder: Sendable {
+    /// The folder with symlinks resolved.
+    public let root: URL
+    static let imageExtensions: Set<String> = ["jpg", "jpeg", "png"]
+
+    public init(path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw APIError(404, "project folder \(path) does not exist")
+        }
+        guard isDirectory.boolValue else { throw APIError(400, "project folder \(path) is not a folder") }
+        guard let resolved = realpath(path, nil) else { throw APIError(400, "cannot resolve project folder \(path)") }
+        defer { free(resolved) }
+        root = URL(fileURLWithPath: String(cString: resolved), isDirectory: true)
+    }
+
+    /// The image files at the top of the folder that resolve inside it, by name.
+    public func imageNames() throws -> [String] {
+        let entries = try FileManager.default.contentsOfDirectory(atPath: root.path)
+        return entries.filter { (try? imageURL($0)) != nil }.sorted()
+    }
+
+    /// The file of image `name`, checked: a 400 for a name that is not a plain image file name, a 403
+    /// for one resolving outside the folder, a 404 for a missing one.
+    public func imageURL(_ name: String) throws -> URL {
+        try Self.validate(name)
+        let candidate = root.appendingPathComponent(name)
+        guard let resolved = realpath(candidate.path, nil) else { throw APIError.notFound("no image '\(name)' in the project folder") }
+        defer { free(resolved) }
+        let path = String(cString: resolved)
+        guard path.hasPrefix(root.path + "/") else { throw APIError(403, "image '\(name)' resolves outside the project folder") }
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw APIError.notFound("'\(name)' is not a regular file in the project folder")
+        }
+        return URL(fileURLWithPath: path)
+    }
+
+    /// Saves uploaded image bytes under `name` (or `name-2`, `name-3`, … when another file holds the
+    /// name) atomically and returns the name used; identical bytes under the name are reused.
+    public func saveUpload(_ data: Data, name: String) throws -> String {
+        try Self.validate(name)
+        let stem = (name as NSString).deletingPathExtension
+        let ext = (name as NSString).pathExtension
+        for k in 1...1000 {
+            let candidate = k == 1 ? name : "\(stem)-\(k).\(ext)"
+            let url = root.appendingPathComponent(candidate)
+            var info = stat()
+            if lstat(url.path, &info) != 0 {
+                try AtomicFile.write(data, to: url)
+                return candidate
+            }
+            if let existing = try? imageURL(candidate), (try? Data(contentsOf: existing)) == data { return candidate }
+        }
+        throw APIError(409, "too many files named like '\(name)' in the project folder")
+    }
+
+    /// A file the server itself writes, at `relative` (fixed by the server, never from a client).
+    func internalURL(_ relative: String) -> URL { root.appendingPathComponent(relative) }
+
+    static func validate(_ name: String) throws {
+        guard !name.isEmpty, name.utf8.count <= 255 else { throw APIError.badRequest("image name must be 1 to 255 bytes") }
+        guard !name.contains("/"), !name.contains("\\"), !name.contains("\0"), name != ".", name != ".." else {
+            throw APIError.badRequest("image name '\(name)' must be a plain file name in the project folder, without a path")
+        }
+        guard !name.hasPrefix(".") else { throw APIError.badRequest("image name '\(name)' is hidden (starts with '.')") }
+        guard imageExtensions.contains((name as NSString).pathExtension.lowercased()) else {
+            throw APIError.badRequest("image name '\(name)' does not end in .jpg, .jpeg or .png")
+        }
+    }
+}
