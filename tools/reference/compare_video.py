@@ -1,12 +1,13 @@
 """Video tracking speed and memory of swift-sam2 against the reference, in one run, as ratios.
 
     tools/reference/.venv/bin/python tools/reference/compare_video.py --checkpoint CKPT
-        [--frames 4 12] [--rss-frames 300] [--threads 2] [--sam2 RELEASE_BINARY]
+        [--frames 4 12] [--rss-frames 300] [--rss-objects 2] [--threads 2] [--sam2 RELEASE_BINARY]
 
 Both track two objects (a click and a box on frame 0) through clips of moving discs (640×480 JPEG
 frames, make_video_fixtures.make_clip). Per frame and object = the difference in wall-clock time
 between the two clip lengths, divided by the extra frames and the objects (so model loading and
-the prompts cancel out). Peak RSS is measured on a --rss-frames clip (0 skips it): the reference
+the prompts cancel out). Peak RSS is measured on a --rss-frames clip (0 skips it) tracking
+--rss-objects objects (1: the click alone, which halves the time of a long clip): the reference
 holds every frame resized to the model's input in memory; we decode frames as they are needed.
 """
 import argparse
@@ -34,7 +35,8 @@ predictor = build_sam2_video_predictor(rc.CONFIG_FILES[{config!r}], {checkpoint!
 with torch.inference_mode():
     state = predictor.init_state({frames!r})
     predictor.add_new_points_or_box(state, 0, 1, points=[{point}], labels=[1])
-    predictor.add_new_points_or_box(state, 0, 2, box={box})
+    if {objects} > 1:
+        predictor.add_new_points_or_box(state, 0, 2, box={box})
     for _ in predictor.propagate_in_video(state):
         pass
 '''
@@ -47,17 +49,17 @@ def clip(directory, frames):
     return [c1x, c1y], [c2x - 11 * k, c2y - 11 * k, c2x + 11 * k, c2y + 11 * k]
 
 
-def commands(sam2, checkpoint, config, threads, tmp, frames):
+def commands(sam2, checkpoint, config, threads, tmp, frames, objects=2):
     directory = os.path.join(tmp, f"clip{frames}")
     os.makedirs(directory, exist_ok=True)
     point, box = clip(directory, frames)
     prompts = os.path.join(tmp, f"prompts{frames}.json")
     with open(prompts, "w") as f:
-        json.dump([{"frame": 0, "object": 1, "points": [point], "labels": [1]}, {"frame": 0, "object": 2, "box": box}], f)
+        json.dump([{"frame": 0, "object": 1, "points": [point], "labels": [1]}, {"frame": 0, "object": 2, "box": box}][:objects], f)
     ours = [sam2, "track", directory, "--checkpoint", checkpoint, "--prompts", prompts,
             "--output", os.path.join(tmp, f"out{frames}"), "--threads", str(threads), "--quiet"]
     script = REFERENCE.format(here=HERE, threads=threads, config=config, checkpoint=checkpoint, frames=directory,
-                              point=point, box=box)
+                              point=point, box=box, objects=objects)
     ref = [sys.executable, "-c", script]
     return ours, ref
 
@@ -67,6 +69,7 @@ def main():
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--frames", type=int, nargs=2, default=[4, 12])
     parser.add_argument("--rss-frames", type=int, default=300)
+    parser.add_argument("--rss-objects", type=int, choices=[1, 2], default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--sam2", default=None)
     args = parser.parse_args()
@@ -82,9 +85,9 @@ def main():
         print(f"{'':34} {'ours':>9} {'reference':>10} {'ratio':>6}")
         print(f"{'propagation per frame and object':34} {ours:8.3f}s {ref:9.3f}s {ours / ref:6.2f}")
         if args.rss_frames:
-            o, r = commands(sam2, args.checkpoint, config, args.threads, tmp, args.rss_frames)
+            o, r = commands(sam2, args.checkpoint, config, args.threads, tmp, args.rss_frames, args.rss_objects)
             ours_rss, ref_rss = measure.peak_rss(o), measure.peak_rss(r)
-            print(f"{f'peak RSS, {args.rss_frames} frames (MB)':34} {ours_rss:9.0f} {ref_rss:10.0f} {ours_rss / ref_rss:6.2f}")
+            print(f"{f'peak RSS, {args.rss_frames} frames, {args.rss_objects} obj. (MB)':34} {ours_rss:9.0f} {ref_rss:10.0f} {ours_rss / ref_rss:6.2f}")
 
 
 if __name__ == "__main__":
