@@ -1,5 +1,5 @@
-// Parallel: the only threading code of SAM2Tensor. Splits index ranges over Dispatch workers
-// (concurrentPerform). Rule against oversubscription: oneDNN never starts OpenMP threads; a kernel
+// Parallel: the only threading code of SAM2Tensor. Splits index ranges over the WorkerPool's
+// threads (or Dispatch's, when the pool is busy). Rule against oversubscription: oneDNN never starts OpenMP threads; a kernel
 // splits its work with Parallel and calls oneDNN single-threaded inside each worker (an OpenMP team
 // would spin-wait between calls and take the cores from Parallel's workers).
 
@@ -9,11 +9,12 @@ import Synchronization
 
 public enum Parallel {
     private static let width = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
+    private static let pool = WorkerPool()
 
     /// Number of workers kernels use; defaults to the number of cores.
     public static var threadCount: Int { width.load(ordering: .relaxed) }
 
-    /// Sets the Dispatch width. oneDNN always runs single-threaded on the calling worker (every
+    /// Sets the number of workers. oneDNN always runs single-threaded on the calling worker (every
     /// oneDNN entry point sets OpenMP's count, kept per calling thread, to 1 before its call).
     public static func configure(threads: Int) {
         width.store(max(1, threads), ordering: .relaxed)
@@ -37,8 +38,9 @@ public enum Parallel {
             body(0..<count)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: n) { w in
-            body((w * count / n)..<((w + 1) * count / n))
+        let chunk: @Sendable (Int) -> Void = { w in body((w * count / n)..<((w + 1) * count / n)) }
+        if !pool.run(n, chunk) {
+            DispatchQueue.concurrentPerform(iterations: n, execute: chunk)
         }
     }
 }
