@@ -28,6 +28,8 @@ typedef struct sam2_video {
     AVPacket *packet;
     AVFrame *frame;
     struct SwsContext *sws;
+    /// The RGB24 conversion's destination, with the aligned rows and padding swscale's SIMD writes into.
+    AVFrame *rgb;
     int stream;
     /// 1 once the demuxer is exhausted and the decoder has been told (flush packet sent).
     int draining;
@@ -42,6 +44,7 @@ static inline void sam2_av_message(int status, const char *prefix, char *errbuf)
 static inline void sam2_video_close(sam2_video *v) {
     if (v == NULL) return;
     sws_freeContext(v->sws);
+    av_frame_free(&v->rgb);
     av_frame_free(&v->frame);
     av_packet_free(&v->packet);
     avcodec_free_context(&v->codec);
@@ -156,6 +159,8 @@ static inline int sam2_video_seek(sam2_video *v, int64_t pts, char *errbuf) {
 
 /// Converts v->frame to packed RGB24 (width * height * 3 bytes at rgb) with swscale's defaults, as
 /// PyAV's `to_ndarray(format="rgb24")` does: bilinear, BT.601 matrix, the pixel format's range.
+/// swscale writes whole SIMD blocks, past the end of a row whose width is not a multiple of them, so
+/// it converts into a frame with libavutil's aligned, padded buffer, whose rows are then copied out.
 static inline int sam2_video_rgb(sam2_video *v, uint8_t *rgb, char *errbuf) {
     AVFrame *f = v->frame;
     v->sws = sws_getCachedContext(v->sws, f->width, f->height, (enum AVPixelFormat)f->format,
@@ -164,9 +169,28 @@ static inline int sam2_video_rgb(sam2_video *v, uint8_t *rgb, char *errbuf) {
         snprintf(errbuf, SAM2_AV_ERRBUF_SIZE, "cannot convert pixel format %s to RGB", av_get_pix_fmt_name((enum AVPixelFormat)f->format));
         return SAM2_AV_DECODE_ERROR;
     }
-    uint8_t *planes[4] = { rgb, NULL, NULL, NULL };
-    int strides[4] = { f->width * 3, 0, 0, 0 };
-    sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, planes, strides);
+    if (v->rgb == NULL || v->rgb->width != f->width || v->rgb->height != f->height) {
+        av_frame_free(&v->rgb);
+        v->rgb = av_frame_alloc();
+        int status = v->rgb == NULL ? AVERROR(ENOMEM) : 0;
+        if (status == 0) {
+            v->rgb->format = AV_PIX_FMT_RGB24;
+            v->rgb->width = f->width;
+            v->rgb->height = f->height;
+            status = av_frame_get_buffer(v->rgb, 0);
+        }
+        if (status < 0) {
+            av_frame_free(&v->rgb);
+            sam2_av_message(status, "cannot allocate the RGB frame: ", errbuf);
+            return SAM2_AV_DECODE_ERROR;
+        }
+    }
+    int rows = sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, v->rgb->data, v->rgb->linesize);
+    if (rows != f->height) {
+        snprintf(errbuf, SAM2_AV_ERRBUF_SIZE, "cannot convert pixel format %s to RGB", av_get_pix_fmt_name((enum AVPixelFormat)f->format));
+        return SAM2_AV_DECODE_ERROR;
+    }
+    av_image_copy_plane(rgb, f->width * 3, v->rgb->data[0], v->rgb->linesize[0], f->width * 3, f->height);
     return 0;
 }
 

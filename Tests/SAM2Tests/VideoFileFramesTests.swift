@@ -77,4 +77,32 @@ struct VideoFileFramesTests {
             }
         }
     }
+
+    /// Odd and even frame sizes (tools/reference/make_video_size_fixtures.py): libswscale's SIMD wrote
+    /// past the end of packed RGB rows of 600×400 and 2×2 frames, corrupting the heap; every size
+    /// decodes to what PyAV decodes (sampled: channel means and, where the codec is bit-exact, nine
+    /// pixels per frame).
+    @Test func everyFrameSizeDecodesToPyAVsFrames() throws {
+        struct Sample: Decodable { var mean: [Double]; var pixels: [[Int]] }
+        struct Record: Decodable { var file: String; var width: Int; var height: Int; var exact: Bool; var frames: [Sample] }
+        let dir = ModelFixtures.url("video/sizes")
+        let records = try JSONDecoder().decode([Record].self, from: Data(contentsOf: dir.appendingPathComponent("sizes.json")))
+        #expect(records.count >= 16)
+        for record in records {
+            let video = try VideoFileFrames(url: dir.appendingPathComponent(record.file))
+            #expect(video.width == record.width && video.height == record.height && video.frameCount == record.frames.count, "\(record.file)")
+            for (i, expected) in record.frames.enumerated() {
+                let frame = try video.frame(i)
+                for c in 0..<3 {
+                    let mean = stride(from: c, to: frame.pixels.count, by: 3).reduce(0.0) { $0 + Double(frame.pixels[$1]) } / Double(frame.width * frame.height)
+                    #expect(abs(mean - expected.mean[c]) <= 0.5, "\(record.file) frame \(i) channel \(c): mean \(mean), PyAV \(expected.mean[c])")
+                }
+                for p in expected.pixels where record.exact {
+                    let at = (p[1] * frame.width + p[0]) * 3
+                    let found = frame.pixels[at..<(at + 3)].map(Int.init)
+                    #expect(zip(found, p[2...]).allSatisfy { abs($0 - $1) <= 1 }, "\(record.file) frame \(i) pixel (\(p[0]), \(p[1])): \(found), PyAV \(Array(p[2...]))")
+                }
+            }
+        }
+    }
 }
