@@ -13,6 +13,9 @@ public final class AnnotationServer: Sendable {
         /// 0 picks a free port.
         public var port = 8080
         public var maxUploadBytes = 64 << 20
+        /// Host names (besides literal loopback addresses and `localhost`) accepted in the Host header
+        /// when listening on loopback: a name of this machine that the user chose, e.g. behind a proxy.
+        public var allowedHosts: [String] = []
         /// Memory budget of the open images (pixels and features).
         public var cacheBytes = 1 << 30
         /// Called with one line per request (method, path, status, milliseconds); nil for silence.
@@ -155,11 +158,12 @@ public final class AnnotationServer: Sendable {
 
     /// Refuses what a web page of another site could send through the user's browser: a request
     /// with a foreign Origin (cross-site request forgery) and, when listening on loopback, one whose
-    /// Host is not a loopback name (DNS rebinding).
+    /// Host is not a literal loopback address, `localhost` or a name allowed on the command line
+    /// (DNS rebinding: a name such as `127.attacker.example` may resolve to this machine).
     private func checkOrigin(_ request: HTTPRequest) throws {
         let host = request.header("Host") ?? ""
-        if Self.isLoopback(options.host) && !Self.isLoopback(Self.hostName(host)) {
-            throw APIError(403, "Host '\(host)' is not this machine; open http://127.0.0.1:\(port)/")
+        if Self.isLoopbackAddress(options.host) && !isAllowedLoopbackName(Self.hostName(host)) {
+            throw APIError(403, "Host '\(host)' is not this machine; open http://127.0.0.1:\(port)/ (or allow the name with --allow-host)")
         }
         if let origin = request.header("Origin"), origin != "http://" + host {
             throw APIError(403, "cross-origin request from \(origin) refused")
@@ -173,8 +177,20 @@ public final class AnnotationServer: Sendable {
         return host
     }
 
-    private static func isLoopback(_ name: String) -> Bool {
-        name == "localhost" || name == "::1" || name.hasPrefix("127.")
+    private func isAllowedLoopbackName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return lower == "localhost" || Self.isLoopbackAddress(name) || options.allowedHosts.contains { $0.lowercased() == lower }
+    }
+
+    /// True for a literal address in 127.0.0.0/8 (dotted quad, as inet_pton reads it) or ::1.
+    static func isLoopbackAddress(_ name: String) -> Bool {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, name, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, name, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { bytes in bytes.prefix(15).allSatisfy { $0 == 0 } && bytes[15] == 1 }
+        }
+        return false
     }
 
     // MARK: Responses

@@ -16,6 +16,8 @@ enum ServeCommand {
           --checkpoint CKPT       model checkpoint (.pt or .safetensors), required
           --config NAME           configuration (preset name, alias or .json); detected by default
           --host ADDRESS          address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)
+          --allow-host NAME       a host name of this machine to accept besides 127.x.x.x, ::1 and localhost (repeatable;
+                                  other names are refused on loopback, against DNS rebinding)
           --port N                port (default 8080; 0 picks a free one)
           --project DIR           folder of the images; annotations go to DIR/.sam2, exports to DIR/export (default: .)
           --max-upload-mb N       largest accepted request body in MiB (default 64)
@@ -30,6 +32,7 @@ enum ServeCommand {
         let configName = try args.value("--config")
         var options = AnnotationServer.Options()
         options.host = try args.value("--host") ?? options.host
+        options.allowedHosts = try args.values("--allow-host")
         options.port = try args.int("--port", default: 8080, range: 0...65535)!
         let projectPath = try args.value("--project") ?? "."
         options.maxUploadBytes = try args.int("--max-upload-mb", default: 64, range: 1...4096)! << 20

@@ -21,7 +21,7 @@ final class ServerFixture: @unchecked Sendable {
 
     static let smallModel = Result { try ModelFixtures.smallModel("2.1") }
 
-    init(maxUploadBytes: Int = 1 << 20, cacheBytes: Int = 1 << 30) throws {
+    init(maxUploadBytes: Int = 1 << 20, cacheBytes: Int = 1 << 30, allowedHosts: [String] = []) throws {
         model = try Self.smallModel.get()
         project = FileManager.default.temporaryDirectory.appendingPathComponent("sam2-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
@@ -32,6 +32,7 @@ final class ServerFixture: @unchecked Sendable {
         options.port = 0
         options.maxUploadBytes = maxUploadBytes
         options.cacheBytes = cacheBytes
+        options.allowedHosts = allowedHosts
         server = try AnnotationServer(model: model, project: ProjectFolder(path: project.path), options: options)
     }
 
@@ -264,6 +265,30 @@ func predictionMasks(_ p: SAM2Prediction) -> [[UInt8]] {
         #expect(rebound.status == 403 && (rebound.json["error"] as? String)?.contains("not this machine") == true)
         #expect(try await f.call("GET", "/api/health", headers: ["Host": "localhost:\(f.server.port)", "Origin": "http://localhost:\(f.server.port)"]).status == 200)
         #expect(try await f.call("POST", predict, json: ["points": [[40, 60]]]).status == 200)
+    }
+
+    /// DNS rebinding: a name that merely begins like a loopback address (`127.attacker.example`, which
+    /// the attacker's DNS may point at this machine) is refused with its own Origin, for reads, uploads
+    /// and deletions alike; literal loopback addresses, localhost and names given with --allow-host pass.
+    @Test func onlyLiteralLoopbackHostsAndAllowedNamesPass() async throws {
+        let f = try ServerFixture(allowedHosts: ["annotate.lan"])
+        let port = f.server.port
+        let png = try Data(contentsOf: ModelFixtures.url("model/images/square.png"))
+        for name in ["127.attacker.example", "127.0.0.1.attacker.example", "127.1", "0x7f.0.0.1", "localhost.attacker.example",
+                     "evil.example", "::ffff:127.0.0.1", ""] {
+            let host = name.contains(":") ? "[\(name)]:\(port)" : "\(name):\(port)"
+            let headers = ["Host": host, "Origin": "http://\(host)"]
+            for (method, path, body) in [("GET", "/api/project", nil), ("POST", "/api/images/upload?name=x.png", png), ("DELETE", "/api/annotations/1", nil)] as [(String, String, Data?)] {
+                let r = try await f.call(method, path, body: body, headers: headers)
+                #expect(r.status == 403 && (r.json["error"] as? String)?.contains("not this machine") == true, "\(method) \(path) Host \(host): \(r.status)")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: f.project.appendingPathComponent("x.png").path))
+        for name in ["127.0.0.1", "127.3.2.1", "localhost", "LocalHost", "[::1]", "annotate.lan", "ANNOTATE.lan"] {
+            let host = "\(name):\(port)"
+            let r = try await f.call("GET", "/api/project", headers: ["Host": host, "Origin": "http://\(host)"])
+            #expect(r.status == 200, "Host \(host): \(r.status)")
+        }
     }
 
     @Test func concurrentClientsGetTheirOwnMasks() async throws {
