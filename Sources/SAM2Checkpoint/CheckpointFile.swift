@@ -84,8 +84,13 @@ public final class CheckpointFile: Sendable {
         return counts
     }
 
-    /// Total number of values over all tensors.
-    public var valueCount: Int { keys.reduce(0) { $0 + entry($1)!.count } }
+    /// Total number of values over all tensors (Int.max when it overflows: tensors may share storage).
+    public var valueCount: Int {
+        keys.reduce(0) { total, key in
+            let (sum, overflow) = total.addingReportingOverflow(entry(key)!.count)
+            return overflow ? .max : sum
+        }
+    }
 
     /// A one-line guess at what a non-checkpoint file is.
     static func describe(_ r: ByteRegion) -> String {

@@ -20,7 +20,8 @@ public final class MappedFile: @unchecked Sendable {
 
     public init(url: URL) throws {
         path = url.path
-        let fd = open(path, O_RDONLY)
+        // Non-blocking, so that a FIFO (which would wait for a writer) is refused below instead of hanging.
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         if fd < 0 {
             throw CheckpointError.missingFile(path: path, reason: String(cString: strerror(errno)))
         }

@@ -28,6 +28,9 @@ public final class SafetensorsFile: Sendable {
 
         guard r.count >= 8 else { throw CheckpointError.truncated(path: path, detail: "\(r.count) bytes, shorter than the 8-byte safetensors header length") }
         let headerLength = r.u64(0)
+        guard headerLength <= SafetensorsFile.maximumHeaderBytes else {
+            throw corrupt("the safetensors header claims \(headerLength) bytes, more than the format's limit of \(SafetensorsFile.maximumHeaderBytes)")
+        }
         guard headerLength <= UInt64(r.count - 8) else {
             throw CheckpointError.truncated(path: path, detail: "the safetensors header claims \(headerLength) bytes but the file has \(r.count - 8) after the length")
         }
@@ -87,6 +90,9 @@ public final class SafetensorsFile: Sendable {
         self.metadata = metadata
         self.keys = infos.keys.sorted()
     }
+
+    /// The safetensors library's own limit on the JSON header (its MAX_HEADER_SIZE).
+    public static let maximumHeaderBytes: UInt64 = 100_000_000
 
     public func info(_ key: String) -> TensorInfo? { tensors[key] }
 

@@ -61,6 +61,7 @@ public enum StoredDType: String, Sendable, CaseIterable, Comparable {
 public struct TensorInfo: Sendable, Equatable {
     public let dtype: StoredDType
     public let shape: [Int]
+    /// Number of elements (the readers refuse shapes whose product overflows).
     public var count: Int { shape.reduce(1, *) }
 
     public init(dtype: StoredDType, shape: [Int]) {
@@ -95,10 +96,20 @@ struct StoredTensor: Sendable {
         return true
     }
 
-    /// Elements of storage the tensor reaches (0 when it has no elements).
-    var extent: Int {
+    /// Elements of storage the tensor reaches (0 when it has no elements); nil when the sizes, strides
+    /// and offset (read from a file) overflow.
+    var extent: Int? {
         if info.shape.contains(0) { return 0 }
-        return offset + zip(info.shape, strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 } + 1
+        var last = offset
+        for (size, stride) in zip(info.shape, strides) {
+            let (step, overflow) = (size - 1).multipliedReportingOverflow(by: stride)
+            guard !overflow, size > 0, stride >= 0 else { return nil }
+            let (sum, carry) = last.addingReportingOverflow(step)
+            guard !carry else { return nil }
+            last = sum
+        }
+        let (extent, overflow) = last.addingReportingOverflow(1)
+        return overflow ? nil : extent
     }
 
     /// A contiguous float32 tensor with the values. Float32 contiguous data that is 4-byte aligned
@@ -107,7 +118,7 @@ struct StoredTensor: Sendable {
         let shape = info.shape
         let count = info.count
         let size = info.dtype.byteSize
-        precondition(extent * size <= region.count, "stored tensor reaches past its region (checked by the readers)")
+        precondition(extent.map { $0 <= region.count / size } ?? false, "stored tensor reaches past its region (checked by the readers)")
         let start = region.base + offset * size
         if count == 0 { return Tensor(uninitializedShape: shape) }
         if info.dtype == .float32 && isContiguous && Int(bitPattern: start) % MemoryLayout<Float>.alignment == 0 {

@@ -15,6 +15,8 @@ public final class TorchCheckpoint: Sendable {
     /// Keys sorted.
     public let keys: [String]
     private let layouts: [String: (storage: ZipEntry, tensor: StoredTensor)]
+    /// Bytes of each storage member that its tensors reach: all that is inflated of a deflated one.
+    private let reached: [String: Int]
 
     public var path: String { archive.path }
 
@@ -38,7 +40,7 @@ public final class TorchCheckpoint: Sendable {
         let prefix = String(pickleEntry.name.dropLast("/data.pkl".count))
         self.prefix = prefix
 
-        if let order = try archive.contents(named: prefix + "/byteorder") {
+        if let order = try archive.contents(named: prefix + "/byteorder", limit: 16) {
             let text = order.string(0, order.count).trimmingCharacters(in: .whitespacesAndNewlines)
             if text == "big" { throw CheckpointError.bigEndian(path: path) }
             guard text == "little" else {
@@ -46,7 +48,7 @@ public final class TorchCheckpoint: Sendable {
             }
         }
 
-        let pickle = try archive.contents(of: pickleEntry)
+        let pickle = try archive.contents(of: pickleEntry, limit: Self.maximumPickleBytes)
         let top = try Unpickler.load(source: path, bytes: pickle.bytes) { pid in
             // ('storage', torch.<Type>Storage, key, location, element count)
             guard case let .tuple(t, _) = pid, t.count == 5, case .string("storage") = t[0],
@@ -67,6 +69,8 @@ public final class TorchCheckpoint: Sendable {
         var infos: [String: TensorInfo] = [:]
         var layouts: [String: (storage: ZipEntry, tensor: StoredTensor)] = [:]
         var storageTypes: [String: StoredDType] = [:]
+        /// Bytes of each storage that its tensors reach.
+        var reached: [String: Int] = [:]
         for (keyValue, value) in stateDict.items {
             // Non-tensor entries (optimizer settings, epochs, _metadata) are ignored; any foreign
             // global among them was refused while reading.
@@ -84,18 +88,35 @@ public final class TorchCheckpoint: Sendable {
             storageTypes[t.storage.key] = t.storage.dtype
             let stored = StoredTensor(info: TensorInfo(dtype: t.storage.dtype, shape: t.shape), strides: t.strides, offset: t.offset)
             let size = t.storage.dtype.byteSize
-            let (needed, overflow) = stored.extent.multipliedReportingOverflow(by: size)
-            guard !overflow, stored.extent <= t.storage.count, needed <= storageEntry.uncompressedSize else {
+            // torch.save writes each storage whole: its member holds exactly the pickle's element count.
+            let (storageBytes, tooLarge) = t.storage.count.multipliedReportingOverflow(by: size)
+            guard !tooLarge, storageBytes == storageEntry.uncompressedSize else {
                 throw CheckpointError.corruptEntry(path: path, entry: storageName,
-                    detail: "tensor \(key) (shape \(t.shape), strides \(t.strides), offset \(t.offset)) reaches past its storage of \(storageEntry.uncompressedSize / size) \(t.storage.dtype) elements")
+                    detail: "holds \(storageEntry.uncompressedSize) bytes, but the pickle says its storage has \(t.storage.count) \(t.storage.dtype) elements")
             }
+            guard let extent = stored.extent, extent <= t.storage.count else {
+                throw CheckpointError.corruptEntry(path: path, entry: storageName,
+                    detail: "tensor \(key) (shape \(t.shape), strides \(t.strides), offset \(t.offset)) reaches past its storage of \(t.storage.count) \(t.storage.dtype) elements")
+            }
+            // A tensor never has more elements than its storage (an expanded view, stride 0, would
+            // turn a few stored bytes into any amount of memory).
+            guard stored.info.count <= t.storage.count else {
+                throw CheckpointError.corruptEntry(path: path, entry: storageName,
+                    detail: "tensor \(key) has \(stored.info.count) elements (shape \(t.shape), strides \(t.strides)), more than its storage's \(t.storage.count)")
+            }
+            reached[storageName] = max(reached[storageName] ?? 0, extent * size)
             infos[key] = stored.info
             layouts[key] = (storageEntry, stored)
         }
         self.tensors = infos
         self.layouts = layouts
+        self.reached = reached
         self.keys = infos.keys.sorted()
     }
+
+    /// The largest `data.pkl` read: a state dict's pickle is about 100 bytes per tensor (tens of kB
+    /// for the largest SAM 2 model); more is not a state dict.
+    public static let maximumPickleBytes = 64 << 20
 
     public func info(_ key: String) -> TensorInfo? { tensors[key] }
 
@@ -103,7 +124,7 @@ public final class TorchCheckpoint: Sendable {
     /// in a stored member; a converted copy otherwise).
     public func tensor(_ key: String) throws -> Tensor {
         guard let layout = layouts[key] else { throw CheckpointError.missingKey(source: path, key: key) }
-        let region = try archive.contents(of: layout.storage)
+        let region = try archive.contents(of: layout.storage, keeping: reached[layout.storage.name] ?? 0)
         return layout.tensor.materialize(from: region)
     }
 }

@@ -48,41 +48,56 @@ public final class ZipArchive: Sendable {
         index[name].map { entries[$0] }
     }
 
+    /// Deflate expands at most 1032 to 1 (RFC 1951: a 258-byte match costs at least 2 bits); a member
+    /// declaring more than that of its compressed size is not a deflate stream.
+    static let maximumDeflateRatio = 1032
+
     /// The member's bytes: a view of the mapping when stored (zero-copy), an inflated copy when
     /// deflated. Deflated data is always checked against its CRC-32; stored data only on request.
-    public func contents(of entry: ZipEntry, verifyChecksum: Bool = false) throws -> ByteRegion {
-        let whole = file.region
-        guard let raw = whole.subregion(entry.dataOffset, entry.compressedSize) else {
+    /// A deflated member is refused before anything is allocated when it declares more than `limit`
+    /// bytes, and only its first `keeping` bytes are kept in memory (the rest is inflated through a
+    /// small buffer, for the checksum): the memory spent follows what the caller needs, never what
+    /// the archive declares. The region returned holds `min(keeping, size)` bytes.
+    public func contents(of entry: ZipEntry, verifyChecksum: Bool = false, limit: Int = .max, keeping: Int = .max) throws -> ByteRegion {
+        guard let raw = file.region.subregion(entry.dataOffset, entry.compressedSize) else {
             throw CheckpointError.truncated(path: path, detail: "entry \(entry.name) ends past the end of the file")
         }
-        let data: ByteRegion
         switch entry.method {
         case 0:
             guard entry.compressedSize == entry.uncompressedSize else {
                 throw CheckpointError.corruptEntry(path: path, entry: entry.name,
                     detail: "stored entry has compressed size \(entry.compressedSize) but size \(entry.uncompressedSize)")
             }
-            data = raw
+            if verifyChecksum { try check(ZipArchive.crc32(raw.bytes), of: entry) }
+            return raw.subregion(0, min(keeping, raw.count))!
         case 8:
-            data = try inflate(raw, entry: entry)
+            guard entry.uncompressedSize <= limit else {
+                throw CheckpointError.corruptEntry(path: path, entry: entry.name,
+                    detail: "declares \(entry.uncompressedSize) bytes uncompressed, more than the \(limit) it can hold")
+            }
+            let (ceiling, overflow) = entry.compressedSize.multipliedReportingOverflow(by: Self.maximumDeflateRatio)
+            guard overflow || entry.uncompressedSize <= ceiling + 64 else {
+                throw CheckpointError.corruptEntry(path: path, entry: entry.name,
+                    detail: "declares \(entry.uncompressedSize) bytes from \(entry.compressedSize) deflated ones, more than deflate can expand to")
+            }
+            return try inflate(raw, entry: entry, keeping: min(max(keeping, 0), entry.uncompressedSize))
         default:
             throw CheckpointError.corruptEntry(path: path, entry: entry.name,
                 detail: "compression method \(entry.method) is not supported (only stored and deflated)")
         }
-        if verifyChecksum || entry.method != 0 {
-            let actual = ZipArchive.crc32(data.bytes)
-            guard actual == entry.crc32 else {
-                throw CheckpointError.corruptEntry(path: path, entry: entry.name,
-                    detail: "CRC-32 is \(hex(actual)), the archive says \(hex(entry.crc32))")
-            }
-        }
-        return data
     }
 
     /// Contents of the member called `name`, or nil when there is none.
-    public func contents(named name: String, verifyChecksum: Bool = false) throws -> ByteRegion? {
+    public func contents(named name: String, verifyChecksum: Bool = false, limit: Int = .max) throws -> ByteRegion? {
         guard let entry = entry(named: name) else { return nil }
-        return try contents(of: entry, verifyChecksum: verifyChecksum)
+        return try contents(of: entry, verifyChecksum: verifyChecksum, limit: limit)
+    }
+
+    private func check(_ crc: UInt32, of entry: ZipEntry) throws {
+        guard crc == entry.crc32 else {
+            throw CheckpointError.corruptEntry(path: path, entry: entry.name,
+                detail: "CRC-32 is \(hex(crc)), the archive says \(hex(entry.crc32))")
+        }
     }
 
     // MARK: - Central directory
@@ -206,22 +221,27 @@ public final class ZipArchive: Sendable {
 
     // MARK: - zlib
 
-    private func inflate(_ input: ByteRegion, entry: ZipEntry) throws -> ByteRegion {
+    /// Inflates the member's whole stream, keeping its first `keeping` bytes; checks the size and the
+    /// CRC-32 of everything it inflated against the archive's.
+    private func inflate(_ input: ByteRegion, entry: ZipEntry, keeping: Int) throws -> ByteRegion {
         let path = self.path
-        return try ByteRegion(allocatingCount: entry.uncompressedSize) { output in
+        func fail(_ detail: String) -> CheckpointError { .corruptEntry(path: path, entry: entry.name, detail: detail) }
+        return try ByteRegion(allocatingCount: keeping) { kept in
             var stream = z_stream()
             // Raw deflate (negative window bits): zip members carry no zlib header.
             guard inflateInit2_(&stream, -MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-                throw CheckpointError.corruptEntry(path: path, entry: entry.name, detail: "zlib failed to initialise")
+                throw fail("zlib failed to initialise")
             }
             defer { inflateEnd(&stream) }
-            var inOffset = 0, outOffset = 0
-            let chunk = Int(UInt32.max)
-            var status = Z_OK
-            let outBase = output.baseAddress?.assumingMemoryBound(to: Bytef.self)
+            let scratchSize = 1 << 16
+            let scratch = UnsafeMutablePointer<Bytef>.allocate(capacity: scratchSize)
+            defer { scratch.deallocate() }
+            let keptBase = kept.baseAddress?.assumingMemoryBound(to: Bytef.self)
             let inBase = UnsafeMutableRawPointer(mutating: input.base).assumingMemoryBound(to: Bytef.self)
-            let spare = UnsafeMutablePointer<Bytef>.allocate(capacity: 1)
-            defer { spare.deallocate() }
+            let chunk = Int(UInt32.max)
+            var inOffset = 0, produced = 0
+            var crc = crc32_z(0, nil, 0)
+            var status = Z_OK
             repeat {
                 if stream.avail_in == 0 {
                     let n = min(chunk, input.count - inOffset)
@@ -229,35 +249,33 @@ public final class ZipArchive: Sendable {
                     stream.avail_in = uInt(n)
                     inOffset += n
                 }
-                if outOffset < output.count, let outBase {
-                    let n = min(chunk, output.count - outOffset)
-                    stream.next_out = outBase + outOffset
-                    stream.avail_out = uInt(n)
+                // Kept bytes go to their place; the rest (and one byte past the declared size, which
+                // would reveal a stream longer than declared) through the scratch buffer.
+                let target: UnsafeMutablePointer<Bytef>
+                let room: Int
+                if produced < keeping, let keptBase {
+                    target = keptBase + produced
+                    room = min(chunk, keeping - produced)
                 } else {
-                    // One spare byte of output space lets zlib reveal data beyond the declared size.
-                    stream.next_out = spare
-                    stream.avail_out = 1
+                    target = scratch
+                    room = min(scratchSize, max(entry.uncompressedSize - produced, 1))
                 }
-                let before = stream.avail_out
+                stream.next_out = target
+                stream.avail_out = uInt(room)
                 status = CZlib.inflate(&stream, Z_NO_FLUSH)
-                let produced = Int(before - stream.avail_out)
-                if outOffset >= output.count && produced > 0 {
-                    throw CheckpointError.corruptEntry(path: path, entry: entry.name,
-                        detail: "inflates to more than the declared \(entry.uncompressedSize) bytes")
-                }
-                outOffset += produced
-                if status == Z_BUF_ERROR && stream.avail_in == 0 && inOffset == input.count {
-                    throw CheckpointError.corruptEntry(path: path, entry: entry.name, detail: "deflate stream ends early")
-                }
+                let n = room - Int(stream.avail_out)
+                crc = crc32_z(crc, target, z_size_t(n))
+                produced += n
+                if produced > entry.uncompressedSize { throw fail("inflates to more than the declared \(entry.uncompressedSize) bytes") }
+                if status == Z_BUF_ERROR && stream.avail_in == 0 && inOffset == input.count { throw fail("deflate stream ends early") }
                 guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
-                    let message = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                    throw CheckpointError.corruptEntry(path: path, entry: entry.name, detail: "cannot inflate: \(message)")
+                    throw fail("cannot inflate: " + (stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"))
                 }
             } while status != Z_STREAM_END
-            guard outOffset == entry.uncompressedSize else {
-                throw CheckpointError.corruptEntry(path: path, entry: entry.name,
-                    detail: "inflates to \(outOffset) bytes, the archive says \(entry.uncompressedSize)")
+            guard produced == entry.uncompressedSize else {
+                throw fail("inflates to \(produced) bytes, the archive says \(entry.uncompressedSize)")
             }
+            try check(UInt32(crc), of: entry)
         }
     }
 

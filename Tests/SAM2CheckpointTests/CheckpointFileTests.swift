@@ -200,6 +200,50 @@ import SAM2Tensor
         #expect(error("unknown_dtype.safetensors") == .unknownDType(path: Fixtures.url("unknown_dtype.safetensors").path, key: "w", dtype: "Q7"))
     }
 
+    /// Checkpoints that killed the process (arithmetic overflow traps, a 1 TiB allocation) or made it
+    /// inflate gigabytes (tools/reference/make_checkpoint_fixtures.py, section 8): each is refused with
+    /// one line naming the file and what is wrong, before anything is allocated for it.
+    @Test(arguments: [
+        ("stride_2_62.pt", "reaches past its storage of 4 float32 elements"),
+        ("offset_2_63.pt", "reaches past its storage of 4 float32 elements"),
+        ("expanded_2_62.pt", "more than its storage's 4"),
+        ("pickle_declares_1tib.pt", "more than the 67108864 it can hold"),
+        ("pickle_65mib.pt", "declares 68157440 bytes uncompressed, more than the 67108864 it can hold"),
+        ("storage_declares_1tib.pt", "holds 1099511627776 bytes, but the pickle says its storage has 4 float32 elements"),
+        ("storage_zip_bomb.pt", "holds 1048576 bytes, but the pickle says its storage has 4 float32 elements"),
+        ("header_over_100mb.safetensors", "more than the format's limit of 100000000"),
+    ])
+    func hostileCheckpointsAreRefused(_ name: String, _ message: String) throws {
+        let url = Fixtures.url(name)
+        let error = checkpointError {
+            let file = try CheckpointFile.open(url)
+            _ = file.valueCount
+            for key in file.keys { _ = try file.tensor(key) }
+        }
+        let text = error?.description ?? "opened"
+        #expect(text.contains(message) && text.contains(url.path) && !text.contains("\n"), "\(name): \(text)")
+    }
+
+    /// A storage that only some of its elements are used of is inflated no further than its tensors
+    /// reach (the rest goes through a small buffer, for the CRC): the deflated fixture's sliced views
+    /// read as torch wrote them.
+    @Test func deflatedStoragesAreKeptOnlyAsFarAsTheirTensorsReach() throws {
+        let file = try TorchCheckpoint(url: Fixtures.url("descriptors_deflated.pt"))
+        let expected = Fixtures.expected["descriptors_deflated.pt"]!
+        for key in ["offset.slice", "strided.every_other", "shared.column"] {
+            #expect(try file.tensor(key).scalars == expected[key]!.values, "\(key)")
+        }
+    }
+
+    /// A FIFO would block `open` until a writer comes: it is refused at once as not a regular file.
+    @Test func fifoIsRefusedWithoutWaiting() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sam2-fifo-\(UUID().uuidString).pt")
+        #expect(mkfifo(url.path, 0o600) == 0)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let error = checkpointError { _ = try CheckpointFile.open(url) }
+        #expect(error == .missingFile(path: url.path, reason: "not a regular file"))
+    }
+
     @Test func randomFileIsNotACheckpoint() {
         let url = Fixtures.url("random.bin")
         let error = checkpointError { _ = try CheckpointFile.open(url) }

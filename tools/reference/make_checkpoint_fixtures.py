@@ -114,6 +114,46 @@ def write_zip64(members, name):
     return bytes(out)
 
 
+class Forged:
+    """Pickles as a tensor over `storage` with any offset, size and stride, even ones torch refuses."""
+
+    def __init__(self, storage, offset, size, stride):
+        self.args = (storage, offset, size, stride, False, collections.OrderedDict())
+
+    def __reduce__(self):
+        return (torch._utils._rebuild_tensor_v2, self.args)
+
+
+def write_declared_zip(members, name):
+    """Members deflated, each declaring `declared` bytes uncompressed (None: its true size) through
+    zip64 fields: (name, data, declared)."""
+    out = bytearray()
+    central = bytearray()
+    for n, d, declared in members:
+        nb = n.encode()
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        packed = packer.compress(d) + packer.flush()
+        size = len(d) if declared is None else declared
+        crc = zlib.crc32(d) & 0xFFFFFFFF
+        offset = len(out)
+        local_extra = struct.pack("<HHQQ", 1, 16, size, len(packed))
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 8, 0, 0x2821, crc, 0xFFFFFFFF, 0xFFFFFFFF,
+                           len(nb), len(local_extra))
+        out += nb + local_extra + packed
+        cd_extra = struct.pack("<HHQQQ", 1, 24, size, len(packed), offset)
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 8, 0, 0x2821, crc,
+                               0xFFFFFFFF, 0xFFFFFFFF, len(nb), len(cd_extra), 0, 0, 0, 0, 0xFFFFFFFF)
+        central += nb + cd_extra
+    cd_offset = len(out)
+    out += central
+    eocd64_offset = len(out)
+    out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, len(members), len(members),
+                       len(central), cd_offset)
+    out += struct.pack("<IIQI", 0x07064B50, 0, eocd64_offset, 1)
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    (OUT / name).write_bytes(bytes(out))
+
+
 def write_members_zip(members, name):
     with zipfile.ZipFile(OUT / name, "w", zipfile.ZIP_STORED) as z:
         for n, d in members:
@@ -240,6 +280,31 @@ def main():
                     "size_mismatch.safetensors")
     raw_safetensors({"w": {"dtype": "Q7", "shape": [2], "data_offsets": [0, 2]}}, b"\x00" * 2,
                     "unknown_dtype.safetensors")
+    # 8. Hostile checkpoints: sizes, strides and offsets that overflow, views that expand a few
+    #    stored bytes into any amount of memory, members declaring far more than they hold.
+    storage = torch.arange(1.0, 5.0)._typed_storage()  # 4 float32 values
+    hostile = {
+        "stride_2_62.pt": {"w": Forged(storage, 0, (2,), (2 ** 62,))},
+        "offset_2_63.pt": {"w": Forged(storage, 2 ** 63 - 1, (1,), (1,))},
+        "expanded_2_62.pt": {"a": Forged(storage, 0, (2 ** 62,), (0,)), "b": Forged(storage, 0, (2 ** 62,), (0,))},
+    }
+    for name, tensors in hostile.items():
+        torch_save({"model": tensors}, name)
+    zeros = bytes(1 << 20)
+    real = torch_members(torch_save({"model": {"w": torch.arange(1.0, 5.0)}}, "tmp.pt"))
+    (OUT / "tmp.pt").unlink()
+    pickle_name, pickle_bytes = real[0]
+    assert pickle_name.endswith("data.pkl")
+    # A 1 TiB data.pkl in a few hundred bytes; a state dict's data/0 of 16 bytes redeclared as 1 TiB;
+    # data/0 as 1 MiB of deflated zeros where the pickle says 4 floats; a 65 MiB data.pkl.
+    write_declared_zip([(pickle_name, pickle_bytes, 1 << 40)], "pickle_declares_1tib.pt")
+    write_declared_zip([(n, d, 1 << 40 if n.endswith("/data/0") else None) for n, d in real], "storage_declares_1tib.pt")
+    write_declared_zip([(n, zeros if n.endswith("/data/0") else d, None) for n, d in real], "storage_zip_bomb.pt")
+    write_declared_zip([(pickle_name, pickle_bytes, 65 << 20)], "pickle_65mib.pt")
+    # A safetensors header length past the format's 100 MB limit (the file itself is small).
+    header = b'{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
+    (OUT / "header_over_100mb.safetensors").write_bytes(struct.pack("<Q", 100_000_008) + header + b"\x00" * 4)
+
     g = torch.Generator().manual_seed(7)
     (OUT / "random.bin").write_bytes(bytes(torch.randint(0, 256, (600,), generator=g, dtype=torch.uint8).tolist()))
 
