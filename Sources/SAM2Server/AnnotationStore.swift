@@ -41,13 +41,14 @@ final class AnnotationStore: Sendable {
 
     private let state: Mutex<State>
     private let project: ProjectFolder
-    private static let storePath = ".sam2/annotations.json"
+    private static let storeFolder = ".sam2"
+    private static let storeName = "annotations.json"
 
     /// Reads the project's saved annotations, if any.
     init(project: ProjectFolder) throws {
         self.project = project
         var initial = State()
-        let url = project.internalURL(Self.storePath)
+        let url = try project.internalDirectory(Self.storeFolder).appendingPathComponent(Self.storeName)
         if FileManager.default.fileExists(atPath: url.path) {
             do {
                 initial.annotations = try JSONDecoder().decode([Annotation].self, from: Data(contentsOf: url))
@@ -95,8 +96,7 @@ final class AnnotationStore: Sendable {
     }
 
     private func save(_ annotations: [Annotation]) throws {
-        let url = project.internalURL(Self.storePath)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let url = try project.internalDirectory(Self.storeFolder).appendingPathComponent(Self.storeName)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(encoder.encode(annotations), to: url)
@@ -108,8 +108,7 @@ final class AnnotationStore: Sendable {
     func export(coco: Bool, png: Bool) throws -> [String] {
         let annotations = state.withLock { $0.annotations }
         var written: [String] = []
-        let exportDir = project.internalURL("export")
-        try FileManager.default.createDirectory(at: exportDir, withIntermediateDirectories: true)
+        let exportDir = try project.internalDirectory("export")
         if coco {
             let labels = Array(Set(annotations.map(\.label))).sorted()
             let categories = labels.enumerated().map { COCOCategory(id: $0.offset + 1, name: $0.element, supercategory: $0.element) }
@@ -126,10 +125,9 @@ final class AnnotationStore: Sendable {
             written.append("export/instances.json")
         }
         if png {
-            let masksDir = exportDir.appendingPathComponent("masks")
+            let masksDir = try project.internalDirectory("export/masks")
             for (image, group) in Dictionary(grouping: annotations, by: \.image) {
-                let dir = masksDir.appendingPathComponent(image)
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                let dir = try project.internalDirectory("export/masks/\(image)")
                 var names: Set<String> = []
                 for a in group {
                     let rle = try mask(a)
@@ -142,7 +140,8 @@ final class AnnotationStore: Sendable {
             if let folders = try? FileManager.default.contentsOfDirectory(atPath: masksDir.path) {
                 let images = Set(annotations.map(\.image))
                 for folder in folders where !images.contains(folder) {
-                    try removeStale(in: masksDir.appendingPathComponent(folder), keeping: [])
+                    guard let dir = try? project.internalDirectory("export/masks/\(folder)") else { continue }
+                    try removeStale(in: dir, keeping: [])
                 }
             }
         }

@@ -62,8 +62,27 @@ public struct ProjectFolder: Sendable {
         throw APIError(409, "too many files named like '\(name)' in the project folder")
     }
 
-    /// A file the server itself writes, at `relative` (fixed by the server, never from a client).
-    func internalURL(_ relative: String) -> URL { root.appendingPathComponent(relative) }
+    /// A folder the server itself writes into, at `relative` (fixed by the server or a validated image
+    /// name), created when missing: every step must be a real folder, never a symbolic link, so that a
+    /// link planted as PROJECT/export (or .sam2) cannot send writes and deletions out of the project.
+    func internalDirectory(_ relative: String) throws -> URL {
+        var url = root
+        for component in relative.split(separator: "/").map(String.init) {
+            url.appendPathComponent(component, isDirectory: true)
+            var info = stat()
+            if lstat(url.path, &info) != 0 {
+                guard errno == ENOENT, mkdir(url.path, 0o755) == 0 || errno == EEXIST else {
+                    throw APIError(500, "cannot create folder \(url.path): \(String(cString: strerror(errno)))")
+                }
+                guard lstat(url.path, &info) == 0 else { throw APIError(500, "cannot create folder \(url.path)") }
+            }
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                let what = info.st_mode & S_IFMT == S_IFLNK ? "a symbolic link" : "not a folder"
+                throw APIError(409, "\(url.path) is \(what); the server writes only into real folders inside the project (move it away)")
+            }
+        }
+        return url
+    }
 
     static func validate(_ name: String) throws {
         guard !name.isEmpty, name.utf8.count <= 255 else { throw APIError.badRequest("image name must be 1 to 255 bytes") }

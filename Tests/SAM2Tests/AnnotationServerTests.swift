@@ -337,6 +337,48 @@ func predictionMasks(_ p: SAM2Prediction) -> [[UInt8]] {
         #expect(throws: APIError.self) { try AnnotationStore(project: ProjectFolder(path: project.path)) }
     }
 
+    /// A symbolic link planted as PROJECT/export, PROJECT/export/masks/<image> or PROJECT/.sam2 is
+    /// never written through: exports and saves answer 409 and the files it points at stay as they were.
+    @Test func symlinkedExportAndStoreFoldersAreNotFollowed() async throws {
+        let f = try ServerFixture()
+        let id = try await f.open("odd.png")
+        let p = try await f.call("POST", "/api/images/\(id)/predict", json: ["points": [[40, 60]]])
+        let rle = (p.json["masks"] as! [[String: Any]])[0]["rle"]!
+        #expect(try await f.call("POST", "/api/annotations", json: ["image": id, "label": "cat", "segmentation": rle]).status == 200)
+        let outside = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: outside) }
+        let victim = outside.appendingPathComponent("instances.json")
+        let stale = outside.appendingPathComponent("7.png")
+        try Data("keep".utf8).write(to: victim)
+        try Data("keep".utf8).write(to: stale)
+        let fm = FileManager.default
+        func untouched() throws -> Bool {
+            try fm.contentsOfDirectory(atPath: outside.path).sorted() == ["7.png", "instances.json"]
+                && Data(contentsOf: victim) == Data("keep".utf8) && Data(contentsOf: stale) == Data("keep".utf8)
+        }
+        // export itself a link
+        try fm.createSymbolicLink(at: f.project.appendingPathComponent("export"), withDestinationURL: outside)
+        for body in [["coco": true, "png": false], ["coco": false, "png": true]] {
+            let r = try await f.call("POST", "/api/export", json: body)
+            #expect(r.status == 409 && (r.json["error"] as? String)?.contains("symbolic link") == true, "\(r.status) \(r.json)")
+        }
+        #expect(try untouched())
+        // a mask folder a link (the stale-PNG clean-up would delete 7.png through it)
+        try fm.removeItem(at: f.project.appendingPathComponent("export"))
+        try fm.createDirectory(at: f.project.appendingPathComponent("export/masks"), withIntermediateDirectories: true)
+        try fm.createSymbolicLink(at: f.project.appendingPathComponent("export/masks/odd.png"), withDestinationURL: outside)
+        try fm.createSymbolicLink(at: f.project.appendingPathComponent("export/masks/gone.png"), withDestinationURL: outside)
+        #expect(try await f.call("POST", "/api/export", json: ["coco": false, "png": true]).status == 409)
+        #expect(try untouched())
+        // the annotation store's folder a link
+        try fm.removeItem(at: f.project.appendingPathComponent(".sam2"))
+        try fm.createSymbolicLink(at: f.project.appendingPathComponent(".sam2"), withDestinationURL: outside)
+        let save = try await f.call("POST", "/api/annotations", json: ["image": id, "label": "dog", "segmentation": rle])
+        #expect(save.status == 409 && (save.json["error"] as? String)?.contains("symbolic link") == true)
+        #expect(try untouched())
+        #expect(throws: APIError.self) { try AnnotationStore(project: ProjectFolder(path: f.project.path)) }
+    }
+
     @Test func serveCommandStartsAnswersAndStopsOnSIGTERM() async throws {
         let help = try CLI.run(["serve", "--help"])
         #expect(help.status == 0 && help.stdout.contains("usage: sam2 serve") && help.stdout.contains("--max-upload-mb"))
