@@ -36,7 +36,8 @@ public enum Benchmark {
         for y in 0..<side {
             for x in 0..<side {
                 let i = (y * side + x) * 3
-                let dx = Float(x - side / 2), dy = Float(y - side / 2)
+                let dx = Float(x - side / 2)
+                let dy = Float(y - side / 2)
                 let inDisc = dx * dx + dy * dy < Float(side * side) / 16
                 pixels[i] = UInt8((x * 255) / max(side - 1, 1))
                 pixels[i + 1] = UInt8((y * 255) / max(side - 1, 1))

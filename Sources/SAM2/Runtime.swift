@@ -1,7 +1,8 @@
 // Runtime settings shared by everything in SAM2: the number of threads kernels use.
 
-@_exported import struct SAM2Tensor.Tensor
 import SAM2Tensor
+
+@_exported import struct SAM2Tensor.Tensor
 
 public enum Runtime {
     /// Threads used by the kernels (Dispatch workers, each calling oneDNN single-threaded); defaults to the cores.

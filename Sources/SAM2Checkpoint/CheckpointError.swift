@@ -35,35 +35,39 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
 
     public var description: String {
         switch self {
-        case let .missingFile(path, reason):
+        case .missingFile(let path, let reason):
             return "cannot open checkpoint \(path): \(reason)"
-        case let .notACheckpoint(path, looksLike):
-            return "\(path) is not a checkpoint (expected a PyTorch .pt zip archive or a .safetensors file): it looks like \(looksLike)"
-        case let .truncated(path, detail):
+        case .notACheckpoint(let path, let looksLike):
+            return
+                "\(path) is not a checkpoint (expected a PyTorch .pt zip archive or a .safetensors file): it looks like \(looksLike)"
+        case .truncated(let path, let detail):
             return "checkpoint \(path) is truncated: \(detail); download or copy it again"
-        case let .corruptArchive(path, detail):
+        case .corruptArchive(let path, let detail):
             return "checkpoint \(path) is corrupt: \(detail)"
-        case let .corruptEntry(path, entry, detail):
+        case .corruptEntry(let path, let entry, let detail):
             return "checkpoint \(path) is corrupt: entry \(entry): \(detail)"
-        case let .foreignGlobal(path, global):
+        case .foreignGlobal(let path, let global):
             return "refusing pickle global \(global) in \(path): only tensor state dicts can be read"
-        case let .unsupportedOpcode(path, opcode, offset):
+        case .unsupportedOpcode(let path, let opcode, let offset):
             let printable = (0x21..<0x7f).contains(opcode) ? " '\(Character(Unicode.Scalar(opcode)))'" : ""
-            return "unsupported pickle opcode 0x\(String(opcode, radix: 16))\(printable) at byte \(offset) of \(path): only tensor state dicts (pickle protocol 2-5) can be read"
-        case let .malformedPickle(path, detail):
+            return
+                "unsupported pickle opcode 0x\(String(opcode, radix: 16))\(printable) at byte \(offset) of \(path): only tensor state dicts (pickle protocol 2-5) can be read"
+        case .malformedPickle(let path, let detail):
             return "cannot read the pickle in \(path): \(detail)"
-        case let .unknownDType(path, key, dtype):
-            return "tensor \(key) in \(path) has element type \(dtype); supported: float32, float16, bfloat16, float64, int64, int32, int16, int8, uint8, bool"
-        case let .bigEndian(path):
+        case .unknownDType(let path, let key, let dtype):
+            return
+                "tensor \(key) in \(path) has element type \(dtype); supported: float32, float16, bfloat16, float64, int64, int32, int16, int8, uint8, bool"
+        case .bigEndian(let path):
             return "checkpoint \(path) was saved on a big-endian machine; re-save it on a little-endian one"
-        case let .missingKey(source, key):
+        case .missingKey(let source, let key):
             return "weight \(key) is missing from \(source)"
-        case let .misShapedKey(source, key, expected, found):
+        case .misShapedKey(let source, let key, let expected, let found):
             return "weight \(key) in \(source) has shape \(found), expected \(expected)"
-        case let .unusedKeys(source, keys, count):
+        case .unusedKeys(let source, let keys, let count):
             let more = count > keys.count ? " and \(count - keys.count) more" : ""
-            return "\(count) weight\(count == 1 ? "" : "s") in \(source) \(count == 1 ? "was" : "were") not used by the model: \(keys.joined(separator: ", "))\(more)"
-        case let .duplicateKey(source, key):
+            return
+                "\(count) weight\(count == 1 ? "" : "s") in \(source) \(count == 1 ? "was" : "were") not used by the model: \(keys.joined(separator: ", "))\(more)"
+        case .duplicateKey(let source, let key):
             return "two weights in \(source) map onto the same name \(key)"
         }
     }

@@ -40,8 +40,11 @@ public final class CheckpointFile: Sendable {
             do { _ = try Unpickler.load(source: file.path, bytes: r.bytes) } catch let error as CheckpointError {
                 if case .foreignGlobal = error { throw error }
             }
-            throw CheckpointError.notACheckpoint(path: file.path,
-                looksLike: "a bare Python pickle (the legacy torch.save format or pickle.dump), which is not read; re-save it with torch.save or as safetensors")
+            throw CheckpointError.notACheckpoint(
+                path: file.path,
+                looksLike:
+                    "a bare Python pickle (the legacy torch.save format or pickle.dump), which is not read; re-save it with torch.save or as safetensors"
+            )
         }
         throw CheckpointError.notACheckpoint(path: file.path, looksLike: describe(r))
     }
@@ -50,10 +53,10 @@ public final class CheckpointFile: Sendable {
         self.url = url
         self.backing = backing
         switch backing {
-        case let .torch(t):
+        case .torch(let t):
             format = .torch
             keys = t.keys
-        case let .safetensors(s):
+        case .safetensors(let s):
             format = .safetensors
             keys = s.keys
         }
@@ -62,8 +65,8 @@ public final class CheckpointFile: Sendable {
     /// Dtype, shape and element count of a tensor, without reading it.
     public func entry(_ key: String) -> TensorInfo? {
         switch backing {
-        case let .torch(t): t.info(key)
-        case let .safetensors(s): s.info(key)
+        case .torch(let t): t.info(key)
+        case .safetensors(let s): s.info(key)
         }
     }
 
@@ -72,8 +75,8 @@ public final class CheckpointFile: Sendable {
     /// The tensor converted to contiguous float32 (zero-copy when stored that way).
     public func tensor(_ key: String) throws -> Tensor {
         switch backing {
-        case let .torch(t): try t.tensor(key)
-        case let .safetensors(s): try s.tensor(key)
+        case .torch(let t): try t.tensor(key)
+        case .safetensors(let s): try s.tensor(key)
         }
     }
 
@@ -113,6 +116,7 @@ public final class CheckpointFile: Sendable {
             let firstLine = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
             return "a text file (starting \"\(firstLine.prefix(40))\")"
         }
-        return "unrecognised binary data (\(r.count) bytes, starting " + head.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ") + ")"
+        return "unrecognised binary data (\(r.count) bytes, starting "
+            + head.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ") + ")"
     }
 }

@@ -3,10 +3,11 @@
 // The zip and safetensors readers hand out regions of the mapping, so stored data is never copied.
 
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A whole file mapped into memory. Pages are mapped private and writable so that a tensor viewing
@@ -43,7 +44,8 @@ public final class MappedFile: @unchecked Sendable {
         }
         let address = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0)
         guard let address, address != MAP_FAILED else {
-            throw CheckpointError.missingFile(path: path, reason: "cannot memory-map: \(String(cString: strerror(errno)))")
+            throw CheckpointError.missingFile(
+                path: path, reason: "cannot memory-map: \(String(cString: strerror(errno)))")
         }
         mapping = address
         placeholder = nil
@@ -108,9 +110,15 @@ public final class ByteRegion: @unchecked Sendable {
 
     // Little-endian readers; callers check the range first with `contains`.
     @inline(__always) func u8(_ at: Int) -> UInt8 { base.load(fromByteOffset: at, as: UInt8.self) }
-    @inline(__always) func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
-    @inline(__always) func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
-    @inline(__always) func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+    @inline(__always) func u16(_ at: Int) -> UInt16 {
+        UInt16(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt16.self))
+    }
+    @inline(__always) func u32(_ at: Int) -> UInt32 {
+        UInt32(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+    }
+    @inline(__always) func u64(_ at: Int) -> UInt64 {
+        UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+    }
 
     /// UTF-8 text of a range (lossy on invalid bytes); the range must be inside the region.
     func string(_ offset: Int, _ length: Int) -> String {

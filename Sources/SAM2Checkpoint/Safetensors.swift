@@ -26,13 +26,22 @@ public final class SafetensorsFile: Sendable {
         let path = file.path
         func corrupt(_ detail: String) -> CheckpointError { .corruptArchive(path: path, detail: detail) }
 
-        guard r.count >= 8 else { throw CheckpointError.truncated(path: path, detail: "\(r.count) bytes, shorter than the 8-byte safetensors header length") }
+        guard r.count >= 8 else {
+            throw CheckpointError.truncated(
+                path: path, detail: "\(r.count) bytes, shorter than the 8-byte safetensors header length")
+        }
         let headerLength = r.u64(0)
         guard headerLength <= SafetensorsFile.maximumHeaderBytes else {
-            throw corrupt("the safetensors header claims \(headerLength) bytes, more than the format's limit of \(SafetensorsFile.maximumHeaderBytes)")
+            throw corrupt(
+                "the safetensors header claims \(headerLength) bytes, more than the format's limit of \(SafetensorsFile.maximumHeaderBytes)"
+            )
         }
         guard headerLength <= UInt64(r.count - 8) else {
-            throw CheckpointError.truncated(path: path, detail: "the safetensors header claims \(headerLength) bytes but the file has \(r.count - 8) after the length")
+            throw CheckpointError.truncated(
+                path: path,
+                detail:
+                    "the safetensors header claims \(headerLength) bytes but the file has \(r.count - 8) after the length"
+            )
         }
         let dataStart = 8 + Int(headerLength)
         self.dataStart = dataStart
@@ -52,7 +61,8 @@ public final class SafetensorsFile: Sendable {
                 continue
             }
             guard let entry = value as? [String: Any], let dtypeName = entry["dtype"] as? String,
-                  let shapeValues = entry["shape"] as? [Any], let offsetValues = entry["data_offsets"] as? [Any] else {
+                let shapeValues = entry["shape"] as? [Any], let offsetValues = entry["data_offsets"] as? [Any]
+            else {
                 throw corrupt("tensor \(key): the header entry needs dtype, shape and data_offsets")
             }
             guard let dtype = StoredDType(safetensors: dtypeName) else {
@@ -62,11 +72,15 @@ public final class SafetensorsFile: Sendable {
                 throw corrupt("tensor \(key): shape \(shapeValues) is not a list of sizes")
             }
             guard let offsets = SafetensorsFile.integers(offsetValues), offsets.count == 2,
-                  offsets[0] >= 0, offsets[0] <= offsets[1] else {
+                offsets[0] >= 0, offsets[0] <= offsets[1]
+            else {
                 throw corrupt("tensor \(key): data_offsets \(offsetValues) is not [begin, end]")
             }
             guard offsets[1] <= dataLength else {
-                throw CheckpointError.truncated(path: path, detail: "tensor \(key) ends at data byte \(offsets[1]) but the data section has \(dataLength) bytes")
+                throw CheckpointError.truncated(
+                    path: path,
+                    detail: "tensor \(key) ends at data byte \(offsets[1]) but the data section has \(dataLength) bytes"
+                )
             }
             var bytes = dtype.byteSize
             for d in shape {
@@ -75,13 +89,17 @@ public final class SafetensorsFile: Sendable {
                 bytes = p
             }
             guard bytes == offsets[1] - offsets[0] else {
-                throw corrupt("tensor \(key): \(dtypeName) \(shape) needs \(bytes) bytes but data_offsets \(offsets) hold \(offsets[1] - offsets[0])")
+                throw corrupt(
+                    "tensor \(key): \(dtypeName) \(shape) needs \(bytes) bytes but data_offsets \(offsets) hold \(offsets[1] - offsets[0])"
+                )
             }
             infos[key] = TensorInfo(dtype: dtype, shape: shape)
             ranges[key] = offsets[0]..<offsets[1]
         }
         // Tensors may not share bytes.
-        let ordered = ranges.sorted { ($0.value.lowerBound, $0.value.upperBound) < ($1.value.lowerBound, $1.value.upperBound) }
+        let ordered = ranges.sorted {
+            ($0.value.lowerBound, $0.value.upperBound) < ($1.value.lowerBound, $1.value.upperBound)
+        }
         for (a, b) in zip(ordered, ordered.dropFirst()) where b.value.lowerBound < a.value.upperBound {
             throw corrupt("tensors \(a.key) (bytes \(a.value)) and \(b.key) (bytes \(b.value)) overlap")
         }
@@ -98,7 +116,9 @@ public final class SafetensorsFile: Sendable {
 
     /// The tensor as contiguous float32 (a view of the file for aligned float32 data).
     public func tensor(_ key: String) throws -> Tensor {
-        guard let info = tensors[key], let range = ranges[key] else { throw CheckpointError.missingKey(source: path, key: key) }
+        guard let info = tensors[key], let range = ranges[key] else {
+            throw CheckpointError.missingKey(source: path, key: key)
+        }
         let region = file.region.subregion(dataStart + range.lowerBound, range.count)!
         let stored = StoredTensor(info: info, strides: StoredTensor.contiguousStrides(info.shape), offset: 0)
         return stored.materialize(from: region)

@@ -118,7 +118,9 @@ struct StoredTensor: Sendable {
         let shape = info.shape
         let count = info.count
         let size = info.dtype.byteSize
-        precondition(extent.map { $0 <= region.count / size } ?? false, "stored tensor reaches past its region (checked by the readers)")
+        precondition(
+            extent.map { $0 <= region.count / size } ?? false,
+            "stored tensor reaches past its region (checked by the readers)")
         let start = region.base + offset * size
         if count == 0 { return Tensor(uninitializedShape: shape) }
         if info.dtype == .float32 && isContiguous && Int(bitPattern: start) % MemoryLayout<Float>.alignment == 0 {
@@ -144,8 +146,10 @@ struct StoredTensor: Sendable {
 
     /// Converts every element in row-major order of `shape`, reading through `strides`
     /// (unaligned loads: deflated or zip64-padded data need not be aligned).
-    private func gather<T: BitwiseCopyable>(_ start: UnsafeRawPointer, _: T.Type, into dst: UnsafeMutablePointer<Float>,
-                                            _ convert: (T) -> Float) {
+    private func gather<T: BitwiseCopyable>(
+        _ start: UnsafeRawPointer, _: T.Type, into dst: UnsafeMutablePointer<Float>,
+        _ convert: (T) -> Float
+    ) {
         let size = MemoryLayout<T>.size
         let shape = info.shape
         let count = info.count
@@ -154,13 +158,15 @@ struct StoredTensor: Sendable {
             return
         }
         let rank = shape.count
-        let inner = shape[rank - 1], innerStride = strides[rank - 1]
+        let inner = shape[rank - 1]
+        let innerStride = strides[rank - 1]
         var index = [Int](repeating: 0, count: rank)
         var source = 0
         var written = 0
         while written < count {
             for i in 0..<inner {
-                dst[written + i] = convert(start.loadUnaligned(fromByteOffset: (source + i * innerStride) * size, as: T.self))
+                dst[written + i] = convert(
+                    start.loadUnaligned(fromByteOffset: (source + i * innerStride) * size, as: T.self))
             }
             written += inner
             var axis = rank - 2

@@ -32,10 +32,13 @@ public final class TorchCheckpoint: Sendable {
             return parts.count == 2 && parts[1] == "data.pkl"
         }
         guard let pickleEntry = pickles.first else {
-            throw CheckpointError.notACheckpoint(path: path, looksLike: "a zip archive without a <name>/data.pkl member (not written by torch.save)")
+            throw CheckpointError.notACheckpoint(
+                path: path, looksLike: "a zip archive without a <name>/data.pkl member (not written by torch.save)")
         }
         guard pickles.count == 1 else {
-            throw CheckpointError.corruptArchive(path: path, detail: "\(pickles.count) data.pkl members (\(pickles.map(\.name).joined(separator: ", ")))")
+            throw CheckpointError.corruptArchive(
+                path: path, detail: "\(pickles.count) data.pkl members (\(pickles.map(\.name).joined(separator: ", ")))"
+            )
         }
         let prefix = String(pickleEntry.name.dropLast("/data.pkl".count))
         self.prefix = prefix
@@ -44,26 +47,34 @@ public final class TorchCheckpoint: Sendable {
             let text = order.string(0, order.count).trimmingCharacters(in: .whitespacesAndNewlines)
             if text == "big" { throw CheckpointError.bigEndian(path: path) }
             guard text == "little" else {
-                throw CheckpointError.corruptEntry(path: path, entry: prefix + "/byteorder", detail: "says \"\(text.prefix(20))\", expected little or big")
+                throw CheckpointError.corruptEntry(
+                    path: path, entry: prefix + "/byteorder",
+                    detail: "says \"\(text.prefix(20))\", expected little or big")
             }
         }
 
         let pickle = try archive.contents(of: pickleEntry, limit: Self.maximumPickleBytes)
         let top = try Unpickler.load(source: path, bytes: pickle.bytes) { pid in
             // ('storage', torch.<Type>Storage, key, location, element count)
-            guard case let .tuple(t, _) = pid, t.count == 5, case .string("storage") = t[0],
-                  case let .global(.storageType(dtype)) = t[1], case let .string(key) = t[2], case let .int(count) = t[4], count >= 0 else {
+            guard case .tuple(let t, _) = pid, t.count == 5, case .string("storage") = t[0],
+                case .global(.storageType(let dtype)) = t[1], case .string(let key) = t[2], case .int(let count) = t[4],
+                count >= 0
+            else {
                 throw CheckpointError.malformedPickle(path: path, detail: "a persistent id that is not a torch storage")
             }
             return .storage(PickledStorage(key: key, dtype: dtype, count: count))
         }
 
-        guard case let .dict(outer) = top else {
-            throw CheckpointError.malformedPickle(path: path, detail: "the pickle holds a \(top.kind), not a state dict")
+        guard case .dict(let outer) = top else {
+            throw CheckpointError.malformedPickle(
+                path: path, detail: "the pickle holds a \(top.kind), not a state dict")
         }
         var stateDict = outer
         for wrapper in ["model", "state_dict"] {
-            if case let .dict(inner)? = outer[wrapper] { stateDict = inner; break }
+            if case .dict(let inner)? = outer[wrapper] {
+                stateDict = inner
+                break
+            }
         }
 
         var infos: [String: TensorInfo] = [:]
@@ -74,35 +85,47 @@ public final class TorchCheckpoint: Sendable {
         for (keyValue, value) in stateDict.items {
             // Non-tensor entries (optimizer settings, epochs, _metadata) are ignored; any foreign
             // global among them was refused while reading.
-            guard case let .tensor(t) = value else { continue }
-            guard case let .string(key) = keyValue else {
+            guard case .tensor(let t) = value else { continue }
+            guard case .string(let key) = keyValue else {
                 throw CheckpointError.malformedPickle(path: path, detail: "a tensor under a \(keyValue.kind) key")
             }
             let storageName = prefix + "/data/" + t.storage.key
             guard let storageEntry = archive.entry(named: storageName) else {
-                throw CheckpointError.corruptEntry(path: path, entry: storageName, detail: "storage of tensor \(key) is missing")
+                throw CheckpointError.corruptEntry(
+                    path: path, entry: storageName, detail: "storage of tensor \(key) is missing")
             }
             if let seen = storageTypes[t.storage.key], seen != t.storage.dtype {
-                throw CheckpointError.corruptEntry(path: path, entry: storageName, detail: "storage is used as both \(seen) and \(t.storage.dtype)")
+                throw CheckpointError.corruptEntry(
+                    path: path, entry: storageName, detail: "storage is used as both \(seen) and \(t.storage.dtype)")
             }
             storageTypes[t.storage.key] = t.storage.dtype
-            let stored = StoredTensor(info: TensorInfo(dtype: t.storage.dtype, shape: t.shape), strides: t.strides, offset: t.offset)
+            let stored = StoredTensor(
+                info: TensorInfo(dtype: t.storage.dtype, shape: t.shape), strides: t.strides, offset: t.offset)
             let size = t.storage.dtype.byteSize
             // torch.save writes each storage whole: its member holds exactly the pickle's element count.
             let (storageBytes, tooLarge) = t.storage.count.multipliedReportingOverflow(by: size)
             guard !tooLarge, storageBytes == storageEntry.uncompressedSize else {
-                throw CheckpointError.corruptEntry(path: path, entry: storageName,
-                    detail: "holds \(storageEntry.uncompressedSize) bytes, but the pickle says its storage has \(t.storage.count) \(t.storage.dtype) elements")
+                throw CheckpointError.corruptEntry(
+                    path: path, entry: storageName,
+                    detail:
+                        "holds \(storageEntry.uncompressedSize) bytes, but the pickle says its storage has \(t.storage.count) \(t.storage.dtype) elements"
+                )
             }
             guard let extent = stored.extent, extent <= t.storage.count else {
-                throw CheckpointError.corruptEntry(path: path, entry: storageName,
-                    detail: "tensor \(key) (shape \(t.shape), strides \(t.strides), offset \(t.offset)) reaches past its storage of \(t.storage.count) \(t.storage.dtype) elements")
+                throw CheckpointError.corruptEntry(
+                    path: path, entry: storageName,
+                    detail:
+                        "tensor \(key) (shape \(t.shape), strides \(t.strides), offset \(t.offset)) reaches past its storage of \(t.storage.count) \(t.storage.dtype) elements"
+                )
             }
             // A tensor never has more elements than its storage (an expanded view, stride 0, would
             // turn a few stored bytes into any amount of memory).
             guard stored.info.count <= t.storage.count else {
-                throw CheckpointError.corruptEntry(path: path, entry: storageName,
-                    detail: "tensor \(key) has \(stored.info.count) elements (shape \(t.shape), strides \(t.strides)), more than its storage's \(t.storage.count)")
+                throw CheckpointError.corruptEntry(
+                    path: path, entry: storageName,
+                    detail:
+                        "tensor \(key) has \(stored.info.count) elements (shape \(t.shape), strides \(t.strides)), more than its storage's \(t.storage.count)"
+                )
             }
             reached[storageName] = max(reached[storageName] ?? 0, extent * size)
             infos[key] = stored.info

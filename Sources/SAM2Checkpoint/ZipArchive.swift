@@ -58,31 +58,40 @@ public final class ZipArchive: Sendable {
     /// bytes, and only its first `keeping` bytes are kept in memory (the rest is inflated through a
     /// small buffer, for the checksum): the memory spent follows what the caller needs, never what
     /// the archive declares. The region returned holds `min(keeping, size)` bytes.
-    public func contents(of entry: ZipEntry, verifyChecksum: Bool = false, limit: Int = .max, keeping: Int = .max) throws -> ByteRegion {
+    public func contents(of entry: ZipEntry, verifyChecksum: Bool = false, limit: Int = .max, keeping: Int = .max)
+        throws -> ByteRegion
+    {
         guard let raw = file.region.subregion(entry.dataOffset, entry.compressedSize) else {
             throw CheckpointError.truncated(path: path, detail: "entry \(entry.name) ends past the end of the file")
         }
         switch entry.method {
         case 0:
             guard entry.compressedSize == entry.uncompressedSize else {
-                throw CheckpointError.corruptEntry(path: path, entry: entry.name,
-                    detail: "stored entry has compressed size \(entry.compressedSize) but size \(entry.uncompressedSize)")
+                throw CheckpointError.corruptEntry(
+                    path: path, entry: entry.name,
+                    detail:
+                        "stored entry has compressed size \(entry.compressedSize) but size \(entry.uncompressedSize)")
             }
             if verifyChecksum { try check(ZipArchive.crc32(raw.bytes), of: entry) }
             return raw.subregion(0, min(keeping, raw.count))!
         case 8:
             guard entry.uncompressedSize <= limit else {
-                throw CheckpointError.corruptEntry(path: path, entry: entry.name,
+                throw CheckpointError.corruptEntry(
+                    path: path, entry: entry.name,
                     detail: "declares \(entry.uncompressedSize) bytes uncompressed, more than the \(limit) it can hold")
             }
             let (ceiling, overflow) = entry.compressedSize.multipliedReportingOverflow(by: Self.maximumDeflateRatio)
             guard overflow || entry.uncompressedSize <= ceiling + 64 else {
-                throw CheckpointError.corruptEntry(path: path, entry: entry.name,
-                    detail: "declares \(entry.uncompressedSize) bytes from \(entry.compressedSize) deflated ones, more than deflate can expand to")
+                throw CheckpointError.corruptEntry(
+                    path: path, entry: entry.name,
+                    detail:
+                        "declares \(entry.uncompressedSize) bytes from \(entry.compressedSize) deflated ones, more than deflate can expand to"
+                )
             }
             return try inflate(raw, entry: entry, keeping: min(max(keeping, 0), entry.uncompressedSize))
         default:
-            throw CheckpointError.corruptEntry(path: path, entry: entry.name,
+            throw CheckpointError.corruptEntry(
+                path: path, entry: entry.name,
                 detail: "compression method \(entry.method) is not supported (only stored and deflated)")
         }
     }
@@ -95,7 +104,8 @@ public final class ZipArchive: Sendable {
 
     private func check(_ crc: UInt32, of entry: ZipEntry) throws {
         guard crc == entry.crc32 else {
-            throw CheckpointError.corruptEntry(path: path, entry: entry.name,
+            throw CheckpointError.corruptEntry(
+                path: path, entry: entry.name,
                 detail: "CRC-32 is \(hex(crc)), the archive says \(hex(entry.crc32))")
         }
     }
@@ -119,12 +129,16 @@ public final class ZipArchive: Sendable {
             var p = r.count - 22
             let lowest = max(0, r.count - 22 - 0xFFFF)
             while p >= lowest {
-                if r.u32(p) == endSignature && p + 22 + Int(r.u16(p + 20)) == r.count { endOffset = p; break }
+                if r.u32(p) == endSignature && p + 22 + Int(r.u16(p + 20)) == r.count {
+                    endOffset = p
+                    break
+                }
                 p -= 1
             }
         }
         guard endOffset >= 0 else {
-            throw CheckpointError.truncated(path: path, detail: "the zip end-of-central-directory record is missing (\(r.count) bytes)")
+            throw CheckpointError.truncated(
+                path: path, detail: "the zip end-of-central-directory record is missing (\(r.count) bytes)")
         }
         var entryCount = Int(r.u16(endOffset + 10))
         var directorySize = Int(r.u32(endOffset + 12))
@@ -135,13 +149,20 @@ public final class ZipArchive: Sendable {
         if endOffset >= 20 && r.u32(endOffset - 20) == zip64LocatorSignature {
             let recordOffset64 = r.u64(endOffset - 20 + 8)
             guard recordOffset64 <= UInt64(endOffset - 20), r.contains(Int(recordOffset64), 56),
-                  r.u32(Int(recordOffset64)) == zip64EndSignature else {
-                throw corrupt("the zip64 end-of-central-directory locator points at \(recordOffset64), where there is no zip64 end record")
+                r.u32(Int(recordOffset64)) == zip64EndSignature
+            else {
+                throw corrupt(
+                    "the zip64 end-of-central-directory locator points at \(recordOffset64), where there is no zip64 end record"
+                )
             }
             let record = Int(recordOffset64)
-            let count64 = r.u64(record + 32), size64 = r.u64(record + 40), offset64 = r.u64(record + 48)
+            let count64 = r.u64(record + 32)
+            let size64 = r.u64(record + 40)
+            let offset64 = r.u64(record + 48)
             guard count64 <= UInt64(r.count), size64 <= UInt64(r.count), offset64 <= UInt64(r.count) else {
-                throw corrupt("the zip64 end record claims \(count64) entries, \(size64) directory bytes at \(offset64), more than the file's \(r.count) bytes")
+                throw corrupt(
+                    "the zip64 end record claims \(count64) entries, \(size64) directory bytes at \(offset64), more than the file's \(r.count) bytes"
+                )
             }
             entryCount = Int(count64)
             directorySize = Int(size64)
@@ -151,10 +172,14 @@ public final class ZipArchive: Sendable {
             throw corrupt("the end record asks for zip64 fields but there is no zip64 locator")
         }
         guard directoryOffset <= directoryLimit, directorySize <= directoryLimit - directoryOffset else {
-            throw corrupt("the central directory (\(directorySize) bytes at \(directoryOffset)) does not fit before the end record at \(directoryLimit)")
+            throw corrupt(
+                "the central directory (\(directorySize) bytes at \(directoryOffset)) does not fit before the end record at \(directoryLimit)"
+            )
         }
         guard entryCount <= directorySize / 46 + 1 else {
-            throw corrupt("the end record claims \(entryCount) entries, more than a \(directorySize)-byte central directory holds")
+            throw corrupt(
+                "the end record claims \(entryCount) entries, more than a \(directorySize)-byte central directory holds"
+            )
         }
 
         var entries: [ZipEntry] = []
@@ -163,12 +188,17 @@ public final class ZipArchive: Sendable {
         var p = directoryOffset
         for i in 0..<entryCount {
             guard p + 46 <= directoryEnd, r.u32(p) == centralSignature else {
-                throw corrupt("central directory record \(i) at offset \(p) is damaged (bad signature or past the directory end)")
+                throw corrupt(
+                    "central directory record \(i) at offset \(p) is damaged (bad signature or past the directory end)")
             }
-            let flags = r.u16(p + 8), method = r.u16(p + 10)
+            let flags = r.u16(p + 8)
+            let method = r.u16(p + 10)
             let crc = r.u32(p + 16)
-            var compressed = UInt64(r.u32(p + 20)), uncompressed = UInt64(r.u32(p + 24))
-            let nameLength = Int(r.u16(p + 28)), extraLength = Int(r.u16(p + 30)), commentLength = Int(r.u16(p + 32))
+            var compressed = UInt64(r.u32(p + 20))
+            var uncompressed = UInt64(r.u32(p + 24))
+            let nameLength = Int(r.u16(p + 28))
+            let extraLength = Int(r.u16(p + 30))
+            let commentLength = Int(r.u16(p + 32))
             var localOffset = UInt64(r.u32(p + 42))
             let recordEnd = p + 46 + nameLength + extraLength + commentLength
             guard recordEnd <= directoryEnd else {
@@ -179,12 +209,15 @@ public final class ZipArchive: Sendable {
             var e = p + 46 + nameLength
             let extraEnd = e + extraLength
             while e + 4 <= extraEnd {
-                let id = r.u16(e), size = Int(r.u16(e + 2))
+                let id = r.u16(e)
+                let size = Int(r.u16(e + 2))
                 guard e + 4 + size <= extraEnd else { throw corrupt("entry \(name): extra field runs past its record") }
                 if id == 1 {
                     var f = e + 4
                     func next() throws -> UInt64 {
-                        guard f + 8 <= e + 4 + size else { throw corrupt("entry \(name): zip64 extra field is too short") }
+                        guard f + 8 <= e + 4 + size else {
+                            throw corrupt("entry \(name): zip64 extra field is too short")
+                        }
                         defer { f += 8 }
                         return r.u64(f)
                     }
@@ -195,25 +228,33 @@ public final class ZipArchive: Sendable {
                 e += 4 + size
             }
             guard compressed <= UInt64(r.count), uncompressed < (1 << 48), localOffset < UInt64(directoryOffset) else {
-                throw corrupt("entry \(name): local header at \(localOffset) with \(compressed) bytes lies outside the archive's data (before offset \(directoryOffset))")
+                throw corrupt(
+                    "entry \(name): local header at \(localOffset) with \(compressed) bytes lies outside the archive's data (before offset \(directoryOffset))"
+                )
             }
             // The local header repeats the name; its extra field may differ from the central one.
             let local = Int(localOffset)
             guard local + 30 <= directoryOffset, r.u32(local) == localSignature else {
                 throw corrupt("entry \(name): no local header at offset \(local)")
             }
-            let localNameLength = Int(r.u16(local + 26)), localExtraLength = Int(r.u16(local + 28))
+            let localNameLength = Int(r.u16(local + 26))
+            let localExtraLength = Int(r.u16(local + 28))
             let dataOffset = local + 30 + localNameLength + localExtraLength
             guard localNameLength == nameLength, dataOffset <= directoryOffset,
-                  r.string(local + 30, localNameLength) == name else {
+                r.string(local + 30, localNameLength) == name
+            else {
                 throw corrupt("entry \(name): the local header at offset \(local) names another member")
             }
             guard Int(compressed) <= directoryOffset - dataOffset else {
-                throw corrupt("entry \(name): \(compressed) bytes of data at \(dataOffset) overlap the central directory at \(directoryOffset)")
+                throw corrupt(
+                    "entry \(name): \(compressed) bytes of data at \(dataOffset) overlap the central directory at \(directoryOffset)"
+                )
             }
-            entries.append(ZipEntry(name: name, method: method, flags: flags, crc32: crc,
-                                    compressedSize: Int(compressed), uncompressedSize: Int(uncompressed),
-                                    localHeaderOffset: local, dataOffset: dataOffset))
+            entries.append(
+                ZipEntry(
+                    name: name, method: method, flags: flags, crc32: crc,
+                    compressedSize: Int(compressed), uncompressedSize: Int(uncompressed),
+                    localHeaderOffset: local, dataOffset: dataOffset))
             p = recordEnd
         }
         return entries
@@ -239,7 +280,8 @@ public final class ZipArchive: Sendable {
             let keptBase = kept.baseAddress?.assumingMemoryBound(to: Bytef.self)
             let inBase = UnsafeMutableRawPointer(mutating: input.base).assumingMemoryBound(to: Bytef.self)
             let chunk = Int(UInt32.max)
-            var inOffset = 0, produced = 0
+            var inOffset = 0
+            var produced = 0
             var crc = crc32_z(0, nil, 0)
             var status = Z_OK
             repeat {
@@ -266,8 +308,12 @@ public final class ZipArchive: Sendable {
                 let n = room - Int(stream.avail_out)
                 crc = crc32_z(crc, target, z_size_t(n))
                 produced += n
-                if produced > entry.uncompressedSize { throw fail("inflates to more than the declared \(entry.uncompressedSize) bytes") }
-                if status == Z_BUF_ERROR && stream.avail_in == 0 && inOffset == input.count { throw fail("deflate stream ends early") }
+                if produced > entry.uncompressedSize {
+                    throw fail("inflates to more than the declared \(entry.uncompressedSize) bytes")
+                }
+                if status == Z_BUF_ERROR && stream.avail_in == 0 && inOffset == input.count {
+                    throw fail("deflate stream ends early")
+                }
                 guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
                     throw fail("cannot inflate: " + (stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"))
                 }

@@ -38,13 +38,15 @@ public struct APIError: Error, CustomStringConvertible {
     /// What a JSON decoding error means, naming the field at fault.
     private static func describe(_ error: DecodingError) -> String {
         func field(_ path: [CodingKey]) -> String {
-            path.isEmpty ? "the body" : "'" + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") + "'"
+            path.isEmpty
+                ? "the body"
+                : "'" + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") + "'"
         }
         switch error {
-        case let .typeMismatch(type, c): return "\(field(c.codingPath)) should be \(jsonTypeName(type))"
-        case let .valueNotFound(type, c): return "\(field(c.codingPath)) should be \(jsonTypeName(type)), not null"
-        case let .keyNotFound(key, c): return "missing field '\(key.stringValue)' in \(field(c.codingPath))"
-        case let .dataCorrupted(c):
+        case .typeMismatch(let type, let c): return "\(field(c.codingPath)) should be \(jsonTypeName(type))"
+        case .valueNotFound(let type, let c): return "\(field(c.codingPath)) should be \(jsonTypeName(type)), not null"
+        case .keyNotFound(let key, let c): return "missing field '\(key.stringValue)' in \(field(c.codingPath))"
+        case .dataCorrupted(let c):
             let underlying = (c.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
             return "\(field(c.codingPath)): \(underlying ?? c.debugDescription)"
         @unknown default: return String(describing: error)

@@ -12,15 +12,17 @@ extension AnnotationServer {
 
     var health: Health {
         let usage = cache.usage
-        return Health(status: "ok", config: model.configuration.name, version: "\(model.configuration.version)",
-                      imagesCached: usage.images, cacheBytes: usage.bytes, cacheBudgetBytes: cache.budgetBytes,
-                      maxUploadBytes: options.maxUploadBytes)
+        return Health(
+            status: "ok", config: model.configuration.name, version: "\(model.configuration.version)",
+            imagesCached: usage.images, cacheBytes: usage.bytes, cacheBudgetBytes: cache.budgetBytes,
+            maxUploadBytes: options.maxUploadBytes)
     }
 
     func listing() throws -> ProjectListing {
         let counts = Dictionary(grouping: annotations.list(image: nil), by: \.image).mapValues(\.count)
-        return ProjectListing(folder: project.root.path,
-                              images: try project.imageNames().map { .init(name: $0, annotations: counts[$0] ?? 0) })
+        return ProjectListing(
+            folder: project.root.path,
+            images: try project.imageNames().map { .init(name: $0, annotations: counts[$0] ?? 0) })
     }
 
     // MARK: Images
@@ -46,7 +48,9 @@ extension AnnotationServer {
     }
 
     func info(_ session: ImageSession, embeddingMs: Double) -> ImageInfo {
-        ImageInfo(id: session.id, name: session.name, width: session.image.width, height: session.image.height, embeddingMs: embeddingMs)
+        ImageInfo(
+            id: session.id, name: session.name, width: session.image.width, height: session.image.height,
+            embeddingMs: embeddingMs)
     }
 
     private func loadSession(_ name: String) throws -> ImageSession {
@@ -66,9 +70,13 @@ extension AnnotationServer {
     /// The session of image `id`, opened again from the project folder if it was evicted.
     func session(_ id: String) throws -> ImageSession {
         if let session = cache.session(id) { return session }
-        guard let name = cache.name(of: id) else { throw APIError.notFound("unknown image id '\(id)'; open the image first") }
+        guard let name = cache.name(of: id) else {
+            throw APIError.notFound("unknown image id '\(id)'; open the image first")
+        }
         let session = try loadSession(name)
-        guard session.id == id else { throw APIError(409, "image '\(name)' changed on disk since it was opened; open it again") }
+        guard session.id == id else {
+            throw APIError(409, "image '\(name)' changed on disk since it was opened; open it again")
+        }
         return session
     }
 
@@ -92,7 +100,9 @@ extension AnnotationServer {
             guard p.count == 2 else { throw APIError.badRequest("points[\(i)] has \(p.count) numbers; give [x, y]") }
             return SIMD2(p[0], p[1])
         }
-        guard points.count <= Self.maxPoints else { throw APIError.badRequest("\(points.count) points; at most \(Self.maxPoints)") }
+        guard points.count <= Self.maxPoints else {
+            throw APIError.badRequest("\(points.count) points; at most \(Self.maxPoints)")
+        }
         let labels = request.labels ?? Array(repeating: 1, count: points.count)
         let box = try request.box.map { b -> SIMD4<Float> in
             guard b.count == 4 else { throw APIError.badRequest("box has \(b.count) numbers; give [x0, y0, x1, y1]") }
@@ -103,22 +113,26 @@ extension AnnotationServer {
         }
         let png = try Self.wantsPNG(request.format)
         let multimask = request.multimask ?? (box == nil && request.maskInput == nil)
-        _ = try session.encode()   // an evicted image is encoded again outside the gate
+        _ = try session.encode()  // an evicted image is encoded again outside the gate
         let (prediction, ids, predictMs) = try predictGate.withLock { _ in
-            try session.predict(points: points, labels: labels, box: box, maskInput: request.maskInput, multimask: multimask, newID: newMaskID)
+            try session.predict(
+                points: points, labels: labels, box: box, maskInput: request.maskInput, multimask: multimask,
+                newID: newMaskID)
         }
         cache.account(session)
         let encodeStart = DispatchTime.now().uptimeNanoseconds
         let (w, h) = (session.image.width, session.image.height)
         let plane = w * h
         // One mask per worker: at full resolution the encoding is a visible share of a click.
-        var masks = [UncompressedRLE](repeating: UncompressedRLE(height: h, width: w, counts: []), count: prediction.scores.count)
+        var masks = [UncompressedRLE](
+            repeating: UncompressedRLE(height: h, width: w, counts: []), count: prediction.scores.count)
         masks.withUnsafeMutableBufferPointer { out in
             prediction.masks.withUnsafeBufferPointer { values in
                 nonisolated(unsafe) let (out, values) = (out, values)
                 Parallel.forEach(out.count) { k in
-                    out[k] = UncompressedRLE(plane: UnsafeBufferPointer(rebasing: values[(k * plane)..<((k + 1) * plane)]),
-                                             height: h, width: w, threshold: 0)
+                    out[k] = UncompressedRLE(
+                        plane: UnsafeBufferPointer(rebasing: values[(k * plane)..<((k + 1) * plane)]),
+                        height: h, width: w, threshold: 0)
                 }
             }
         }
@@ -130,14 +144,19 @@ extension AnnotationServer {
         }
         let best = prediction.scores.indices.max { prediction.scores[$0] < prediction.scores[$1] } ?? 0
         let now = DispatchTime.now().uptimeNanoseconds
-        return PredictResponse(image: session.id, width: w, height: h, masks: records, best: best,
-                               timingMs: ["predict": predictMs, "encode": Double(now - encodeStart) / 1e6, "total": Double(now - start) / 1e6])
+        return PredictResponse(
+            image: session.id, width: w, height: h, masks: records, best: best,
+            timingMs: [
+                "predict": predictMs, "encode": Double(now - encodeStart) / 1e6, "total": Double(now - start) / 1e6,
+            ])
     }
 
     func automatic(_ session: ImageSession, _ request: AutoRequest, start: UInt64) throws -> AutoResponse {
         var options = SAM2AutomaticMaskGenerator.Options()
         if let n = request.pointsPerSide {
-            guard (1...Self.maxPointsPerSide).contains(n) else { throw APIError.badRequest("points_per_side \(n) is not in 1…\(Self.maxPointsPerSide)") }
+            guard (1...Self.maxPointsPerSide).contains(n) else {
+                throw APIError.badRequest("points_per_side \(n) is not in 1…\(Self.maxPointsPerSide)")
+            }
             options.pointsPerSide = n
         }
         if let n = request.pointsPerBatch {
@@ -165,8 +184,9 @@ extension AnnotationServer {
             return r
         }
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-        return AutoResponse(image: session.id, width: session.image.width, height: session.image.height, masks: records,
-                            timingMs: ["generate": ms, "total": total])
+        return AutoResponse(
+            image: session.id, width: session.image.width, height: session.image.height, masks: records,
+            timingMs: ["generate": ms, "total": total])
     }
 
     private static func wantsPNG(_ format: String?) throws -> Bool {
@@ -182,7 +202,8 @@ extension AnnotationServer {
         let box = rle.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? [0, 0, 0, 0]
         var record = MaskRecord(score: score, area: rle.area, bbox: box)
         if png {
-            record.png = try ImageIO.encodeGrayPNG(rle.mask(), width: rle.width, height: rle.height, name: "mask").base64EncodedString()
+            record.png = try ImageIO.encodeGrayPNG(rle.mask(), width: rle.width, height: rle.height, name: "mask")
+                .base64EncodedString()
         } else {
             record.rle = Annotation.Segmentation(size: [rle.height, rle.width], counts: rle.cocoString)
         }
@@ -204,7 +225,9 @@ extension AnnotationServer {
         guard !label.isEmpty, label.count <= 100 else { throw APIError.badRequest("label must be 1 to 100 characters") }
         if let score = request.score, !score.isFinite { throw APIError.badRequest("score must be a finite number") }
         let box = rle.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? [0, 0, 0, 0]
-        return try annotations.add(Annotation(id: 0, image: session.name, label: label, score: request.score,
-                                              segmentation: request.segmentation, area: rle.area, bbox: box, prompt: request.prompt))
+        return try annotations.add(
+            Annotation(
+                id: 0, image: session.name, label: label, score: request.score,
+                segmentation: request.segmentation, area: rle.area, bbox: box, prompt: request.prompt))
     }
 }

@@ -44,7 +44,8 @@ public final class AnnotationServer: Sendable {
         self.options = options
         cache = ImageCache(budgetBytes: options.cacheBytes)
         annotations = try AnnotationStore(project: project)
-        let server = try HTTPServer(host: options.host, port: options.port, maxBodyBytes: options.maxUploadBytes) { [weak self] request, tooLarge in
+        let server = try HTTPServer(host: options.host, port: options.port, maxBodyBytes: options.maxUploadBytes) {
+            [weak self] request, tooLarge in
             guard let self else { return Self.error(APIError(503, "server is stopping")) }
             return self.respond(request, bodyTooLarge: tooLarge)
         }
@@ -67,7 +68,11 @@ public final class AnnotationServer: Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         let response: HTTPResponse
         if bodyTooLarge {
-            response = Self.error(APIError(413, "request body exceeds the upload limit of \(options.maxUploadBytes) bytes (sam2 serve --max-upload-mb)"))
+            response = Self.error(
+                APIError(
+                    413,
+                    "request body exceeds the upload limit of \(options.maxUploadBytes) bytes (sam2 serve --max-upload-mb)"
+                ))
         } else {
             do {
                 try checkOrigin(request)
@@ -87,7 +92,9 @@ public final class AnnotationServer: Sendable {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         let method = request.method
         func expect(_ allowed: String) throws {
-            guard method == allowed else { throw APIError(405, "\(method) is not allowed on \(request.path); use \(allowed)") }
+            guard method == allowed else {
+                throw APIError(405, "\(method) is not allowed on \(request.path); use \(allowed)")
+            }
         }
         switch parts.first {
         case nil, "index.html":
@@ -129,12 +136,16 @@ public final class AnnotationServer: Sendable {
             try expect("POST")
             let body = try APICoding.decode(PredictRequest.self, from: request.body)
             let result = try predict(session(api[1]), body, start: start)
-            let timing = ["predict", "encode", "total"].map { String(format: "%@;dur=%.2f", $0, result.timingMs[$0] ?? 0) }.joined(separator: ", ")
-            return HTTPResponse(contentType: "application/json", body: APICoding.encode(result), header: ("Server-Timing", timing))
+            let timing = ["predict", "encode", "total"].map {
+                String(format: "%@;dur=%.2f", $0, result.timingMs[$0] ?? 0)
+            }.joined(separator: ", ")
+            return HTTPResponse(
+                contentType: "application/json", body: APICoding.encode(result), header: ("Server-Timing", timing))
         case ("images", 3) where api[2] == "auto":
             try expect("POST")
             let body = request.body.isEmpty ? Data("{}".utf8) : request.body
-            return Self.json(try automatic(session(api[1]), APICoding.decode(AutoRequest.self, from: body), start: start))
+            return Self.json(
+                try automatic(session(api[1]), APICoding.decode(AutoRequest.self, from: body), start: start))
         case ("annotations", 1):
             if method == "GET" {
                 let image = request.query("image")
@@ -144,11 +155,14 @@ public final class AnnotationServer: Sendable {
             return Self.json(try save(APICoding.decode(SaveAnnotationRequest.self, from: request.body)))
         case ("annotations", 2):
             try expect("DELETE")
-            guard let id = Int(api[1]), try annotations.delete(id) else { throw APIError.notFound("no annotation \(api[1])") }
+            guard let id = Int(api[1]), try annotations.delete(id) else {
+                throw APIError.notFound("no annotation \(api[1])")
+            }
             return Self.json(["deleted": id])
         case ("export", 1):
             try expect("POST")
-            let body = try APICoding.decode(ExportRequest.self, from: request.body.isEmpty ? Data("{}".utf8) : request.body)
+            let body = try APICoding.decode(
+                ExportRequest.self, from: request.body.isEmpty ? Data("{}".utf8) : request.body)
             let files = try annotations.export(coco: body.coco ?? true, png: body.png ?? true)
             return Self.json(["files": files])
         default:
@@ -163,7 +177,10 @@ public final class AnnotationServer: Sendable {
     private func checkOrigin(_ request: HTTPRequest) throws {
         let host = request.header("Host") ?? ""
         if Self.isLoopbackAddress(options.host) && !isAllowedLoopbackName(Self.hostName(host)) {
-            throw APIError(403, "Host '\(host)' is not this machine; open http://127.0.0.1:\(port)/ (or allow the name with --allow-host)")
+            throw APIError(
+                403,
+                "Host '\(host)' is not this machine; open http://127.0.0.1:\(port)/ (or allow the name with --allow-host)"
+            )
         }
         if let origin = request.header("Origin"), origin != "http://" + host {
             throw APIError(403, "cross-origin request from \(origin) refused")
@@ -172,14 +189,17 @@ public final class AnnotationServer: Sendable {
 
     /// "name:port", "[v6]:port" or a bare name → the name.
     private static func hostName(_ host: String) -> String {
-        if host.hasPrefix("["), let end = host.firstIndex(of: "]") { return String(host[host.index(after: host.startIndex)..<end]) }
+        if host.hasPrefix("["), let end = host.firstIndex(of: "]") {
+            return String(host[host.index(after: host.startIndex)..<end])
+        }
         if host.filter({ $0 == ":" }).count == 1, let colon = host.firstIndex(of: ":") { return String(host[..<colon]) }
         return host
     }
 
     private func isAllowedLoopbackName(_ name: String) -> Bool {
         let lower = name.lowercased()
-        return lower == "localhost" || Self.isLoopbackAddress(name) || options.allowedHosts.contains { $0.lowercased() == lower }
+        return lower == "localhost" || Self.isLoopbackAddress(name)
+            || options.allowedHosts.contains { $0.lowercased() == lower }
     }
 
     /// True for a literal address in 127.0.0.0/8 (dotted quad, as inet_pton reads it) or ::1.

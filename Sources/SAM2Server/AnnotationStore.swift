@@ -53,7 +53,10 @@ final class AnnotationStore: Sendable {
             do {
                 initial.annotations = try JSONDecoder().decode([Annotation].self, from: Data(contentsOf: url))
             } catch {
-                throw APIError(500, "cannot read saved annotations \(url.path): \(error.localizedDescription); move the file away to start afresh")
+                throw APIError(
+                    500,
+                    "cannot read saved annotations \(url.path): \(error.localizedDescription); move the file away to start afresh"
+                )
             }
             for a in initial.annotations {
                 do {
@@ -111,17 +114,24 @@ final class AnnotationStore: Sendable {
         let exportDir = try project.internalDirectory("export")
         if coco {
             let labels = Array(Set(annotations.map(\.label))).sorted()
-            let categories = labels.enumerated().map { COCOCategory(id: $0.offset + 1, name: $0.element, supercategory: $0.element) }
+            let categories = labels.enumerated().map {
+                COCOCategory(id: $0.offset + 1, name: $0.element, supercategory: $0.element)
+            }
             var document = COCOInstances()
             var imageIDs: [String: Int] = [:]
             for a in annotations {
                 let rle = try mask(a)
-                let imageID = imageIDs[a.image] ?? document.addImage(fileName: a.image, width: rle.width, height: rle.height)
+                let imageID =
+                    imageIDs[a.image] ?? document.addImage(fileName: a.image, width: rle.width, height: rle.height)
                 imageIDs[a.image] = imageID
-                document.addAnnotation(imageID: imageID, categoryID: labels.firstIndex(of: a.label)! + 1, mask: rle,
-                                       score: a.score ?? .nan, fields: "\"area\":\(a.area),\"bbox\":\(a.bbox),\"label\":\(jsonString(a.label))")
+                document.addAnnotation(
+                    imageID: imageID, categoryID: labels.firstIndex(of: a.label)! + 1, mask: rle,
+                    score: a.score ?? .nan,
+                    fields: "\"area\":\(a.area),\"bbox\":\(a.bbox),\"label\":\(jsonString(a.label))")
             }
-            try AtomicFile.write(Data(document.json(categories: categories).utf8), to: exportDir.appendingPathComponent("instances.json"))
+            try AtomicFile.write(
+                Data(document.json(categories: categories).utf8), to: exportDir.appendingPathComponent("instances.json")
+            )
             written.append("export/instances.json")
         }
         if png {
@@ -131,7 +141,8 @@ final class AnnotationStore: Sendable {
                 var names: Set<String> = []
                 for a in group {
                     let rle = try mask(a)
-                    try ImageIO.writeGrayPNG(rle.mask(), width: rle.width, height: rle.height, to: dir.appendingPathComponent("\(a.id).png"))
+                    try ImageIO.writeGrayPNG(
+                        rle.mask(), width: rle.width, height: rle.height, to: dir.appendingPathComponent("\(a.id).png"))
                     names.insert("\(a.id).png")
                     written.append("export/masks/\(dir.lastPathComponent)/\(a.id).png")
                 }
@@ -150,7 +161,8 @@ final class AnnotationStore: Sendable {
 
     /// Removes `<number>.png` files of an export folder that are not in `keeping`.
     private func removeStale(in dir: URL, keeping: Set<String>) throws {
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where !keeping.contains(file) {
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where !keeping.contains(file)
+        {
             if file.hasSuffix(".png"), Int(file.dropLast(4)) != nil {
                 try FileManager.default.removeItem(at: dir.appendingPathComponent(file))
             }
@@ -159,7 +171,9 @@ final class AnnotationStore: Sendable {
 
     private func mask(_ a: Annotation) throws -> UncompressedRLE {
         guard a.segmentation.size.count == 2, a.segmentation.size.allSatisfy({ $0 > 0 }),
-              let rle = UncompressedRLE(cocoString: a.segmentation.counts, height: a.segmentation.size[0], width: a.segmentation.size[1]) else {
+            let rle = UncompressedRLE(
+                cocoString: a.segmentation.counts, height: a.segmentation.size[0], width: a.segmentation.size[1])
+        else {
             throw APIError(500, "annotation \(a.id) has a malformed mask")
         }
         return rle

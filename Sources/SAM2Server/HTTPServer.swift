@@ -51,8 +51,9 @@ public enum HTTPServerError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .invalidHost(let host): return "--host '\(host)' is not an IPv4 or IPv6 address (e.g. 127.0.0.1, 0.0.0.0 or ::1)"
-        case let .cannotListen(host, port, reason): return "cannot listen on \(host):\(port): \(reason)"
+        case .invalidHost(let host):
+            return "--host '\(host)' is not an IPv4 or IPv6 address (e.g. 127.0.0.1, 0.0.0.0 or ::1)"
+        case .cannotListen(let host, let port, let reason): return "cannot listen on \(host):\(port): \(reason)"
         }
     }
 }
@@ -66,8 +67,10 @@ public final class HTTPServer: @unchecked Sendable {
     public private(set) var port = 0
 
     /// Starts listening on host:port (port 0: any free port); bodies over `maxBodyBytes` are refused.
-    public init(host: String, port: Int, maxBodyBytes: Int, connectionLimit: Int = 64, timeoutSeconds: Int = 60,
-                handler: @escaping Handler) throws {
+    public init(
+        host: String, port: Int, maxBodyBytes: Int, connectionLimit: Int = 64, timeoutSeconds: Int = 60,
+        handler: @escaping Handler
+    ) throws {
         self.handler = handler
         daemon = .allocate(capacity: 1)
         daemon.initialize(to: sam2_http_daemon())
@@ -94,7 +97,8 @@ public final class HTTPServer: @unchecked Sendable {
             }
         }
         guard status == 0 else {
-            let reason = errno == 0 ? "libmicrohttpd could not start (is the port in use?)" : String(cString: strerror(errno))
+            let reason =
+                errno == 0 ? "libmicrohttpd could not start (is the port in use?)" : String(cString: strerror(errno))
             throw HTTPServerError.cannotListen(host: host, port: port, reason: reason)
         }
         self.port = Int(sam2_http_port(daemon))
@@ -113,8 +117,9 @@ public final class HTTPServer: @unchecked Sendable {
     private func answer(_ request: sam2_http_request) -> MHD_Result {
         let response = handler(HTTPRequest(request), request.body_too_large != 0)
         return response.body.withUnsafeBytes { body in
-            sam2_http_respond(request.connection, UInt32(response.status), response.contentType, body.baseAddress,
-                              body.count, response.header?.name, response.header?.value)
+            sam2_http_respond(
+                request.connection, UInt32(response.status), response.contentType, body.baseAddress,
+                body.count, response.header?.name, response.header?.value)
         }
     }
 

@@ -39,24 +39,30 @@ final class ImageSession: @unchecked Sendable {
     /// Bytes held: pixels, features, prepared decoder tokens and kept logits.
     var bytes: Int {
         lock.withLock {
-            image.pixels.count + predictor.cachedBytes + logits.reduce(0) { $0 + $1.logits.count * MemoryLayout<Float>.stride }
+            image.pixels.count + predictor.cachedBytes
+                + logits.reduce(0) { $0 + $1.logits.count * MemoryLayout<Float>.stride }
         }
     }
 
     /// Masks for a prompt; `maskInput` names kept logits. Returns the prediction and its mask ids.
-    func predict(points: [SIMD2<Float>], labels: [Int], box: SIMD4<Float>?, maskInput: String?,
-                 multimask: Bool, newID: () -> String) throws -> (prediction: SAM2Prediction, ids: [String], milliseconds: Double) {
+    func predict(
+        points: [SIMD2<Float>], labels: [Int], box: SIMD4<Float>?, maskInput: String?,
+        multimask: Bool, newID: () -> String
+    ) throws -> (prediction: SAM2Prediction, ids: [String], milliseconds: Double) {
         try lock.withLock {
             let mask = try maskInput.map { name -> Tensor in
                 guard let kept = logits.first(where: { $0.id == name }) else {
-                    throw APIError.notFound("unknown mask_input '\(name)' for image \(id) (masks are kept for the last \(Self.keptLogits) predictions' masks)")
+                    throw APIError.notFound(
+                        "unknown mask_input '\(name)' for image \(id) (masks are kept for the last \(Self.keptLogits) predictions' masks)"
+                    )
                 }
                 return kept.logits
             }
             _ = try encodeLocked()
             var prediction: SAM2Prediction!
             let ms = try milliseconds {
-                prediction = try predictor.predict(points: points, labels: labels, box: box, maskInput: mask, multimaskOutput: multimask)
+                prediction = try predictor.predict(
+                    points: points, labels: labels, box: box, maskInput: mask, multimaskOutput: multimask)
             }
             let side = prediction.lowResLogits.dim(1)
             let ids = prediction.scores.indices.map { _ in newID() }

@@ -32,10 +32,14 @@ public struct ProjectFolder: Sendable {
     public func imageURL(_ name: String) throws -> URL {
         try Self.validate(name)
         let candidate = root.appendingPathComponent(name)
-        guard let resolved = realpath(candidate.path, nil) else { throw APIError.notFound("no image '\(name)' in the project folder") }
+        guard let resolved = realpath(candidate.path, nil) else {
+            throw APIError.notFound("no image '\(name)' in the project folder")
+        }
         defer { free(resolved) }
         let path = String(cString: resolved)
-        guard path.hasPrefix(root.path + "/") else { throw APIError(403, "image '\(name)' resolves outside the project folder") }
+        guard path.hasPrefix(root.path + "/") else {
+            throw APIError(403, "image '\(name)' resolves outside the project folder")
+        }
         var info = stat()
         guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             throw APIError.notFound("'\(name)' is not a regular file in the project folder")
@@ -78,18 +82,26 @@ public struct ProjectFolder: Sendable {
             }
             guard info.st_mode & S_IFMT == S_IFDIR else {
                 let what = info.st_mode & S_IFMT == S_IFLNK ? "a symbolic link" : "not a folder"
-                throw APIError(409, "\(url.path) is \(what); the server writes only into real folders inside the project (move it away)")
+                throw APIError(
+                    409,
+                    "\(url.path) is \(what); the server writes only into real folders inside the project (move it away)"
+                )
             }
         }
         return url
     }
 
     static func validate(_ name: String) throws {
-        guard !name.isEmpty, name.utf8.count <= 255 else { throw APIError.badRequest("image name must be 1 to 255 bytes") }
-        guard !name.contains("/"), !name.contains("\\"), !name.contains("\0"), name != ".", name != ".." else {
-            throw APIError.badRequest("image name '\(name)' must be a plain file name in the project folder, without a path")
+        guard !name.isEmpty, name.utf8.count <= 255 else {
+            throw APIError.badRequest("image name must be 1 to 255 bytes")
         }
-        guard !name.hasPrefix(".") else { throw APIError.badRequest("image name '\(name)' is hidden (starts with '.')") }
+        guard !name.contains("/"), !name.contains("\\"), !name.contains("\0"), name != ".", name != ".." else {
+            throw APIError.badRequest(
+                "image name '\(name)' must be a plain file name in the project folder, without a path")
+        }
+        guard !name.hasPrefix(".") else {
+            throw APIError.badRequest("image name '\(name)' is hidden (starts with '.')")
+        }
         guard imageExtensions.contains((name as NSString).pathExtension.lowercased()) else {
             throw APIError.badRequest("image name '\(name)' does not end in .jpg, .jpeg or .png")
         }

@@ -9,7 +9,8 @@ enum WebPage {
     }
 
     /// Only our own files and images made from our own data may load in the page.
-    static let contentSecurityPolicy = "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'"
+    static let contentSecurityPolicy =
+        "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'"
 
     static func response(_ asset: Asset) -> HTTPResponse {
         let (text, type): (String, String)
@@ -18,6 +19,7 @@ enum WebPage {
         case .script: (text, type) = (WebPageScript.text, "text/javascript; charset=utf-8")
         case .style: (text, type) = (WebPageStyle.text, "text/css; charset=utf-8")
         }
-        return HTTPResponse(contentType: type, body: Data(text.utf8), header: ("Content-Security-Policy", contentSecurityPolicy))
+        return HTTPResponse(
+            contentType: type, body: Data(text.utf8), header: ("Content-Security-Policy", contentSecurityPolicy))
     }
 }

@@ -14,7 +14,7 @@ enum BlockCache {
     private static let alignment = 64
 
     private struct Free: ~Copyable {
-        var blocks: [Int: [UInt]] = [:]      // capacity → addresses
+        var blocks: [Int: [UInt]] = [:]  // capacity → addresses
         var bytes = 0
     }
     private static let free = Mutex(Free())
@@ -27,11 +27,13 @@ enum BlockCache {
     /// 64-byte aligned memory for `bytes` (a cached block of the same capacity when there is one).
     static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
         let size = capacity(bytes)
-        if size >= minimumBytes, let address = free.withLock({ state -> UInt? in
-            guard let address = state.blocks[size]?.popLast() else { return nil }
-            state.bytes -= size
-            return address
-        }) {
+        if size >= minimumBytes,
+            let address = free.withLock({ state -> UInt? in
+                guard let address = state.blocks[size]?.popLast() else { return nil }
+                state.bytes -= size
+                return address
+            })
+        {
             return UnsafeMutableRawPointer(bitPattern: address)!
         }
         return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: alignment)
@@ -41,12 +43,14 @@ enum BlockCache {
     static func deallocate(_ block: UnsafeMutableRawPointer, _ bytes: Int) {
         let size = capacity(bytes)
         let address = UInt(bitPattern: block)
-        let kept = size >= minimumBytes && free.withLock { state -> Bool in
-            guard state.bytes + size <= limit else { return false }
-            state.blocks[size, default: []].append(address)
-            state.bytes += size
-            return true
-        }
+        let kept =
+            size >= minimumBytes
+            && free.withLock { state -> Bool in
+                guard state.bytes + size <= limit else { return false }
+                state.blocks[size, default: []].append(address)
+                state.bytes += size
+                return true
+            }
         if !kept { block.deallocate() }
     }
 }

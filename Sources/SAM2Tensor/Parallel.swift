@@ -29,8 +29,10 @@ public enum Parallel {
 
     /// Splits 0..<count into at most `workers` (default threadCount) contiguous ranges of at least
     /// `minimumChunk` indices and calls `body` once per range, concurrently.
-    public static func forEachChunk(_ count: Int, minimumChunk: Int = 1, workers: Int? = nil,
-                                    _ body: @Sendable (Range<Int>) -> Void) {
+    public static func forEachChunk(
+        _ count: Int, minimumChunk: Int = 1, workers: Int? = nil,
+        _ body: @Sendable (Range<Int>) -> Void
+    ) {
         guard count > 0 else { return }
         let byGrain = (count + max(1, minimumChunk) - 1) / max(1, minimumChunk)
         let n = max(1, min(workers ?? threadCount, count, byGrain))

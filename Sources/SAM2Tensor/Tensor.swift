@@ -30,7 +30,9 @@ public final class TensorStorage: @unchecked Sendable {
     public var isBorrowed: Bool { owner != nil }
 
     deinit {
-        if owner == nil { BlockCache.deallocate(UnsafeMutableRawPointer(pointer), max(count, 1) * MemoryLayout<Float>.stride) }
+        if owner == nil {
+            BlockCache.deallocate(UnsafeMutableRawPointer(pointer), max(count, 1) * MemoryLayout<Float>.stride)
+        }
     }
 }
 
@@ -54,15 +56,17 @@ public struct Tensor: Sendable {
     }
 
     public init(shape: [Int], scalars: [Float]) {
-        precondition(Tensor.elementCount(shape) == scalars.count,
-                     "shape \(shape) needs \(Tensor.elementCount(shape)) values, got \(scalars.count)")
+        precondition(
+            Tensor.elementCount(shape) == scalars.count,
+            "shape \(shape) needs \(Tensor.elementCount(shape)) values, got \(scalars.count)")
         self.init(uninitializedShape: shape)
         scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: $0.count) }
     }
 
     /// A tensor over existing storage (no copy); the storage must hold exactly the shape's elements.
     public init(shape: [Int], storage: TensorStorage) {
-        precondition(Tensor.elementCount(shape) == storage.count, "shape \(shape) does not match storage of \(storage.count)")
+        precondition(
+            Tensor.elementCount(shape) == storage.count, "shape \(shape) does not match storage of \(storage.count)")
         self.shape = shape
         self.storage = storage
     }
@@ -81,7 +85,9 @@ public struct Tensor: Sendable {
     }
 
     /// Mutable access; copies the storage first if it is shared or borrowed.
-    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R)
+        rethrows -> R
+    {
         if !isKnownUniquelyReferenced(&storage) || storage.isBorrowed {
             let fresh = TensorStorage(uninitializedCount: count)
             fresh.pointer.update(from: storage.pointer, count: count)
@@ -108,17 +114,21 @@ public struct Tensor: Sendable {
         if order == Array(0..<rank) { return self }
         let outShape = order.map { shape[$0] }
         if let split = (0..<rank).first(where: { order[$0] != $0 }),
-           let turn = order[split...].firstIndex(where: { $0 == split }),
-           order[split..<turn].elementsEqual(order[split] ..< rank), order[turn...].elementsEqual(split ..< order[split]) {
+            let turn = order[split...].firstIndex(where: { $0 == split }),
+            order[split..<turn].elementsEqual(order[split]..<rank), order[turn...].elementsEqual(split..<order[split])
+        {
             // Leading axes kept and the trailing ones rotated: a batch of 2-D transposes.
             let batch = shape[..<split].reduce(1, *)
-            let rows = shape[split..<order[split]].reduce(1, *), cols = shape[order[split]...].reduce(1, *)
+            let rows = shape[split..<order[split]].reduce(1, *)
+            let cols = shape[order[split]...].reduce(1, *)
             let out = Tensor(uninitializedShape: outShape)
             transpose2D(storage.pointer, out.storage.pointer, batch: batch, rows: rows, cols: cols)
             return out
         }
         var srcStrides = [Int](repeating: 1, count: rank)
-        for axis in stride(from: rank - 2, through: 0, by: -1) { srcStrides[axis] = srcStrides[axis + 1] * shape[axis + 1] }
+        for axis in stride(from: rank - 2, through: 0, by: -1) {
+            srcStrides[axis] = srcStrides[axis + 1] * shape[axis + 1]
+        }
         let strides = order.map { srcStrides[$0] }
         let out = Tensor(uninitializedShape: outShape)
         let src = storage.pointer
@@ -150,7 +160,9 @@ public struct Tensor: Sendable {
     }
 
     /// out[b, c, r] = x[b, r, c] for `batch` matrices of rows × cols, in 32×32 tiles over Parallel.
-    private func transpose2D(_ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, batch: Int, rows: Int, cols: Int) {
+    private func transpose2D(
+        _ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, batch: Int, rows: Int, cols: Int
+    ) {
         let tile = 32
         let (rowTiles, colTiles) = ((rows + tile - 1) / tile, (cols + tile - 1) / tile)
         nonisolated(unsafe) let (src, dst) = (x, out)
@@ -158,9 +170,11 @@ public struct Tensor: Sendable {
             for item in items {
                 let (b, r0) = (item / rowTiles, (item % rowTiles) * tile)
                 let r1 = min(rows, r0 + tile)
-                let input = src + b * rows * cols, output = dst + b * rows * cols
+                let input = src + b * rows * cols
+                let output = dst + b * rows * cols
                 for t in 0..<colTiles {
-                    let c0 = t * tile, c1 = min(cols, c0 + tile)
+                    let c0 = t * tile
+                    let c1 = min(cols, c0 + tile)
                     for c in c0..<c1 {
                         let o = output + c * rows
                         for r in r0..<r1 { o[r] = input[r * cols + c] }
@@ -173,7 +187,8 @@ public struct Tensor: Sendable {
     /// Elements `range` along `axis` (a copy, or this tensor when the range is the whole axis).
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let axis = axis < 0 ? axis + rank : axis
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[axis], "slice \(range) out of \(shape) on axis \(axis)")
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= shape[axis], "slice \(range) out of \(shape) on axis \(axis)")
         if range.count == shape[axis] { return self }
         var outShape = shape
         outShape[axis] = range.count
@@ -197,8 +212,9 @@ public struct Tensor: Sendable {
         var outShape = parts[0].shape
         outShape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
         for p in parts {
-            precondition(p.rank == rank && (0..<rank).allSatisfy { $0 == axis || p.shape[$0] == outShape[$0] },
-                         "cannot concatenate \(p.shape) with \(parts[0].shape) on axis \(axis)")
+            precondition(
+                p.rank == rank && (0..<rank).allSatisfy { $0 == axis || p.shape[$0] == outShape[$0] },
+                "cannot concatenate \(p.shape) with \(parts[0].shape) on axis \(axis)")
         }
         let outer = outShape[..<axis].reduce(1, *)
         let inner = outShape[(axis + 1)...].reduce(1, *)

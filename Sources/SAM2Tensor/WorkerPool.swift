@@ -27,7 +27,8 @@ final class WorkerPool: @unchecked Sendable {
     /// Runs `body(i)` for i in 0..<count on the calling thread and up to count − 1 helpers, and
     /// returns true when all are done; returns false at once (nothing run) if the pool is busy.
     func run(_ count: Int, _ body: (Int) -> Void) -> Bool {
-        guard count < 1 << 31, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        guard count < 1 << 31, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else { return false }
         defer { busy.store(false, ordering: .releasing) }
         startHelpers(count - 1)
         withoutActuallyEscaping(body) { body in

@@ -45,19 +45,25 @@ Parallel.configure(threads: options.threads)
 print("sam2-kernel-bench: \(Parallel.threadCount) thread(s), best of \(options.repeats) interleaved rounds")
 
 let n = 4096
-let a = filled([n, n], seed: 1), b = filled([n, n], seed: 2), bias = filled([n], seed: 3)
+let a = filled([n, n], seed: 1)
+let b = filled([n, n], seed: 2)
+let bias = filled([n], seed: 3)
 let c = Tensor(uninitializedShape: [n, n])
 let gemmFlops = 2.0 * Double(n) * Double(n) * Double(n)
 let tokens = 4096
-let attentionShapes = [(1, 64), (2, 64), (1, 128), (1, 192)]   // (heads, D), B = 1
+let attentionShapes = [(1, 64), (2, 64), (1, 128), (1, 192)]  // (heads, D), B = 1
 let attentionInputs = attentionShapes.map { heads, d in
-    (filled([1, heads, tokens, d], seed: 4), filled([1, heads, tokens, d], seed: 5), filled([1, heads, tokens, d], seed: 6))
+    (
+        filled([1, heads, tokens, d], seed: 4), filled([1, heads, tokens, d], seed: 5),
+        filled([1, heads, tokens, d], seed: 6)
+    )
 }
 
 func rawSgemm(_ transB: CChar) {
     omp_set_num_threads(Int32(options.threads))
-    let status = dnnl_sgemm(78, transB, Int64(n), Int64(n), Int64(n), 1, a.storage.pointer, Int64(n),
-                            b.storage.pointer, Int64(n), 0, c.storage.pointer, Int64(n))
+    let status = dnnl_sgemm(
+        78, transB, Int64(n), Int64(n), Int64(n), 1, a.storage.pointer, Int64(n),
+        b.storage.pointer, Int64(n), 0, c.storage.pointer, Int64(n))
     precondition(status == dnnl_success)
 }
 
@@ -68,17 +74,26 @@ var jobs: [(String, Double, () -> Void)] = [
     ("linear [4096,4096]·[4096,4096]ᵀ + bias", gemmFlops, { _ = linear(a, weight: b, bias: bias) }),
 ]
 for ((heads, d), (q, k, v)) in zip(attentionShapes, attentionInputs) {
-    jobs.append(("attention B=1 H=\(heads) L=4096 D=\(d)", 4.0 * Double(tokens * tokens * d * heads),
-                 { _ = scaledDotProductAttention(query: q, key: k, value: v) }))
+    jobs.append(
+        (
+            "attention B=1 H=\(heads) L=4096 D=\(d)", 4.0 * Double(tokens * tokens * d * heads),
+            { _ = scaledDotProductAttention(query: q, key: k, value: v) }
+        ))
 }
 // The memory attention of video tracking: a frame's 64×64 tokens against 7 memory frames and 64
 // pointer tokens, one head of 256 channels, attending to the 64-channel memory itself.
 let (memoryKeys, memoryQuery) = (7 * 4096 + 64, filled([1, 1, tokens, 256], seed: 7))
 let (memoryKey, memoryValue) = (filled([1, 1, memoryKeys, 256], seed: 8), filled([1, 1, memoryKeys, 64], seed: 9))
-jobs.append(("memory attention Lk=\(memoryKeys) D=256 Dv=64", 2.0 * Double(tokens * memoryKeys * (256 + 64)),
-             { _ = scaledDotProductAttention(query: memoryQuery, key: memoryKey, value: memoryValue) }))
+jobs.append(
+    (
+        "memory attention Lk=\(memoryKeys) D=256 Dv=64", 2.0 * Double(tokens * memoryKeys * (256 + 64)),
+        { _ = scaledDotProductAttention(query: memoryQuery, key: memoryKey, value: memoryValue) }
+    ))
 var best = [Double](repeating: .infinity, count: jobs.count)
-for (i, job) in jobs.enumerated() { _ = i; job.2() }                      // warm-up
+for (i, job) in jobs.enumerated() {
+    _ = i
+    job.2()
+}  // warm-up
 for _ in 0..<max(1, options.repeats) {
     for (i, job) in jobs.enumerated() {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -90,5 +105,6 @@ let raw = jobs[0].1 / best[0] / 1e9
 for (i, job) in jobs.enumerated() {
     let rate = job.1 / best[i] / 1e9
     let name = job.0.padding(toLength: 42, withPad: " ", startingAt: 0)
-    print(String(format: "%@ %7.1f GFLOP/s  %6.1f ms  %5.1f%% of raw sgemm", name, rate, best[i] * 1e3, 100 * rate / raw))
+    print(
+        String(format: "%@ %7.1f GFLOP/s  %6.1f ms  %5.1f%% of raw sgemm", name, rate, best[i] * 1e3, 100 * rate / raw))
 }

@@ -50,7 +50,9 @@ struct Arguments {
     /// The value of an option given at most once.
     mutating func value(_ name: String) throws -> String? {
         let all = try values(name)
-        guard all.count <= 1 else { throw ToolError.usage("\(command): \(name) given \(all.count) times; give it once") }
+        guard all.count <= 1 else {
+            throw ToolError.usage("\(command): \(name) given \(all.count) times; give it once")
+        }
         return all.first
     }
 
@@ -63,7 +65,9 @@ struct Arguments {
         return v
     }
 
-    mutating func float(_ name: String, default fallback: Float? = nil, range: ClosedRange<Float>? = nil) throws -> Float? {
+    mutating func float(_ name: String, default fallback: Float? = nil, range: ClosedRange<Float>? = nil) throws
+        -> Float?
+    {
         guard let text = try value(name) else { return fallback }
         guard let v = Float(text), v.isFinite, range.map({ $0.contains(v) }) ?? true else {
             let expected = range.map { "a number in [\($0.lowerBound), \($0.upperBound)]" } ?? "a finite number"
@@ -89,7 +93,9 @@ struct Arguments {
 
     /// Parses "a,b,c" into exactly `count` finite numbers (`count` nil: any number of them).
     func numbers(_ text: String, option: String, counts: Set<Int>) throws -> [Float] {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         let values = parts.map { Float($0) }
         guard counts.contains(parts.count), values.allSatisfy({ $0 != nil }) else {
             let shape = counts.sorted().map { String($0) }.joined(separator: " or ")

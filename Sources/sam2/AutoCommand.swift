@@ -37,20 +37,31 @@ enum AutoCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp { print(help); return }
-        guard let checkpoint = try args.value("--checkpoint") else { throw ToolError.usage("auto: --checkpoint CKPT is required (see sam2 auto --help)") }
+        if args.wantsHelp {
+            print(help)
+            return
+        }
+        guard let checkpoint = try args.value("--checkpoint") else {
+            throw ToolError.usage("auto: --checkpoint CKPT is required (see sam2 auto --help)")
+        }
         let configName = try args.value("--config")
         let options = try generatorOptions(&args)
         let modeText = try args.value("--output-mode") ?? "coco_rle"
-        let modes: [String: AutomaticMaskOutputMode] = ["binary": .binaryMask, "rle": .uncompressedRLE, "coco_rle": .cocoRLE]
-        guard let mode = modes[modeText] else { throw ToolError.usage("auto: --output-mode '\(modeText)' is not binary, rle or coco_rle") }
+        let modes: [String: AutomaticMaskOutputMode] = [
+            "binary": .binaryMask, "rle": .uncompressedRLE, "coco_rle": .cocoRLE,
+        ]
+        guard let mode = modes[modeText] else {
+            throw ToolError.usage("auto: --output-mode '\(modeText)' is not binary, rle or coco_rle")
+        }
         let json = args.flag("--json")
         let outputDir = try args.value("--output")
         let cocoPath = try args.value("--coco")
         let quiet = args.flag("--quiet")
         let threads = try args.int("--threads", range: 1...1024)
         let inputs = try args.positionals()
-        guard !inputs.isEmpty else { throw ToolError.usage("auto: expected one or more IMAGE or DIR (see sam2 auto --help)") }
+        guard !inputs.isEmpty else {
+            throw ToolError.usage("auto: expected one or more IMAGE or DIR (see sam2 auto --help)")
+        }
         let images = try ImageInputs.list(inputs)
         if outputDir != nil, let duplicate = ImageInputs.duplicateStem(images) {
             throw ToolError.usage("auto: two images are named '\(duplicate)'; --output DIR needs distinct names")
@@ -79,15 +90,18 @@ enum AutoCommand {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
                 let binary = masks.map { $0.rle.mask() }
                 for (k, mask) in binary.enumerated() {
-                    try ImageIO.writeGrayPNG(mask, width: image.width, height: image.height, to: dir.appendingPathComponent("mask_\(k).png"))
+                    try ImageIO.writeGrayPNG(
+                        mask, width: image.width, height: image.height, to: dir.appendingPathComponent("mask_\(k).png"))
                 }
-                try ImageIO.writeRGBPNG(MaskRendering.overlay(image, masks: binary), to: dir.appendingPathComponent("overlay.png"))
+                try ImageIO.writeRGBPNG(
+                    MaskRendering.overlay(image, masks: binary), to: dir.appendingPathComponent("overlay.png"))
             }
             if cocoPath != nil {
                 let id = coco.addImage(fileName: path, width: image.width, height: image.height)
                 for m in masks {
-                    coco.addAnnotation(imageID: id, categoryID: 1, height: image.height, width: image.width, counts: m.rle.cocoString,
-                                       score: m.predictedIoU, fields: recordFields(m))
+                    coco.addAnnotation(
+                        imageID: id, categoryID: 1, height: image.height, width: image.width, counts: m.rle.cocoString,
+                        score: m.predictedIoU, fields: recordFields(m))
                 }
             }
             progress.advance()
@@ -106,16 +120,22 @@ enum AutoCommand {
         o.pointsPerSide = try args.int("--points-per-side", default: 32, range: counts)
         o.pointsPerBatch = try args.int("--points-per-batch", default: o.pointsPerBatch, range: counts)!
         o.cropNLayers = try args.int("--crop-n-layers", default: o.cropNLayers, range: 0...16)!
-        o.cropNPointsDownscaleFactor = try args.int("--crop-n-points-downscale-factor", default: o.cropNPointsDownscaleFactor, range: counts)!
-        o.minMaskRegionArea = try args.int("--min-mask-region-area", default: o.minMaskRegionArea, range: 0...Int(Int32.max))!
+        o.cropNPointsDownscaleFactor = try args.int(
+            "--crop-n-points-downscale-factor", default: o.cropNPointsDownscaleFactor, range: counts)!
+        o.minMaskRegionArea = try args.int(
+            "--min-mask-region-area", default: o.minMaskRegionArea, range: 0...Int(Int32.max))!
         func finite(_ name: String, _ fallback: Double) throws -> Double {
             guard let text = try args.value(name) else { return fallback }
-            guard let v = Double(text), v.isFinite else { throw ToolError.usage("auto: \(name) '\(text)' is not a finite number") }
+            guard let v = Double(text), v.isFinite else {
+                throw ToolError.usage("auto: \(name) '\(text)' is not a finite number")
+            }
             return v
         }
         func probability(_ name: String, _ fallback: Double) throws -> Double {
             guard let text = try args.value(name) else { return fallback }
-            guard let v = Double(text), v >= 0 && v <= 1 else { throw ToolError.usage("auto: \(name) '\(text)' is not a number in [0, 1]") }
+            guard let v = Double(text), v >= 0 && v <= 1 else {
+                throw ToolError.usage("auto: \(name) '\(text)' is not a number in [0, 1]")
+            }
             return v
         }
         o.predIoUThresh = try probability("--pred-iou-thresh", o.predIoUThresh)
@@ -125,7 +145,9 @@ enum AutoCommand {
         o.stabilityScoreOffset = try finite("--stability-score-offset", o.stabilityScoreOffset)
         o.maskThreshold = try finite("--mask-threshold", o.maskThreshold)
         if let text = try args.value("--crop-overlap-ratio") {
-            guard let v = Double(text), v >= 0 && v < 1 else { throw ToolError.usage("auto: --crop-overlap-ratio '\(text)' is not a number in [0, 1)") }
+            guard let v = Double(text), v >= 0 && v < 1 else {
+                throw ToolError.usage("auto: --crop-overlap-ratio '\(text)' is not a number in [0, 1)")
+            }
             o.cropOverlapRatio = v
         }
         o.useM2M = args.flag("--use-m2m")
@@ -140,17 +162,21 @@ enum AutoCommand {
             switch m.segmentation {
             case .binary(let values):
                 let rows = (0..<image.height).map { y in
-                    "[" + values[(y * image.width)..<((y + 1) * image.width)].map { $0 == 0 ? "0" : "1" }.joined(separator: ",") + "]"
+                    "["
+                        + values[(y * image.width)..<((y + 1) * image.width)].map { $0 == 0 ? "0" : "1" }.joined(
+                            separator: ",") + "]"
                 }
                 segmentation = "[" + rows.joined(separator: ",") + "]"
             case .uncompressedRLE(let rle):
-                segmentation = "{\"size\":[\(rle.height),\(rle.width)],\"counts\":[\(rle.counts.map(String.init).joined(separator: ","))]}"
+                segmentation =
+                    "{\"size\":[\(rle.height),\(rle.width)],\"counts\":[\(rle.counts.map(String.init).joined(separator: ","))]}"
             case .cocoRLE(let counts):
                 segmentation = "{\"size\":[\(image.height),\(image.width)],\"counts\":\(jsonString(counts))}"
             }
             return "{\"segmentation\":\(segmentation),\(recordFields(m))}"
         }
-        return "{\"image\":\(jsonString(path)),\"width\":\(image.width),\"height\":\(image.height),\"masks\":[\(records.joined(separator: ","))]}"
+        return
+            "{\"image\":\(jsonString(path)),\"width\":\(image.width),\"height\":\(image.height),\"masks\":[\(records.joined(separator: ","))]}"
     }
 
     /// The record's fields after `segmentation`.

@@ -14,8 +14,13 @@ enum BenchCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp { print(help); return }
-        guard let checkpoint = try args.value("--checkpoint") else { throw ToolError.usage("bench: --checkpoint CKPT is required (see sam2 bench --help)") }
+        if args.wantsHelp {
+            print(help)
+            return
+        }
+        guard let checkpoint = try args.value("--checkpoint") else {
+            throw ToolError.usage("bench: --checkpoint CKPT is required (see sam2 bench --help)")
+        }
         let imagePath = try args.value("--image")
         let repeats = try args.int("--repeat", default: 5, range: 1...10_000)!
         let threads = try args.int("--threads", range: 1...1024)
@@ -23,19 +28,30 @@ enum BenchCommand {
         let json = args.flag("--json")
         let quiet = args.flag("--quiet")
         let extra = try args.positionals()
-        guard extra.isEmpty else { throw ToolError.usage("bench: unexpected argument '\(extra[0])' (see sam2 bench --help)") }
+        guard extra.isEmpty else {
+            throw ToolError.usage("bench: unexpected argument '\(extra[0])' (see sam2 bench --help)")
+        }
         if let threads { Runtime.setThreadCount(threads) }
 
-        let image = try imagePath.map { try ImageIO.readImage(URL(fileURLWithPath: $0)) } ?? Benchmark.syntheticImage(side: 1024)
-        let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configName.map { try SAM2Configuration.named($0) })
+        let image =
+            try imagePath.map { try ImageIO.readImage(URL(fileURLWithPath: $0)) }
+            ?? Benchmark.syntheticImage(side: 1024)
+        let model = try SAM2Model.load(
+            checkpoint: URL(fileURLWithPath: checkpoint),
+            configuration: configName.map { try SAM2Configuration.named($0) })
         let progress = ProgressBar("bench", total: 2 * repeats, quiet: quiet)
         let result = try Benchmark.run(model: model, image: image, repeats: repeats) { progress.advance() }
         progress.finish()
         if json {
-            print(String(format: "{\"config\":\"%@\",\"threads\":%d,\"set_image_ms\":%.2f,\"predict_ms\":%.2f}",
-                         model.configuration.name, Runtime.threadCount, result.setImageMilliseconds, result.predictMilliseconds))
+            print(
+                String(
+                    format: "{\"config\":\"%@\",\"threads\":%d,\"set_image_ms\":%.2f,\"predict_ms\":%.2f}",
+                    model.configuration.name, Runtime.threadCount, result.setImageMilliseconds,
+                    result.predictMilliseconds))
         } else {
-            print("config \(model.configuration.name), \(Runtime.threadCount) threads, \(image.width)×\(image.height) image, median of \(repeats)")
+            print(
+                "config \(model.configuration.name), \(Runtime.threadCount) threads, \(image.width)×\(image.height) image, median of \(repeats)"
+            )
             print(String(format: "set_image  %.1f ms", result.setImageMilliseconds))
             print(String(format: "predict    %.1f ms", result.predictMilliseconds))
         }

@@ -16,15 +16,23 @@ enum InfoCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp { print(help); return }
+        if args.wantsHelp {
+            print(help)
+            return
+        }
         let configName = try args.value("--config")
         let json = args.flag("--json")
         let paths = try args.positionals()
-        guard paths.count == 1 else { throw ToolError.usage("info: expected one checkpoint path, got \(paths.count) (see sam2 info --help)") }
-        let summary = try CheckpointSummary.read(URL(fileURLWithPath: paths[0]), configuration: configName.map { try SAM2Configuration.named($0) })
+        guard paths.count == 1 else {
+            throw ToolError.usage("info: expected one checkpoint path, got \(paths.count) (see sam2 info --help)")
+        }
+        let summary = try CheckpointSummary.read(
+            URL(fileURLWithPath: paths[0]), configuration: configName.map { try SAM2Configuration.named($0) })
         if json {
             let dtypes = summary.dtypes.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
-            print("{\"config\":\"\(summary.configuration.name)\",\"version\":\"\(summary.configuration.version)\",\"format\":\"\(summary.format)\",\"dtypes\":{\(dtypes)},\"tensors\":\(summary.tensorCount),\"values\":\(summary.valueCount)}")
+            print(
+                "{\"config\":\"\(summary.configuration.name)\",\"version\":\"\(summary.configuration.version)\",\"format\":\"\(summary.format)\",\"dtypes\":{\(dtypes)},\"tensors\":\(summary.tensorCount),\"values\":\(summary.valueCount)}"
+            )
         } else {
             print("config:  \(summary.configuration.name)")
             print("version: SAM \(summary.configuration.version)")

@@ -16,10 +16,15 @@ enum MergeCOCOCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp { print(help); return }
+        if args.wantsHelp {
+            print(help)
+            return
+        }
         let paths = try args.positionals()
         guard paths.count >= 2 else {
-            throw ToolError.usage("merge-coco: expected OUT.json and at least one IN.json, got \(paths.count) file(s) (see sam2 merge-coco --help)")
+            throw ToolError.usage(
+                "merge-coco: expected OUT.json and at least one IN.json, got \(paths.count) file(s) (see sam2 merge-coco --help)"
+            )
         }
         let merged = try COCOMerge.merge(paths.dropFirst().map { URL(fileURLWithPath: $0) })
         try AtomicFile.write(merged, to: URL(fileURLWithPath: paths[0]))

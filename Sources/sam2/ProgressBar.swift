@@ -38,13 +38,15 @@ final class ProgressBar {
         let rate = Double(done) / max(elapsed, 1e-9)
         let left = rate > 0 ? Double(total - done) / rate : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let line = String(format: "\r%@ %@ %d/%d  %.2f/s  %@ left %@\u{1B}[K", label, bar, done, total, rate, clock(left), note)
+        let line = String(
+            format: "\r%@ %@ %d/%d  %.2f/s  %@ left %@\u{1B}[K", label, bar, done, total, rate, clock(left), note)
         FileHandle.standardError.write(Data(line.utf8))
         drawn = true
     }
 
     private func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

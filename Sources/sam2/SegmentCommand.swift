@@ -54,14 +54,20 @@ enum SegmentCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp { print(help); return }
-        guard let checkpoint = try args.value("--checkpoint") else { throw ToolError.usage("segment: --checkpoint CKPT is required (see sam2 segment --help)") }
+        if args.wantsHelp {
+            print(help)
+            return
+        }
+        guard let checkpoint = try args.value("--checkpoint") else {
+            throw ToolError.usage("segment: --checkpoint CKPT is required (see sam2 segment --help)")
+        }
         let configName = try args.value("--config")
         var prompts = SegmentPrompts()
         for text in try args.values("--point") {
             let v = try args.numbers(text, option: "--point", counts: [2, 3])
             guard v.count == 2 || v[2] == 0 || v[2] == 1 else {
-                throw ToolError.usage("segment: --point '\(text)': label \(v[2]) is not 1 (foreground) or 0 (background)")
+                throw ToolError.usage(
+                    "segment: --point '\(text)': label \(v[2]) is not 1 (foreground) or 0 (background)")
             }
             prompts.points.append(SIMD2(v[0], v[1]))
             prompts.labels.append(v.count == 3 ? Int(v[2]) : 1)
@@ -73,7 +79,9 @@ enum SegmentCommand {
         let maskInputPath = try args.value("--mask-input")
         let multimaskFlag = args.flag("--multimask")
         let singleFlag = args.flag("--single")
-        guard !(multimaskFlag && singleFlag) else { throw ToolError.usage("segment: give --multimask or --single, not both") }
+        guard !(multimaskFlag && singleFlag) else {
+            throw ToolError.usage("segment: give --multimask or --single, not both")
+        }
         if multimaskFlag || singleFlag { prompts.multimask = multimaskFlag }
         let boxesFrom = try args.value("--boxes-from")
         let imagesJSON = try args.value("--images-json")
@@ -89,33 +97,56 @@ enum SegmentCommand {
         let json = args.flag("--json")
         let overwrite = args.flag("--overwrite")
         let shard = try args.value("--shard").map { text -> Shard in
-            guard let shard = Shard(text) else { throw ToolError.usage("segment: --shard '\(text)' is not K/N with 0 ≤ K < N (e.g. 0/4)") }
+            guard let shard = Shard(text) else {
+                throw ToolError.usage("segment: --shard '\(text)' is not K/N with 0 ≤ K < N (e.g. 0/4)")
+            }
             return shard
         }
         let threads = try args.int("--threads", range: 1...1024)
         let quiet = args.flag("--quiet")
         let inputs = try args.positionals()
-        guard inputs.count == 1 else { throw ToolError.usage("segment: expected one IMAGE or DIR, got \(inputs.count) (see sam2 segment --help)") }
+        guard inputs.count == 1 else {
+            throw ToolError.usage("segment: expected one IMAGE or DIR, got \(inputs.count) (see sam2 segment --help)")
+        }
         let hasPrompt = !prompts.points.isEmpty || !prompts.boxes.isEmpty || maskInputPath != nil
         if boxesFrom != nil {
-            guard !hasPrompt else { throw ToolError.usage("segment: --boxes-from gives the prompts; drop --point, --box and --mask-input") }
-            guard !multimaskFlag else { throw ToolError.usage("segment: --boxes-from makes one mask per box; drop --multimask") }
+            guard !hasPrompt else {
+                throw ToolError.usage("segment: --boxes-from gives the prompts; drop --point, --box and --mask-input")
+            }
+            guard !multimaskFlag else {
+                throw ToolError.usage("segment: --boxes-from makes one mask per box; drop --multimask")
+            }
         } else {
             guard hasPrompt else {
-                throw ToolError.usage("segment: give a prompt: --point X,Y, --box X0,Y0,X1,Y1, --mask-input FILE or --boxes-from FILE")
+                throw ToolError.usage(
+                    "segment: give a prompt: --point X,Y, --box X0,Y0,X1,Y1, --mask-input FILE or --boxes-from FILE")
             }
-            if imagesJSON != nil || prompts.minScore != nil { throw ToolError.usage("segment: --images-json and --min-score need --boxes-from FILE") }
+            if imagesJSON != nil || prompts.minScore != nil {
+                throw ToolError.usage("segment: --images-json and --min-score need --boxes-from FILE")
+            }
         }
-        if (cutout || overlay) && outputDir == nil { throw ToolError.usage("segment: --cutout and --overlay need --output DIR") }
-        if (invert || crop) && !cutout { throw ToolError.usage("segment: --invert and --crop shape cut-outs; add --cutout") }
+        if (cutout || overlay) && outputDir == nil {
+            throw ToolError.usage("segment: --cutout and --overlay need --output DIR")
+        }
+        if (invert || crop) && !cutout {
+            throw ToolError.usage("segment: --invert and --crop shape cut-outs; add --cutout")
+        }
         let style = cutout ? SegmentationResult.CutoutStyle(invert: invert, crop: crop) : nil
         var isDirectory: ObjCBool = false
-        let folder = FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory) && isDirectory.boolValue
+        let folder =
+            FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory) && isDirectory.boolValue
         if folder {
-            guard outputDir != nil else { throw ToolError.usage("segment: a folder needs --output DIR (each image's masks and its done marker go there)") }
-            if maskInputPath != nil || logitsPath != nil { throw ToolError.usage("segment: --mask-input and --save-logits apply to one IMAGE, not a folder") }
+            guard outputDir != nil else {
+                throw ToolError.usage(
+                    "segment: a folder needs --output DIR (each image's masks and its done marker go there)")
+            }
+            if maskInputPath != nil || logitsPath != nil {
+                throw ToolError.usage("segment: --mask-input and --save-logits apply to one IMAGE, not a folder")
+            }
             if boxesFrom.map({ $0.lowercased().hasSuffix(".txt") }) ?? false {
-                throw ToolError.usage("segment: --boxes-from \(boxesFrom!) is one image's YOLO labels; give the folder of labels for a folder of images")
+                throw ToolError.usage(
+                    "segment: --boxes-from \(boxesFrom!) is one image's YOLO labels; give the folder of labels for a folder of images"
+                )
             }
         } else if shard != nil || overwrite {
             throw ToolError.usage("segment: --shard and --overwrite apply to a folder of images")
@@ -124,19 +155,27 @@ enum SegmentCommand {
 
         let all = try ImageInputs.list(inputs)
         if let boxesFrom {
-            prompts.detections = try DetectionSet.read(URL(fileURLWithPath: boxesFrom), imagesFrom: imagesJSON.map { URL(fileURLWithPath: $0) })
+            prompts.detections = try DetectionSet.read(
+                URL(fileURLWithPath: boxesFrom), imagesFrom: imagesJSON.map { URL(fileURLWithPath: $0) })
             if let set = prompts.detections, !set.namesAny(of: all.map(\.relativePath)) {
-                FileHandle.standardError.write(Data("sam2: warning: no image of \(inputs[0]) has boxes in \(boxesFrom) (see sam2 segment --help on how images are matched)\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "sam2: warning: no image of \(inputs[0]) has boxes in \(boxesFrom) (see sam2 segment --help on how images are matched)\n"
+                            .utf8))
             }
         }
         let configuration = try configName.map { try SAM2Configuration.named($0) }
-        let outputs = Outputs(directory: outputDir, cutout: style, overlay: overlay, coco: cocoPath, json: json, sort: sort, quiet: quiet)
+        let outputs = Outputs(
+            directory: outputDir, cutout: style, overlay: overlay, coco: cocoPath, json: json, sort: sort, quiet: quiet)
         if folder {
             if let duplicate = ImageInputs.duplicateStem(all) {
-                throw ToolError.usage("segment: two images of \(inputs[0]) are named '\(duplicate)'; their outputs would share OUT/\(duplicate)")
+                throw ToolError.usage(
+                    "segment: two images of \(inputs[0]) are named '\(duplicate)'; their outputs would share OUT/\(duplicate)"
+                )
             }
-            var job = FolderSegmentation(images: shard.map { s in all.filter { s.contains($0.relativePath) } } ?? all,
-                                         output: URL(fileURLWithPath: outputDir!), prompts: prompts)
+            var job = FolderSegmentation(
+                images: shard.map { s in all.filter { s.contains($0.relativePath) } } ?? all,
+                output: URL(fileURLWithPath: outputDir!), prompts: prompts)
             job.cutout = style
             job.overlay = overlay
             job.sortByScore = sort
@@ -144,8 +183,10 @@ enum SegmentCommand {
             job.imageNumbers = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1.relativePath, $0 + 1) })
             try runFolder(job, checkpoint: checkpoint, configuration: configuration, outputs: outputs)
         } else {
-            try runImage(all[0], prompts: prompts, maskInput: maskInputPath, checkpoint: checkpoint, configuration: configuration,
-                         outputs: outputs, logits: logitsPath)
+            try runImage(
+                all[0], prompts: prompts, maskInput: maskInputPath, checkpoint: checkpoint,
+                configuration: configuration,
+                outputs: outputs, logits: logitsPath)
         }
     }
 
@@ -161,8 +202,10 @@ enum SegmentCommand {
     }
 
     /// One image: masks in OUT/ directly, logits on request, the record or a line per mask on stdout.
-    private static func runImage(_ input: ImageInput, prompts: SegmentPrompts, maskInput: String?, checkpoint: String,
-                                 configuration: SAM2Configuration?, outputs: Outputs, logits: String?) throws {
+    private static func runImage(
+        _ input: ImageInput, prompts: SegmentPrompts, maskInput: String?, checkpoint: String,
+        configuration: SAM2Configuration?, outputs: Outputs, logits: String?
+    ) throws {
         var prompts = prompts
         let progress = ProgressBar("segment", total: 3, quiet: outputs.quiet)
         defer { progress.finish() }
@@ -170,36 +213,47 @@ enum SegmentCommand {
         let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configuration)
         progress.advance(note: "model loaded")
         let predictor = SAM2ImagePredictor(model: model)
-        prompts.maskInput = try maskInput.map { try MaskPrompt.read(URL(fileURLWithPath: $0), image: image, side: model.maskInputSize) }
+        prompts.maskInput = try maskInput.map {
+            try MaskPrompt.read(URL(fileURLWithPath: $0), image: image, side: model.maskInputSize)
+        }
         try predictor.setImage(image)
         progress.advance(note: "image encoded")
-        let (result, imageID) = try prompts.result(for: image, input: input, predictor: predictor, sortByScore: outputs.sort)
+        let (result, imageID) = try prompts.result(
+            for: image, input: input, predictor: predictor, sortByScore: outputs.sort)
         progress.advance(note: "masks predicted")
         progress.finish()
         if let directory = outputs.directory {
             try result.write(to: URL(fileURLWithPath: directory), cutout: outputs.cutout, overlay: outputs.overlay)
         }
         if let logits { try result.writeLogits(to: URL(fileURLWithPath: logits)) }
-        let record = result.record(image: input.path, imageID: imageID ?? 1, outputDirectory: outputs.directory, cutouts: outputs.cutout != nil)
+        let record = result.record(
+            image: input.path, imageID: imageID ?? 1, outputDirectory: outputs.directory, cutouts: outputs.cutout != nil
+        )
         if let coco = outputs.coco { try writeCOCO([record], detections: prompts.detections, to: coco) }
         if outputs.json {
             print(record.json)
         } else {
             for m in record.masks {
                 let file = m.file.map { " \($0)" } ?? ""
-                print("mask \(m.index): score \(String(format: "%.4f", m.score)), area \(m.area), bbox \(m.bbox.map(String.init).joined(separator: ","))\(file)")
+                print(
+                    "mask \(m.index): score \(String(format: "%.4f", m.score)), area \(m.area), bbox \(m.bbox.map(String.init).joined(separator: ","))\(file)"
+                )
             }
         }
     }
 
     /// A folder (or its shard): images done already are skipped (unless --overwrite), a progress bar
     /// counts the others, and --coco gathers every image's record at the end.
-    private static func runFolder(_ job: FolderSegmentation, checkpoint: String, configuration: SAM2Configuration?, outputs: Outputs) throws {
+    private static func runFolder(
+        _ job: FolderSegmentation, checkpoint: String, configuration: SAM2Configuration?, outputs: Outputs
+    ) throws {
         let (json, coco, quiet) = (outputs.json, outputs.coco, outputs.quiet)
         let pending = job.pending
         let skipped = job.images.count - pending.count
         if skipped > 0 && !quiet {
-            FileHandle.standardError.write(Data("sam2: \(skipped) of \(job.images.count) images are done already (--overwrite redoes them)\n".utf8))
+            FileHandle.standardError.write(
+                Data("sam2: \(skipped) of \(job.images.count) images are done already (--overwrite redoes them)\n".utf8)
+            )
         }
         if !pending.isEmpty {
             let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configuration)

@@ -27,8 +27,13 @@ enum ServeCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp { print(help); return }
-        guard let checkpoint = try args.value("--checkpoint") else { throw ToolError.usage("serve: --checkpoint CKPT is required (see sam2 serve --help)") }
+        if args.wantsHelp {
+            print(help)
+            return
+        }
+        guard let checkpoint = try args.value("--checkpoint") else {
+            throw ToolError.usage("serve: --checkpoint CKPT is required (see sam2 serve --help)")
+        }
         let configName = try args.value("--config")
         var options = AnnotationServer.Options()
         options.host = try args.value("--host") ?? options.host
@@ -40,9 +45,12 @@ enum ServeCommand {
         let threads = try args.int("--threads", range: 1...1024)
         let quiet = args.flag("--quiet")
         let extra = try args.positionals()
-        guard extra.isEmpty else { throw ToolError.usage("serve: unexpected argument '\(extra[0])' (see sam2 serve --help)") }
+        guard extra.isEmpty else {
+            throw ToolError.usage("serve: unexpected argument '\(extra[0])' (see sam2 serve --help)")
+        }
         guard HTTPServer.isAddress(options.host) else {
-            throw ToolError.usage("serve: --host '\(options.host)' is not an IPv4 or IPv6 address (e.g. 127.0.0.1, 0.0.0.0 or ::1)")
+            throw ToolError.usage(
+                "serve: --host '\(options.host)' is not an IPv4 or IPv6 address (e.g. 127.0.0.1, 0.0.0.0 or ::1)")
         }
         if let threads { Runtime.setThreadCount(threads) }
 
@@ -52,7 +60,9 @@ enum ServeCommand {
         } catch let error as APIError {
             throw ToolError.usage("serve: --project: \(error.message)")
         }
-        let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configName.map { try SAM2Configuration.named($0) })
+        let model = try SAM2Model.load(
+            checkpoint: URL(fileURLWithPath: checkpoint),
+            configuration: configName.map { try SAM2Configuration.named($0) })
         if !quiet {
             options.log = { line in FileHandle.standardError.write(Data("sam2 serve: \(line)\n".utf8)) }
         }
@@ -72,7 +82,9 @@ enum ServeCommand {
             throw ToolError.runtime("serve: \(error.message)")
         }
         let shownHost = options.host.contains(":") ? "[\(options.host)]" : options.host
-        print("sam2 serve: http://\(shownHost):\(server.port)/ (model \(model.configuration.name), project \(project.root.path))")
+        print(
+            "sam2 serve: http://\(shownHost):\(server.port)/ (model \(model.configuration.name), project \(project.root.path))"
+        )
         fflush(nil)
         var received: Int32 = 0
         sigwait(&signals, &received)

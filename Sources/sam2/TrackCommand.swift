@@ -31,10 +31,19 @@ enum TrackCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp { print(help); return }
-        guard let checkpoint = try args.value("--checkpoint") else { throw ToolError.usage("track: --checkpoint CKPT is required (see sam2 track --help)") }
-        guard let promptsPath = try args.value("--prompts") else { throw ToolError.usage("track: --prompts FILE is required (see sam2 track --help)") }
-        guard let outputPath = try args.value("--output") else { throw ToolError.usage("track: --output DIR is required (see sam2 track --help)") }
+        if args.wantsHelp {
+            print(help)
+            return
+        }
+        guard let checkpoint = try args.value("--checkpoint") else {
+            throw ToolError.usage("track: --checkpoint CKPT is required (see sam2 track --help)")
+        }
+        guard let promptsPath = try args.value("--prompts") else {
+            throw ToolError.usage("track: --prompts FILE is required (see sam2 track --help)")
+        }
+        guard let outputPath = try args.value("--output") else {
+            throw ToolError.usage("track: --output DIR is required (see sam2 track --help)")
+        }
         let configName = try args.value("--config")
         let perObject = args.flag("--per-object")
         let saveLogits = args.flag("--save-logits")
@@ -45,20 +54,26 @@ enum TrackCommand {
         let threads = try args.int("--threads", range: 1...1024)
         let quiet = args.flag("--quiet")
         let inputs = try args.positionals()
-        guard inputs.count == 1 else { throw ToolError.usage("track: expected one VIDEO or FRAME_DIR, got \(inputs.count) (see sam2 track --help)") }
+        guard inputs.count == 1 else {
+            throw ToolError.usage("track: expected one VIDEO or FRAME_DIR, got \(inputs.count) (see sam2 track --help)")
+        }
         if let threads { Runtime.setThreadCount(threads) }
 
         // Everything that can be checked without the model, before anything is written.
         let video = try openVideo(URL(fileURLWithPath: inputs[0]))
-        let prompts = try TrackingPrompts.read(URL(fileURLWithPath: promptsPath), frameCount: video.frameCount,
-                                               width: video.width, height: video.height)
+        let prompts = try TrackingPrompts.read(
+            URL(fileURLWithPath: promptsPath), frameCount: video.frameCount,
+            width: video.width, height: video.height)
         if let startFrame, startFrame >= video.frameCount {
-            throw ToolError.runtime("track: --start-frame \(startFrame) does not exist: '\(inputs[0])' has frames 0…\(video.frameCount - 1)")
+            throw ToolError.runtime(
+                "track: --start-frame \(startFrame) does not exist: '\(inputs[0])' has frames 0…\(video.frameCount - 1)"
+            )
         }
         var objectIDs: [Int] = []
         for p in prompts where !objectIDs.contains(p.object) { objectIDs.append(p.object) }
-        let output = try TrackingOutput(directory: URL(fileURLWithPath: outputPath), perObject: perObject,
-                                        saveLogits: saveLogits, objectIDs: objectIDs)
+        let output = try TrackingOutput(
+            directory: URL(fileURLWithPath: outputPath), perObject: perObject,
+            saveLogits: saveLogits, objectIDs: objectIDs)
 
         let configuration = try configName.map { try SAM2Configuration.named($0) }
         let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configuration)
@@ -67,9 +82,11 @@ enum TrackCommand {
         let prompting = ProgressBar("prompts", total: prompts.count, quiet: quiet)
         for p in prompts {
             if let mask = p.mask {
-                try predictor.addMask(frame: p.frame, object: p.object, mask: mask, width: video.width, height: video.height)
+                try predictor.addMask(
+                    frame: p.frame, object: p.object, mask: mask, width: video.width, height: video.height)
             } else {
-                try predictor.addPoints(frame: p.frame, object: p.object, points: p.points, labels: p.labels, box: p.box)
+                try predictor.addPoints(
+                    frame: p.frame, object: p.object, points: p.points, labels: p.labels, box: p.box)
             }
             prompting.advance()
         }

@@ -46,7 +46,9 @@ if name == "--help" || name == "-h" || name == "help" {
     exit(0)
 }
 guard let command = commands[name] else {
-    fail("unknown command '\(name)'; expected one of \(commands.keys.sorted().joined(separator: ", ")) (see sam2 --help)", status: 2)
+    fail(
+        "unknown command '\(name)'; expected one of \(commands.keys.sorted().joined(separator: ", ")) (see sam2 --help)",
+        status: 2)
 }
 var arguments = Arguments(command: name, Array(argv.dropFirst()))
 do {

@@ -2,9 +2,10 @@
 // fixtures: every tensor's dtype, shape and values, zero-copy views, and every bad file's error.
 
 import Foundation
-import Testing
-@testable import SAM2Checkpoint
 import SAM2Tensor
+import Testing
+
+@testable import SAM2Checkpoint
 
 @Suite struct CheckpointFileTests {
     /// Opens `name` and checks keys, dtypes, shapes and every value against expected.json.
@@ -44,7 +45,9 @@ import SAM2Tensor
         #expect(try file.tensor("scalar").scalars == [2.5])
         #expect(try file.tensor("empty").shape == [0, 4])
         #expect(file.entry("nonexistent") == nil)
-        #expect(checkpointError { _ = try file.tensor("nonexistent") } == .missingKey(source: file.path, key: "nonexistent"))
+        #expect(
+            checkpointError { _ = try file.tensor("nonexistent") } == .missingKey(source: file.path, key: "nonexistent")
+        )
     }
 
     @Test func storedFloat32IsZeroCopy() throws {
@@ -109,7 +112,7 @@ import SAM2Tensor
         let damaged = try ZipArchive(url: url)
         _ = try damaged.contents(of: entry)  // CRC is optional for stored entries
         let error = checkpointError { _ = try damaged.contents(of: entry, verifyChecksum: true) }
-        guard case let .corruptEntry(_, name, detail)? = error else {
+        guard case .corruptEntry(_, let name, let detail)? = error else {
             Issue.record("expected corruptEntry, got \(String(describing: error))")
             return
         }
@@ -127,9 +130,11 @@ import SAM2Tensor
 
     // MARK: - Malicious pickles: refused by name, nothing executed
 
-    @Test(arguments: [("evil_os_system.pt", "os.system"), ("evil_os_system.pkl", "os.system"),
-                      ("evil_builtins_eval.pt", "builtins.eval"), ("evil_builtins_eval.pkl", "builtins.eval"),
-                      ("evil_nested.pt", "posix.system")])
+    @Test(arguments: [
+        ("evil_os_system.pt", "os.system"), ("evil_os_system.pkl", "os.system"),
+        ("evil_builtins_eval.pt", "builtins.eval"), ("evil_builtins_eval.pkl", "builtins.eval"),
+        ("evil_nested.pt", "posix.system"),
+    ])
     func foreignGlobalsAreRefused(_ name: String, _ global: String) throws {
         let url = Fixtures.url(name)
         let error = checkpointError { _ = try CheckpointFile.open(url) }
@@ -144,7 +149,7 @@ import SAM2Tensor
     @Test func missingFile() {
         let url = Fixtures.url("no-such-checkpoint.pt")
         let error = checkpointError { _ = try CheckpointFile.open(url) }
-        guard case let .missingFile(path, _)? = error else {
+        guard case .missingFile(let path, _)? = error else {
             Issue.record("expected missingFile, got \(String(describing: error))")
             return
         }
@@ -155,7 +160,7 @@ import SAM2Tensor
     @Test func truncatedTorchFile() {
         let url = Fixtures.url("truncated.pt")
         let error = checkpointError { _ = try CheckpointFile.open(url) }
-        guard case let .truncated(path, _)? = error else {
+        guard case .truncated(let path, _)? = error else {
             Issue.record("expected truncated, got \(String(describing: error))")
             return
         }
@@ -165,7 +170,7 @@ import SAM2Tensor
     @Test func corruptCentralDirectory() {
         let url = Fixtures.url("corrupt_central_directory.pt")
         let error = checkpointError { _ = try CheckpointFile.open(url) }
-        guard case let .corruptArchive(path, detail)? = error else {
+        guard case .corruptArchive(let path, let detail)? = error else {
             Issue.record("expected corruptArchive, got \(String(describing: error))")
             return
         }
@@ -182,22 +187,24 @@ import SAM2Tensor
         func error(_ name: String) -> CheckpointError? {
             checkpointError { _ = try CheckpointFile.open(Fixtures.url(name)) }
         }
-        guard case let .truncated(_, pastEnd)? = error("past_end.safetensors") else {
+        guard case .truncated(_, let pastEnd)? = error("past_end.safetensors") else {
             Issue.record("past_end: \(String(describing: error("past_end.safetensors")))")
             return
         }
         #expect(pastEnd.contains("tensor w ends at data byte 16"))
-        guard case let .corruptArchive(_, overlap)? = error("overlapping.safetensors") else {
+        guard case .corruptArchive(_, let overlap)? = error("overlapping.safetensors") else {
             Issue.record("overlapping: \(String(describing: error("overlapping.safetensors")))")
             return
         }
         #expect(overlap.contains("overlap") && overlap.contains("a") && overlap.contains("b"))
-        guard case let .corruptArchive(_, mismatch)? = error("size_mismatch.safetensors") else {
+        guard case .corruptArchive(_, let mismatch)? = error("size_mismatch.safetensors") else {
             Issue.record("size_mismatch: \(String(describing: error("size_mismatch.safetensors")))")
             return
         }
         #expect(mismatch.contains("needs 12 bytes"))
-        #expect(error("unknown_dtype.safetensors") == .unknownDType(path: Fixtures.url("unknown_dtype.safetensors").path, key: "w", dtype: "Q7"))
+        #expect(
+            error("unknown_dtype.safetensors")
+                == .unknownDType(path: Fixtures.url("unknown_dtype.safetensors").path, key: "w", dtype: "Q7"))
     }
 
     /// Checkpoints that killed the process (arithmetic overflow traps, a 1 TiB allocation) or made it
@@ -209,7 +216,10 @@ import SAM2Tensor
         ("expanded_2_62.pt", "more than its storage's 4"),
         ("pickle_declares_1tib.pt", "more than the 67108864 it can hold"),
         ("pickle_65mib.pt", "declares 68157440 bytes uncompressed, more than the 67108864 it can hold"),
-        ("storage_declares_1tib.pt", "holds 1099511627776 bytes, but the pickle says its storage has 4 float32 elements"),
+        (
+            "storage_declares_1tib.pt",
+            "holds 1099511627776 bytes, but the pickle says its storage has 4 float32 elements"
+        ),
         ("storage_zip_bomb.pt", "holds 1048576 bytes, but the pickle says its storage has 4 float32 elements"),
         ("header_over_100mb.safetensors", "more than the format's limit of 100000000"),
     ])
@@ -247,7 +257,7 @@ import SAM2Tensor
     @Test func randomFileIsNotACheckpoint() {
         let url = Fixtures.url("random.bin")
         let error = checkpointError { _ = try CheckpointFile.open(url) }
-        guard case let .notACheckpoint(path, looksLike)? = error else {
+        guard case .notACheckpoint(let path, let looksLike)? = error else {
             Issue.record("expected notACheckpoint, got \(String(describing: error))")
             return
         }
@@ -262,7 +272,9 @@ import SAM2Tensor
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("sam2-empty-\(UUID().uuidString).pt")
         try Data().write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
-        #expect(checkpointError { _ = try CheckpointFile.open(url) } == .notACheckpoint(path: url.path, looksLike: "an empty file"))
+        #expect(
+            checkpointError { _ = try CheckpointFile.open(url) }
+                == .notACheckpoint(path: url.path, looksLike: "an empty file"))
     }
 
     @Test func everyTruncationFailsCleanly() throws {
@@ -289,7 +301,8 @@ import SAM2Tensor
         let pickle = try #require(archive.entry(named: "archive/data.pkl"))
         let directoryStart = archive.entries.map { $0.dataOffset + $0.compressedSize }.max()!
         let positions = (0..<original.count).filter {
-            $0 % 13 == 0 || $0 >= directoryStart || (pickle.localHeaderOffset..<(pickle.dataOffset + pickle.compressedSize)).contains($0)
+            $0 % 13 == 0 || $0 >= directoryStart
+                || (pickle.localHeaderOffset..<(pickle.dataOffset + pickle.compressedSize)).contains($0)
         }
         var failures = 0
         for position in positions {

@@ -26,8 +26,9 @@ enum Fixtures {
             var entries: [String: ExpectedTensor] = [:]
             for (key, t) in tensors {
                 let t = t as! [String: Any]
-                entries[key] = ExpectedTensor(dtype: t["dtype"] as! String, shape: t["shape"] as! [Int],
-                                              values: (t["values"] as! [Double]).map { Float($0) })
+                entries[key] = ExpectedTensor(
+                    dtype: t["dtype"] as! String, shape: t["shape"] as! [Int],
+                    values: (t["values"] as! [Double]).map { Float($0) })
             }
             out[file] = entries
         }

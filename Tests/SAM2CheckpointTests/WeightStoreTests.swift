@@ -2,18 +2,20 @@
 // verification, key remapping and thread-safe use tracking.
 
 import Foundation
-import Testing
 import SAM2Checkpoint
 import SAM2Tensor
+import Testing
 
 @Suite struct WeightStoreTests {
     func store() -> WeightStore {
-        WeightStore(tensors: [
-            "image_encoder.trunk.blocks.0.attn.qkv.weight": Tensor(shape: [6, 2], scalars: (0..<12).map(Float.init)),
-            "image_encoder.trunk.blocks.0.attn.qkv.bias": Tensor(shape: [6], repeating: 1),
-            "image_encoder.neck.convs.0.weight": Tensor(shape: [1], repeating: 2),
-            "no_mem_embed": Tensor(shape: [1, 1, 4], repeating: 3),
-        ], source: "tiny.pt")
+        WeightStore(
+            tensors: [
+                "image_encoder.trunk.blocks.0.attn.qkv.weight": Tensor(
+                    shape: [6, 2], scalars: (0..<12).map(Float.init)),
+                "image_encoder.trunk.blocks.0.attn.qkv.bias": Tensor(shape: [6], repeating: 1),
+                "image_encoder.neck.convs.0.weight": Tensor(shape: [1], repeating: 2),
+                "no_mem_embed": Tensor(shape: [1, 1, 4], repeating: 3),
+            ], source: "tiny.pt")
     }
 
     @Test func scopedLookup() throws {
@@ -35,20 +37,30 @@ import SAM2Tensor
         #expect(missing == .missingKey(source: "tiny.pt", key: "image_encoder.trunk.blocks.1.attn.qkv.weight"))
         #expect(missing?.description == "weight image_encoder.trunk.blocks.1.attn.qkv.weight is missing from tiny.pt")
         let misShaped = checkpointError { _ = try trunk.tensor("blocks.0.attn.qkv.weight", shape: [288, 96]) }
-        #expect(misShaped == .misShapedKey(source: "tiny.pt", key: "image_encoder.trunk.blocks.0.attn.qkv.weight",
-                                           expected: [288, 96], found: [6, 2]))
-        #expect(misShaped?.description == "weight image_encoder.trunk.blocks.0.attn.qkv.weight in tiny.pt has shape [6, 2], expected [288, 96]")
+        #expect(
+            misShaped
+                == .misShapedKey(
+                    source: "tiny.pt", key: "image_encoder.trunk.blocks.0.attn.qkv.weight",
+                    expected: [288, 96], found: [6, 2]))
+        #expect(
+            misShaped?.description
+                == "weight image_encoder.trunk.blocks.0.attn.qkv.weight in tiny.pt has shape [6, 2], expected [288, 96]"
+        )
     }
 
     @Test func verifyAllUsed() throws {
         let s = store()
         _ = try s.tensor("no_mem_embed", shape: [1, 1, 4])
         let error = checkpointError { try s.verifyAllUsed() }
-        #expect(error == .unusedKeys(source: "tiny.pt", keys: [
-            "image_encoder.neck.convs.0.weight",
-            "image_encoder.trunk.blocks.0.attn.qkv.bias",
-            "image_encoder.trunk.blocks.0.attn.qkv.weight",
-        ], count: 3))
+        #expect(
+            error
+                == .unusedKeys(
+                    source: "tiny.pt",
+                    keys: [
+                        "image_encoder.neck.convs.0.weight",
+                        "image_encoder.trunk.blocks.0.attn.qkv.bias",
+                        "image_encoder.trunk.blocks.0.attn.qkv.weight",
+                    ], count: 3))
         #expect(error?.description.contains("3 weights in tiny.pt were not used") == true)
         s.markUsed(prefix: "image_encoder.trunk")
         #expect(s.unusedKeys == ["image_encoder.neck.convs.0.weight"])
@@ -60,7 +72,10 @@ import SAM2Tensor
         var tensors: [String: Tensor] = [:]
         for i in 0..<12 { tensors["layer.\(i)"] = Tensor(shape: [1], repeating: 0) }
         let error = checkpointError { try WeightStore(tensors: tensors, source: "x").verifyAllUsed() }
-        guard case let .unusedKeys(_, keys, count)? = error else { Issue.record("expected unusedKeys"); return }
+        guard case .unusedKeys(_, let keys, let count)? = error else {
+            Issue.record("expected unusedKeys")
+            return
+        }
         #expect(keys.count == 5 && count == 12)
         #expect(error!.description.hasSuffix("and 7 more"))
     }
@@ -87,12 +102,15 @@ import SAM2Tensor
     }
 
     @Test func lazyEntriesLoadOnDemand() throws {
-        let s = WeightStore(entries: [
-            "qkv.weight": LazyTensor(shape: [2]) { Tensor(shape: [2], scalars: [4, 5]) },
-            "bad": LazyTensor(shape: [3]) { Tensor(shape: [2], repeating: 0) },
-        ], source: "converted")
+        let s = WeightStore(
+            entries: [
+                "qkv.weight": LazyTensor(shape: [2]) { Tensor(shape: [2], scalars: [4, 5]) },
+                "bad": LazyTensor(shape: [3]) { Tensor(shape: [2], repeating: 0) },
+            ], source: "converted")
         #expect(try s.tensor("qkv.weight", shape: [2]).scalars == [4, 5])
-        #expect(checkpointError { _ = try s.tensor("bad") } == .misShapedKey(source: "converted", key: "bad", expected: [3], found: [2]))
+        #expect(
+            checkpointError { _ = try s.tensor("bad") }
+                == .misShapedKey(source: "converted", key: "bad", expected: [3], found: [2]))
         #expect(s.usedKeys == ["qkv.weight"])
     }
 

@@ -14,7 +14,8 @@ import Testing
         let w = randomTensor([33, shape.last!], &rng)
         let b = randomTensor([33], &rng)
         expectClose(linear(x, weight: w, bias: b), Plain.linear(x, weight: w, bias: b), 1e-5, "seed \(seed)")
-        expectClose(linear(x, weight: w, bias: nil), Plain.linear(x, weight: w, bias: nil), 1e-5, "seed \(seed) no bias")
+        expectClose(
+            linear(x, weight: w, bias: nil), Plain.linear(x, weight: w, bias: nil), 1e-5, "seed \(seed) no bias")
     }
 }
 
@@ -25,13 +26,14 @@ import Testing
     }
 
     @Test(arguments: [
-        Case(n: 1, c: 3, h: 29, w: 31, o: 8, k: 7, stride: 4, padding: 3, groups: 1),   // patch embedding
-        Case(n: 2, c: 6, h: 9, w: 11, o: 5, k: 1, stride: 1, padding: 0, groups: 1),    // 1×1
-        Case(n: 1, c: 4, h: 16, w: 15, o: 6, k: 3, stride: 2, padding: 1, groups: 1),   // 3×3 stride 2
-        Case(n: 1, c: 8, h: 13, w: 12, o: 8, k: 7, stride: 1, padding: 3, groups: 8),   // depthwise 7×7
-        Case(n: 2, c: 6, h: 10, w: 9, o: 6, k: 3, stride: 2, padding: 1, groups: 6),    // depthwise strided
-        Case(n: 1, c: 6, h: 8, w: 8, o: 4, k: 3, stride: 1, padding: 1, groups: 2),     // grouped
-        Case(n: 1, c: 2, h: 4, w: 3, o: 2, k: 5, stride: 1, padding: 2, groups: 2),     // depthwise, kernel wider than input
+        Case(n: 1, c: 3, h: 29, w: 31, o: 8, k: 7, stride: 4, padding: 3, groups: 1),  // patch embedding
+        Case(n: 2, c: 6, h: 9, w: 11, o: 5, k: 1, stride: 1, padding: 0, groups: 1),  // 1×1
+        Case(n: 1, c: 4, h: 16, w: 15, o: 6, k: 3, stride: 2, padding: 1, groups: 1),  // 3×3 stride 2
+        Case(n: 1, c: 8, h: 13, w: 12, o: 8, k: 7, stride: 1, padding: 3, groups: 8),  // depthwise 7×7
+        Case(n: 2, c: 6, h: 10, w: 9, o: 6, k: 3, stride: 2, padding: 1, groups: 6),  // depthwise strided
+        Case(n: 1, c: 6, h: 8, w: 8, o: 4, k: 3, stride: 1, padding: 1, groups: 2),  // grouped
+        // depthwise, kernel wider than input
+        Case(n: 1, c: 2, h: 4, w: 3, o: 2, k: 5, stride: 1, padding: 2, groups: 2),
     ])
     func conv2dMatchesPlain(_ t: Case) {
         let seed = freshSeed()
@@ -53,10 +55,12 @@ import Testing
         let x = randomTensor([2, 5, 6, 7], &rng)
         let w = randomTensor([5, 3, stride, stride], &rng)
         let b = randomTensor([3], &rng)
-        expectClose(convTranspose2d(x, weight: w, bias: b, stride: stride),
-                    Plain.convTranspose2d(x, weight: w, bias: b, stride: stride), 1e-5, "seed \(seed)")
-        expectClose(convTranspose2d(x, weight: w, bias: nil, stride: stride),
-                    Plain.convTranspose2d(x, weight: w, bias: nil, stride: stride), 1e-5, "seed \(seed) no bias")
+        expectClose(
+            convTranspose2d(x, weight: w, bias: b, stride: stride),
+            Plain.convTranspose2d(x, weight: w, bias: b, stride: stride), 1e-5, "seed \(seed)")
+        expectClose(
+            convTranspose2d(x, weight: w, bias: nil, stride: stride),
+            Plain.convTranspose2d(x, weight: w, bias: nil, stride: stride), 1e-5, "seed \(seed) no bias")
     }
 }
 
@@ -66,8 +70,11 @@ import Testing
         var rng = SeededGenerator(seed: seed)
         for shape in [[3, 5, 96], [2, 7], [4, 1, 1025]] {
             let x = randomTensor(shape, &rng, low: -3, high: 5)
-            let g = randomTensor([shape.last!], &rng), b = randomTensor([shape.last!], &rng)
-            expectClose(layerNorm(x, weight: g, bias: b, eps: 1e-6), Plain.layerNorm(x, weight: g, bias: b, eps: 1e-6), 1e-5, "\(shape) seed \(seed)")
+            let g = randomTensor([shape.last!], &rng)
+            let b = randomTensor([shape.last!], &rng)
+            expectClose(
+                layerNorm(x, weight: g, bias: b, eps: 1e-6), Plain.layerNorm(x, weight: g, bias: b, eps: 1e-6), 1e-5,
+                "\(shape) seed \(seed)")
         }
     }
 
@@ -76,8 +83,11 @@ import Testing
         var rng = SeededGenerator(seed: seed)
         for shape in [[2, 16, 9, 31], [1, 3, 20, 20]] {
             let x = randomTensor(shape, &rng, low: -2, high: 4)
-            let g = randomTensor([shape[1]], &rng), b = randomTensor([shape[1]], &rng)
-            expectClose(layerNorm2d(x, weight: g, bias: b, eps: 1e-6), Plain.layerNorm2d(x, weight: g, bias: b, eps: 1e-6), 1e-5, "\(shape) seed \(seed)")
+            let g = randomTensor([shape[1]], &rng)
+            let b = randomTensor([shape[1]], &rng)
+            expectClose(
+                layerNorm2d(x, weight: g, bias: b, eps: 1e-6), Plain.layerNorm2d(x, weight: g, bias: b, eps: 1e-6),
+                1e-5, "\(shape) seed \(seed)")
         }
     }
 }
@@ -103,7 +113,8 @@ import Testing
             expectClose(add(a, b), Plain.broadcast(a, b, +), 1e-7, "add \(bShape) seed \(seed)")
             expectClose(mul(a, b), Plain.broadcast(a, b, *), 1e-7, "mul \(bShape) seed \(seed)")
         }
-        let big = randomTensor([300, 1000], &rng), row = randomTensor([1000], &rng)
+        let big = randomTensor([300, 1000], &rng)
+        let row = randomTensor([1000], &rng)
         expectClose(add(big, row), Plain.broadcast(big, row, +), 1e-7, "add big seed \(seed)")
     }
 }
@@ -134,11 +145,11 @@ import Testing
 
     @Test(arguments: [
         Case(b: 1, h: 1, lq: 5, lk: 7, d: 8, dv: 8),
-        Case(b: 2, h: 3, lq: 130, lk: 70, d: 16, dv: 16),        // Lq over one query block
-        Case(b: 1, h: 2, lq: 77, lk: 1100, d: 32, dv: 24),       // several key blocks, ragged, Dv != D
+        Case(b: 2, h: 3, lq: 130, lk: 70, d: 16, dv: 16),  // Lq over one query block
+        Case(b: 1, h: 2, lq: 77, lk: 1100, d: 32, dv: 24),  // several key blocks, ragged, Dv != D
         Case(b: 1, h: 1, lq: 300, lk: 513, d: 64, dv: 64),
         Case(b: 1, h: 1, lq: 1, lk: 1, d: 3, dv: 5),
-        Case(b: 2, h: 2, lq: 270, lk: 9300, d: 16, dv: 8),      // long memory: key tiles, ragged last tile
+        Case(b: 2, h: 2, lq: 270, lk: 9300, d: 16, dv: 8),  // long memory: key tiles, ragged last tile
     ])
     func attentionMatchesPlain(_ t: Case) {
         let seed = freshSeed()
@@ -146,10 +157,12 @@ import Testing
         let q = randomTensor([t.b, t.h, t.lq, t.d], &rng, low: -2, high: 2)
         let k = randomTensor([t.b, t.h, t.lk, t.d], &rng, low: -2, high: 2)
         let v = randomTensor([t.b, t.h, t.lk, t.dv], &rng)
-        expectClose(scaledDotProductAttention(query: q, key: k, value: v),
-                    Plain.attention(query: q, key: k, value: v, scale: nil), 1e-5, "\(t) seed \(seed)")
-        expectClose(scaledDotProductAttention(query: q, key: k, value: v, scale: 0.9),
-                    Plain.attention(query: q, key: k, value: v, scale: 0.9), 1e-5, "\(t) scale 0.9 seed \(seed)")
+        expectClose(
+            scaledDotProductAttention(query: q, key: k, value: v),
+            Plain.attention(query: q, key: k, value: v, scale: nil), 1e-5, "\(t) seed \(seed)")
+        expectClose(
+            scaledDotProductAttention(query: q, key: k, value: v, scale: 0.9),
+            Plain.attention(query: q, key: k, value: v, scale: 0.9), 1e-5, "\(t) scale 0.9 seed \(seed)")
     }
 
     @Test(arguments: [1500, 10_000])
@@ -172,7 +185,9 @@ import Testing
         var rng = SeededGenerator(seed: seed)
         let x = randomTensor([2, 3, 11, 14], &rng)
         for (k, s) in [(2, 2), (3, 2), (3, 1), (1, 1)] {
-            expectClose(maxPool2d(x, kernel: k, stride: s), Plain.maxPool2d(x, kernel: k, stride: s), 0, "k\(k) s\(s) seed \(seed)")
+            expectClose(
+                maxPool2d(x, kernel: k, stride: s), Plain.maxPool2d(x, kernel: k, stride: s), 0,
+                "k\(k) s\(s) seed \(seed)")
         }
     }
 

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2Tensor
 
 struct LayoutKernelTests {
@@ -16,13 +17,26 @@ struct LayoutKernelTests {
         let (nh, nw) = (hp / s, wp / s)
         #expect(windows.shape == [b * nh * nw, s, s, c])
         // Plain: window (bi, wy, wx), pixel (r, q) is x[bi, wy·s + r, wx·s + q] or 0 in the padding.
-        let xv = x.scalars, wv = windows.scalars
+        let xv = x.scalars
+        let wv = windows.scalars
         var mismatches = 0
-        for bi in 0..<b { for wy in 0..<nh { for wx in 0..<nw { for r in 0..<s { for q in 0..<s { for ch in 0..<c {
-            let (y, xx) = (wy * s + r, wx * s + q)
-            let expected: Float = y < h && xx < w ? xv[((bi * h + y) * w + xx) * c + ch] : 0
-            if wv[((((bi * nh + wy) * nw + wx) * s + r) * s + q) * c + ch] != expected { mismatches += 1 }
-        } } } } } }
+        for bi in 0..<b {
+            for wy in 0..<nh {
+                for wx in 0..<nw {
+                    for r in 0..<s {
+                        for q in 0..<s {
+                            for ch in 0..<c {
+                                let (y, xx) = (wy * s + r, wx * s + q)
+                                let expected: Float = y < h && xx < w ? xv[((bi * h + y) * w + xx) * c + ch] : 0
+                                if wv[((((bi * nh + wy) * nw + wx) * s + r) * s + q) * c + ch] != expected {
+                                    mismatches += 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         #expect(mismatches == 0, "seed \(seed)")
         let back = windowUnpartition(windows, windowSize: s, paddedHeight: hp, paddedWidth: wp, height: h, width: w)
         #expect(back.shape == x.shape && back.scalars == xv, "seed \(seed)")
@@ -32,18 +46,25 @@ struct LayoutKernelTests {
     func batchedMatmulMatchesPlain(batchA: Int, m: Int, k: Int, n: Int, batchB: Int) {
         let seed = freshSeed()
         var rng = SeededGenerator(seed: seed)
-        let a = randomTensor([batchA, m, k], &rng), b = randomTensor([batchB, k, n], &rng)
+        let a = randomTensor([batchA, m, k], &rng)
+        let b = randomTensor([batchB, k, n], &rng)
         let out = batchedMatmul(a, b)
         let batch = max(batchA, batchB)
         var expected = [Float](repeating: 0, count: batch * m * n)
         let (av, bv) = (a.scalars, b.scalars)
-        for i in 0..<batch { for r in 0..<m { for col in 0..<n {
-            var sum = 0.0
-            for j in 0..<k {
-                sum += Double(av[((batchA == 1 ? 0 : i) * m + r) * k + j]) * Double(bv[((batchB == 1 ? 0 : i) * k + j) * n + col])
+        for i in 0..<batch {
+            for r in 0..<m {
+                for col in 0..<n {
+                    var sum = 0.0
+                    for j in 0..<k {
+                        sum +=
+                            Double(av[((batchA == 1 ? 0 : i) * m + r) * k + j])
+                            * Double(bv[((batchB == 1 ? 0 : i) * k + j) * n + col])
+                    }
+                    expected[(i * m + r) * n + col] = Float(sum)
+                }
             }
-            expected[(i * m + r) * n + col] = Float(sum)
-        } } }
+        }
         #expect(out.shape == [batch, m, n])
         #expect(relativeL2(out.scalars, expected) <= 1e-6, "seed \(seed)")
     }
@@ -58,13 +79,17 @@ struct LayoutKernelTests {
         let sin = Tensor(shape: [positions, d / 2], scalars: angles.map { Foundation.sin($0) })
         let out = applyRotary(x, cos: cos, sin: sin, count: count)
         var expected = x.scalars
-        for seq in 0..<(b * h) { for t in 0..<count { for j in 0..<(d / 2) {
-            let i = (seq * l + t) * d + 2 * j
-            let (re, im) = (Double(expected[i]), Double(expected[i + 1]))
-            let a = Double(angles[(t % positions) * (d / 2) + j])
-            expected[i] = Float(re * Foundation.cos(a) - im * Foundation.sin(a))
-            expected[i + 1] = Float(re * Foundation.sin(a) + im * Foundation.cos(a))
-        } } }
+        for seq in 0..<(b * h) {
+            for t in 0..<count {
+                for j in 0..<(d / 2) {
+                    let i = (seq * l + t) * d + 2 * j
+                    let (re, im) = (Double(expected[i]), Double(expected[i + 1]))
+                    let a = Double(angles[(t % positions) * (d / 2) + j])
+                    expected[i] = Float(re * Foundation.cos(a) - im * Foundation.sin(a))
+                    expected[i + 1] = Float(re * Foundation.sin(a) + im * Foundation.cos(a))
+                }
+            }
+        }
         #expect(maxAbsDifference(out.scalars, expected) <= 1e-5, "seed \(seed)")
     }
 
@@ -73,20 +98,30 @@ struct LayoutKernelTests {
         let seed = freshSeed()
         var rng = SeededGenerator(seed: seed)
         let x = randomTensor([n, cin, h, w], &rng)
-        let weight = randomTensor([cin, cout, s, s], &rng), bias = randomTensor([cout], &rng)
+        let weight = randomTensor([cin, cout, s, s], &rng)
+        let bias = randomTensor([cout], &rng)
         let tokens = x.permuted([0, 2, 3, 1]).reshaped([n, h * w, cin])
         let residual = randomTensor([n, cout, h * s, w * s], &rng)
-        let out = convTranspose2d(tokens: tokens, height: h, width: w, weight: weight, bias: bias, stride: s, residual: residual)
+        let out = convTranspose2d(
+            tokens: tokens, height: h, width: w, weight: weight, bias: bias, stride: s, residual: residual)
         let fromNCHW = convTranspose2d(x, weight: weight, bias: bias, stride: s, residual: residual)
         var expected = residual.scalars.map(Double.init).map(Float.init)
         let (xv, wv, bv) = (x.scalars, weight.scalars, bias.scalars)
-        for b in 0..<n { for co in 0..<cout { for y in 0..<(h * s) { for xx in 0..<(w * s) {
-            var sum = Double(bv[co]) + Double(expected[((b * cout + co) * h * s + y) * w * s + xx])
-            for ci in 0..<cin {
-                sum += Double(xv[((b * cin + ci) * h + y / s) * w + xx / s]) * Double(wv[((ci * cout + co) * s + y % s) * s + xx % s])
+        for b in 0..<n {
+            for co in 0..<cout {
+                for y in 0..<(h * s) {
+                    for xx in 0..<(w * s) {
+                        var sum = Double(bv[co]) + Double(expected[((b * cout + co) * h * s + y) * w * s + xx])
+                        for ci in 0..<cin {
+                            sum +=
+                                Double(xv[((b * cin + ci) * h + y / s) * w + xx / s])
+                                * Double(wv[((ci * cout + co) * s + y % s) * s + xx % s])
+                        }
+                        expected[((b * cout + co) * h * s + y) * w * s + xx] = Float(sum)
+                    }
+                }
             }
-            expected[((b * cout + co) * h * s + y) * w * s + xx] = Float(sum)
-        } } } }
+        }
         #expect(out.shape == [n, cout, h * s, w * s])
         #expect(relativeL2(out.scalars, expected) <= 1e-6, "seed \(seed)")
         #expect(relativeL2(fromNCHW.scalars, expected) <= 1e-6, "seed \(seed)")

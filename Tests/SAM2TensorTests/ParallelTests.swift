@@ -5,6 +5,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import SAM2Tensor
 
 /// Per-index hit counts, safe to bump from any thread.
@@ -33,7 +34,8 @@ final class Hits: Sendable {
         let expected = nested ? 3 : 1
         let values = hits.values
         let wrong = values.indices.filter { values[$0] != expected }
-        #expect(wrong.isEmpty, "count \(count) workers \(workers): indices \(wrong.prefix(5)) ran a wrong number of times")
+        #expect(
+            wrong.isEmpty, "count \(count) workers \(workers): indices \(wrong.prefix(5)) ran a wrong number of times")
     }
 
     @Test func everyIndexRunsOnceBackToBack() {
@@ -44,7 +46,7 @@ final class Hits: Sendable {
 
     @Test func tasksAfterTheHelpersSleptAndNestedTasks() {
         expectEachIndexOnce(count: 100, workers: 2)
-        Thread.sleep(forTimeInterval: 0.05)          // longer than the helpers' polling
+        Thread.sleep(forTimeInterval: 0.05)  // longer than the helpers' polling
         expectEachIndexOnce(count: 100, workers: 2)
         expectEachIndexOnce(count: 40, workers: 2, nested: true)
     }
@@ -57,7 +59,8 @@ final class Hits: Sendable {
 
     @Test func aPoolRunsEachItemOnceOrRefusesWhenBusy() {
         let pool = WorkerPool()
-        let hits = Hits(64), refused = Hits(1)
+        let hits = Hits(64)
+        let refused = Hits(1)
         let ran = pool.run(64) { i in
             hits.hit(i)
             // Busy: a nested run is refused and runs nothing.

@@ -32,7 +32,8 @@ func randomTensor(_ shape: [Int], _ rng: inout SeededGenerator, low: Float = -1,
 /// ‖a − b‖ / ‖b‖ (0 when both are zero).
 func relativeL2(_ a: [Float], _ b: [Float]) -> Double {
     precondition(a.count == b.count, "relativeL2: \(a.count) vs \(b.count) values")
-    var num = 0.0, den = 0.0
+    var num = 0.0
+    var den = 0.0
     for i in 0..<a.count {
         let d = Double(a[i]) - Double(b[i])
         num += d * d
@@ -53,7 +54,8 @@ struct NpyArray {
     var bytes: [UInt8] = []
 
     enum Failure: Error, CustomStringConvertible {
-        case missing(String), malformed(String)
+        case missing(String)
+        case malformed(String)
         var description: String {
             switch self {
             case .missing(let name): return "fixture \(name).npy not found; run tools/reference/make_kernel_fixtures.py"
@@ -68,7 +70,8 @@ struct NpyArray {
             throw Failure.malformed("no magic")
         }
         let major = raw[6]
-        let headerLength: Int, start: Int
+        let headerLength: Int
+        let start: Int
         if major == 1 {
             headerLength = Int(raw[8]) | Int(raw[9]) << 8
             start = 10
@@ -80,16 +83,22 @@ struct NpyArray {
             throw Failure.malformed("header")
         }
         guard !header.contains("'fortran_order': True") else { throw Failure.malformed("Fortran order") }
-        guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
+        guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")")
+        else {
             throw Failure.malformed("shape in \(header)")
         }
-        shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        shape = header[open.upperBound..<close].split(separator: ",").compactMap {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
         let count = shape.reduce(1, *)
         let body = Array(raw[(start + headerLength)...])
         if header.contains("'descr': '<f4'") {
             guard body.count >= count * 4 else { throw Failure.malformed("short float data") }
             floats = body.withUnsafeBytes { buffer in
-                (0..<count).map { Float(bitPattern: UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+                (0..<count).map {
+                    Float(
+                        bitPattern: UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                }
             }
         } else if header.contains("'descr': '|u1'") {
             guard body.count >= count else { throw Failure.malformed("short byte data") }
@@ -100,8 +109,10 @@ struct NpyArray {
     }
 
     static func fixture(_ name: String) throws -> NpyArray {
-        guard let url = Bundle.module.url(forResource: name, withExtension: "npy", subdirectory: "Fixtures")
-            ?? Bundle.module.url(forResource: name, withExtension: "npy") else {
+        guard
+            let url = Bundle.module.url(forResource: name, withExtension: "npy", subdirectory: "Fixtures")
+                ?? Bundle.module.url(forResource: name, withExtension: "npy")
+        else {
             throw Failure.missing(name)
         }
         return try NpyArray(data: Data(contentsOf: url))
@@ -111,8 +122,10 @@ struct NpyArray {
 }
 
 /// Expects equal shapes and a relative L2 error within `tolerance`.
-func expectClose(_ got: Tensor, _ want: Tensor, _ tolerance: Double = 1e-5, _ note: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
+func expectClose(
+    _ got: Tensor, _ want: Tensor, _ tolerance: Double = 1e-5, _ note: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(got.shape == want.shape, "\(note): shape \(got.shape) vs \(want.shape)", sourceLocation: sourceLocation)
     guard got.shape == want.shape else { return }
     let err = relativeL2(got.scalars, want.scalars)

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 @Suite(.serialized) struct AutoCommandTests {
@@ -12,30 +13,35 @@ import Testing
     @Test func helpListsEveryOption() throws {
         let r = try CLI.run(["auto", "--help"])
         #expect(r.status == 0 && r.stdout.contains("usage: sam2 auto"))
-        for option in ["--points-per-side", "--points-per-batch", "--pred-iou-thresh", "--stability-score-thresh", "--stability-score-offset",
-                       "--mask-threshold", "--box-nms-thresh", "--crop-n-layers", "--crop-nms-thresh", "--crop-overlap-ratio",
-                       "--crop-n-points-downscale-factor", "--min-mask-region-area", "--use-m2m", "--no-multimask", "--output-mode",
-                       "--coco", "--json", "--output", "--threads", "--quiet"] {
+        for option in [
+            "--points-per-side", "--points-per-batch", "--pred-iou-thresh", "--stability-score-thresh",
+            "--stability-score-offset",
+            "--mask-threshold", "--box-nms-thresh", "--crop-n-layers", "--crop-nms-thresh", "--crop-overlap-ratio",
+            "--crop-n-points-downscale-factor", "--min-mask-region-area", "--use-m2m", "--no-multimask",
+            "--output-mode",
+            "--coco", "--json", "--output", "--threads", "--quiet",
+        ] {
             #expect(r.stdout.contains(option), "\(option)")
         }
     }
 
-    @Test(arguments: [
-        (["--points-per-side", "-1"], "--points-per-side '-1'"),
-        (["--points-per-side", "0"], "--points-per-side '0'"),
-        (["--points-per-batch", "0"], "--points-per-batch '0'"),
-        (["--crop-n-layers", "-2"], "--crop-n-layers '-2'"),
-        (["--min-mask-region-area", "-5"], "--min-mask-region-area '-5'"),
-        (["--crop-n-points-downscale-factor", "0"], "--crop-n-points-downscale-factor '0'"),
-        (["--pred-iou-thresh", "1.5"], "--pred-iou-thresh '1.5'"),
-        (["--stability-score-thresh", "-0.1"], "--stability-score-thresh '-0.1'"),
-        (["--box-nms-thresh", "nan"], "--box-nms-thresh 'nan'"),
-        (["--crop-nms-thresh", "2"], "--crop-nms-thresh '2'"),
-        (["--crop-overlap-ratio", "1"], "--crop-overlap-ratio '1'"),
-        (["--stability-score-offset", "inf"], "--stability-score-offset 'inf'"),
-        (["--output-mode", "png"], "--output-mode 'png'"),
-        (["--bogus"], "--bogus"),
-    ] as [([String], String)])
+    @Test(
+        arguments: [
+            (["--points-per-side", "-1"], "--points-per-side '-1'"),
+            (["--points-per-side", "0"], "--points-per-side '0'"),
+            (["--points-per-batch", "0"], "--points-per-batch '0'"),
+            (["--crop-n-layers", "-2"], "--crop-n-layers '-2'"),
+            (["--min-mask-region-area", "-5"], "--min-mask-region-area '-5'"),
+            (["--crop-n-points-downscale-factor", "0"], "--crop-n-points-downscale-factor '0'"),
+            (["--pred-iou-thresh", "1.5"], "--pred-iou-thresh '1.5'"),
+            (["--stability-score-thresh", "-0.1"], "--stability-score-thresh '-0.1'"),
+            (["--box-nms-thresh", "nan"], "--box-nms-thresh 'nan'"),
+            (["--crop-nms-thresh", "2"], "--crop-nms-thresh '2'"),
+            (["--crop-overlap-ratio", "1"], "--crop-overlap-ratio '1'"),
+            (["--stability-score-offset", "inf"], "--stability-score-offset 'inf'"),
+            (["--output-mode", "png"], "--output-mode 'png'"),
+            (["--bogus"], "--bogus"),
+        ] as [([String], String)])
     func badOptionsAreUsageErrors(extra: [String], message: String) throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -53,11 +59,14 @@ import Testing
         let images = dir.appendingPathComponent("images")
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
         for name in ["odd", "portrait"] {
-            try FileManager.default.copyItem(at: ModelFixtures.url("model/images/\(name).png"), to: images.appendingPathComponent("\(name).png"))
+            try FileManager.default.copyItem(
+                at: ModelFixtures.url("model/images/\(name).png"), to: images.appendingPathComponent("\(name).png"))
         }
-        let r = try CLI.run(["auto", images.path, "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--points-per-side", "4",
-                             "--pred-iou-thresh", "0", "--stability-score-thresh", "0", "--json", "--coco", coco.path,
-                             "--output", dir.appendingPathComponent("out").path])
+        let r = try CLI.run([
+            "auto", images.path, "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--points-per-side", "4",
+            "--pred-iou-thresh", "0", "--stability-score-thresh", "0", "--json", "--coco", coco.path,
+            "--output", dir.appendingPathComponent("out").path,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n")
         #expect(lines.count == 2)
@@ -70,7 +79,10 @@ import Testing
             #expect(!masks.isEmpty)
             total += masks.count
             for (k, m) in masks.enumerated() {
-                #expect(Set(m.keys) == ["segmentation", "area", "bbox", "predicted_iou", "point_coords", "stability_score", "crop_box"])
+                #expect(
+                    Set(m.keys) == [
+                        "segmentation", "area", "bbox", "predicted_iou", "point_coords", "stability_score", "crop_box",
+                    ])
                 let seg = m["segmentation"] as! [String: Any]
                 #expect(seg["size"] as? [Int] == [h, w])
                 let rle = try #require(UncompressedRLE(cocoString: seg["counts"] as! String, height: h, width: w))
@@ -90,15 +102,21 @@ import Testing
         for a in annotations {
             let image = cocoImages[(a["image_id"] as! Int) - 1]
             let seg = a["segmentation"] as! [String: Any]
-            let rle = try #require(UncompressedRLE(cocoString: seg["counts"] as! String, height: image["height"] as! Int, width: image["width"] as! Int))
+            let rle = try #require(
+                UncompressedRLE(
+                    cocoString: seg["counts"] as! String, height: image["height"] as! Int, width: image["width"] as! Int
+                ))
             #expect(rle.area == a["area"] as? Int && a["category_id"] as? Int == 1 && (a["bbox"] as! [Int]).count == 4)
         }
     }
 
     @Test func rleAndBinaryModes() throws {
         for mode in ["rle", "binary"] {
-            let r = try CLI.run(Self.base + ["--points-per-side", "2", "--pred-iou-thresh", "0", "--stability-score-thresh", "0",
-                                             "--output-mode", mode, "--json", "--no-multimask"])
+            let r = try CLI.run(
+                Self.base + [
+                    "--points-per-side", "2", "--pred-iou-thresh", "0", "--stability-score-thresh", "0",
+                    "--output-mode", mode, "--json", "--no-multimask",
+                ])
             #expect(r.status == 0, "\(r.stderr)")
             let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
             let masks = doc["masks"] as! [[String: Any]]

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 struct CLI {
@@ -26,14 +27,17 @@ struct CLI {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+            stderr: String(decoding: e, as: UTF8.self))
     }
 
     static let checkpoint = ModelFixtures.url("model/small_2.1.pt").path
@@ -80,7 +84,8 @@ struct CLI {
         ("Tests/SAM2CheckpointTests/Fixtures/random.bin", "is not a checkpoint"),
     ])
     func badCheckpoints(path: String, message: String) throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let full = path.hasPrefix("/") ? path : root.appendingPathComponent(path).path
         let r = try CLI.run(["info", full])
         #expect(r.status == 1)
@@ -99,9 +104,11 @@ struct CLI {
         let ref = try ReferenceCase("model/2.1_odd_point.safetensors")
         let p = ref.floats("point_coords")![0]
         let logits = dir.appendingPathComponent("logits.npy")
-        let r = try CLI.run(["segment", CLI.image, "--checkpoint", CLI.checkpoint, "--config", CLI.config,
-                             "--point", "\(p[0]),\(p[1])", "--output", dir.appendingPathComponent("out").path,
-                             "--cutout", "--overlay", "--save-logits", logits.path, "--json"])
+        let r = try CLI.run([
+            "segment", CLI.image, "--checkpoint", CLI.checkpoint, "--config", CLI.config,
+            "--point", "\(p[0]),\(p[1])", "--output", dir.appendingPathComponent("out").path,
+            "--cutout", "--overlay", "--save-logits", logits.path, "--json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         #expect(doc["width"] as? Int == 97 && doc["height"] as? Int == 131)
@@ -125,25 +132,29 @@ struct CLI {
         #expect(mask0.values.enumerated().allSatisfy { ($0.element != 0) == (saved.values[$0.offset] > 0) })
     }
 
-    @Test(arguments: [
-        (["--point", "nan,3"], 1, "not a finite number"),
-        (["--point", "3,inf"], 1, "not a finite number"),
-        (["--point", "10,10,2"], 2, "label 2.0"),
-        (["--point", "500,10"], 1, "outside the 97×131 image"),
-        (["--point", "10"], 2, "--point '10'"),
-        (["--box", "50,50,10,10"], 1, "x1 < x0"),
-        (["--box", "500,500,600,600"], 1, "wholly outside"),
-        (["--mask-input", "MASK_WRONG_SIZE", "--point", "3,3"], 1, "mask input has shape [320, 320]"),
-        (["--point", "1,1", "--threads", "0"], 2, "--threads '0'"),
-        (["--point", "1,1", "--multimask", "--single"], 2, "not both"),
-    ] as [([String], Int32, String)])
+    @Test(
+        arguments: [
+            (["--point", "nan,3"], 1, "not a finite number"),
+            (["--point", "3,inf"], 1, "not a finite number"),
+            (["--point", "10,10,2"], 2, "label 2.0"),
+            (["--point", "500,10"], 1, "outside the 97×131 image"),
+            (["--point", "10"], 2, "--point '10'"),
+            (["--box", "50,50,10,10"], 1, "x1 < x0"),
+            (["--box", "500,500,600,600"], 1, "wholly outside"),
+            (["--mask-input", "MASK_WRONG_SIZE", "--point", "3,3"], 1, "mask input has shape [320, 320]"),
+            (["--point", "1,1", "--threads", "0"], 2, "--threads '0'"),
+            (["--point", "1,1", "--multimask", "--single"], 2, "not both"),
+        ] as [([String], Int32, String)])
     func badPromptsLeaveNothingBehind(extra: [String], status: Int32, message: String) throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out")
         let args = extra.map { $0 == "MASK_WRONG_SIZE" ? ModelFixtures.url("model/images/square.png").path : $0 }
-        let r = try CLI.run(["segment", CLI.image, "--checkpoint", CLI.checkpoint, "--config", CLI.config,
-                             "--output", out.path, "--save-logits", dir.appendingPathComponent("l.npy").path] + args)
+        let r = try CLI.run(
+            [
+                "segment", CLI.image, "--checkpoint", CLI.checkpoint, "--config", CLI.config,
+                "--output", out.path, "--save-logits", dir.appendingPathComponent("l.npy").path,
+            ] + args)
         #expect(r.status == status, "\(r.stderr)")
         #expect(r.stderr.contains(message), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1)
@@ -155,8 +166,10 @@ struct CLI {
         defer { try? FileManager.default.removeItem(at: dir) }
         let bad = dir.appendingPathComponent("photo.jpg")
         try Data("not a jpeg".utf8).write(to: bad)
-        let r = try CLI.run(["segment", bad.path, "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--point", "1,1",
-                             "--output", dir.appendingPathComponent("out").path])
+        let r = try CLI.run([
+            "segment", bad.path, "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--point", "1,1",
+            "--output", dir.appendingPathComponent("out").path,
+        ])
         #expect(r.status == 1 && r.stderr.contains("photo.jpg"))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))
     }

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 @Suite struct COCOMergeTests {
@@ -26,7 +27,9 @@ import Testing
         ("orphan.json", "orphan.json: annotations entry 0: \"image_id\" names no image of this file"),
     ])
     func conflictsAreErrors(file: String, message: String) throws {
-        let error = #expect(throws: DatasetFileError.self) { try COCOMerge.merge([Self.fixture("shard_a.json"), Self.fixture(file)]) }
+        let error = #expect(throws: DatasetFileError.self) {
+            try COCOMerge.merge([Self.fixture("shard_a.json"), Self.fixture(file)])
+        }
         let text = error.map(String.init(describing:)) ?? ""
         #expect(text.contains(message), "\(text)")
         #expect(!text.contains("\n"))

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 struct ConfigurationTests {

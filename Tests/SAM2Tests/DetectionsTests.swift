@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 @Suite struct DetectionsTests {
@@ -28,7 +29,10 @@ import Testing
     @Test func cocoInstancesMatchFileNames() throws {
         let set = try DetectionSet.read(Self.fixture("instances.json"))
         #expect(set.format == .cocoInstances)
-        #expect(set.categories == [COCOCategory(id: 1, name: "person", supercategory: "animal"), COCOCategory(id: 2, name: "rock")])
+        #expect(
+            set.categories == [
+                COCOCategory(id: 1, name: "person", supercategory: "animal"), COCOCategory(id: 2, name: "rock"),
+            ])
         let odd = try set.boxes(forImage: "odd.png")
         #expect(odd.imageID == 11 && odd.detections.count == 1 && odd.detections[0].score == nil)
         // By relative path, or by file name when the folder differs.

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 struct FullSizeParityTests {
@@ -24,10 +25,15 @@ struct FullSizeParityTests {
         var worst = PromptFigures()
         for prompt in ["point", "box", "box_points", "mask_point"] {
             let reference = try ReferenceCase(url: dir.appendingPathComponent("\(prompt).safetensors"))
-            worst.takeWorst(try comparePrompt(model: model, predictor: predictor, reference: reference, features: features))
+            worst.takeWorst(
+                try comparePrompt(model: model, predictor: predictor, reference: reference, features: features))
         }
-        print(String(format: "%@: embedding %.2e, decoder masks %.2e, logits %.2e, low-res %.2e, min IoU %.5f, max |Δscore| %.2e",
-                     name, embedding, worst.decoderMasks, worst.logits, worst.lowRes, worst.minimumIoU, Double(worst.scores)))
+        print(
+            String(
+                format:
+                    "%@: embedding %.2e, decoder masks %.2e, logits %.2e, low-res %.2e, min IoU %.5f, max |Δscore| %.2e",
+                name, embedding, worst.decoderMasks, worst.logits, worst.lowRes, worst.minimumIoU, Double(worst.scores))
+        )
         #expect(embedding <= 1e-4, "image embedding \(embedding)")
         worst.expectWithinTolerances()
     }

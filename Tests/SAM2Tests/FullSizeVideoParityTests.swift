@@ -4,18 +4,21 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 struct FullSizeVideoParityTests {
-    @Test(.enabled(if: FullSizeParityTests.directory != nil, "run by tools/reference/video_parity_full.py"),
-          arguments: FullSizeParityTests.configs)
+    @Test(
+        .enabled(if: FullSizeParityTests.directory != nil, "run by tools/reference/video_parity_full.py"),
+        arguments: FullSizeParityTests.configs)
     func configuration(name: String) throws {
         let dir = URL(fileURLWithPath: FullSizeParityTests.directory!).appendingPathComponent(name)
         let model = try SAM2Model.load(checkpoint: dir.appendingPathComponent("video_model.pt"))
         #expect(model.configuration.name == name)
         let predictor = SAM2VideoPredictor(model: model)
         try predictor.initState(video: dir.appendingPathComponent("frames"))
-        let figures = try replaySession(predictor, reference: try ReferenceCase(url: dir.appendingPathComponent("video_session.safetensors")))
+        let figures = try replaySession(
+            predictor, reference: try ReferenceCase(url: dir.appendingPathComponent("video_session.safetensors")))
         print("\(name) video: \(figures)")
     }
 }

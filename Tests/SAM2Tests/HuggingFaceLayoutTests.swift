@@ -7,6 +7,7 @@ import Foundation
 import SAM2Checkpoint
 import SAM2Tensor
 import Testing
+
 @testable import SAM2
 
 struct HuggingFaceLayoutTests {
@@ -24,12 +25,14 @@ struct HuggingFaceLayoutTests {
         let official = try ModelFixtures.smallModel("2.1")
         let hf = try SAM2Model.load(checkpoint: Self.hfFile, configuration: Self.smallConfiguration())
         let image = try ImageIO.readImage(ModelFixtures.url("model/images/square.png"))
-        let a = SAM2ImagePredictor(model: official), b = SAM2ImagePredictor(model: hf)
+        let a = SAM2ImagePredictor(model: official)
+        let b = SAM2ImagePredictor(model: hf)
         try a.setImage(image)
         try b.setImage(image)
         #expect(Self.maxDifference(a.imageEmbedding!, b.imageEmbedding!) <= 1e-6)
         // A point and a box: the prompt encoder's split point embeddings and its position matrix.
-        let point = SIMD2<Float>(150, 120), box = SIMD4<Float>(60, 50, 260, 250)
+        let point = SIMD2<Float>(150, 120)
+        let box = SIMD4<Float>(60, 50, 260, 250)
         let pa = try a.predict(points: [point], labels: [1], box: box, returnLogits: true)
         let pb = try b.predict(points: [point], labels: [1], box: box, returnLogits: true)
         #expect(Self.maxDifference(pa.masks, pb.masks) <= 1e-6)
@@ -42,7 +45,10 @@ struct HuggingFaceLayoutTests {
         #expect(summary.configuration.name == "small_2.1")
         #expect(summary.format.contains("Hugging Face"))
         // Without a configuration the mapped shapes reach detection, which names the small trunk.
-        do { _ = try CheckpointSummary.read(Self.hfFile); Issue.record("small trunk detected as a preset") } catch {
+        do {
+            _ = try CheckpointSummary.read(Self.hfFile)
+            Issue.record("small trunk detected as a preset")
+        } catch {
             #expect(String(describing: error).contains("trunk width 16"))
         }
     }
@@ -57,7 +63,9 @@ struct HuggingFaceLayoutTests {
         }
         let mapped = entries.mapValues(\.shape)
         let (officialShapes, _) = try ConfigurationTests.shapes(name)
-        #expect(mapped == officialShapes, "differ: \(Set(mapped.keys).symmetricDifference(officialShapes.keys).sorted().prefix(5))")
+        #expect(
+            mapped == officialShapes,
+            "differ: \(Set(mapped.keys).symmetricDifference(officialShapes.keys).sorted().prefix(5))")
         #expect(try SAM2Configuration.detect(shapes: mapped).name == name)
     }
 
@@ -73,9 +81,14 @@ struct HuggingFaceLayoutTests {
         // The same through a file: loading and `sam2 info` both refuse it by name.
         let url = try Self.copyWithExtraTensor(Self.hfFile, key: "vision_encoder.backbone.blocks.0.attn.rel_pos_h")
         defer { try? FileManager.default.removeItem(at: url) }
-        for read in [{ _ = try SAM2Model.load(checkpoint: url, configuration: Self.smallConfiguration()) },
-                     { _ = try CheckpointSummary.read(url, configuration: Self.smallConfiguration()) }] {
-            #expect(throws: HuggingFaceLayoutError.unknownKeys(source: url.path, keys: ["vision_encoder.backbone.blocks.0.attn.rel_pos_h"], count: 1)) {
+        for read in [
+            { _ = try SAM2Model.load(checkpoint: url, configuration: Self.smallConfiguration()) },
+            { _ = try CheckpointSummary.read(url, configuration: Self.smallConfiguration()) },
+        ] {
+            #expect(
+                throws: HuggingFaceLayoutError.unknownKeys(
+                    source: url.path, keys: ["vision_encoder.backbone.blocks.0.attn.rel_pos_h"], count: 1)
+            ) {
                 try read()
             }
         }
@@ -94,7 +107,8 @@ struct HuggingFaceLayoutTests {
         out.append(newHeader)
         out.append(body)
         out.append(Data(count: 8))
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hf-extra-\(UUID().uuidString).safetensors")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "hf-extra-\(UUID().uuidString).safetensors")
         try out.write(to: url)
         return url
     }

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 enum ImageFixtures {
@@ -94,9 +95,11 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
 
     @Test func coversTheRequiredKinds() {
         let files = Set(ImageFixtures.manifest.images.map(\.file))
-        for required in ["gray.jpg", "rgb420.jpg", "rgb444.jpg", "progressive.jpg", "cmyk.jpg", "exif3.jpg",
-                         "exif6.jpg", "exif8.jpg", "gray8.png", "gray_alpha8.png", "rgb8.png", "rgba8.png",
-                         "palette_trns.png", "rgb16.png", "gray16.png", "exif6.png"] {
+        for required in [
+            "gray.jpg", "rgb420.jpg", "rgb444.jpg", "progressive.jpg", "cmyk.jpg", "exif3.jpg",
+            "exif6.jpg", "exif8.jpg", "gray8.png", "gray_alpha8.png", "rgb8.png", "rgba8.png",
+            "palette_trns.png", "rgb16.png", "gray16.png", "exif6.png",
+        ] {
             #expect(files.contains(required), "fixture \(required) missing from manifest.json")
         }
     }
@@ -123,10 +126,14 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
         let whole = tiff(6)
         for length in 0..<20 { #expect(ExifOrientation.parse(Array(whole.prefix(length))) == nil) }
         var farOffset = whole
-        farOffset[4] = 0xFF; farOffset[5] = 0xFF; farOffset[6] = 0xFF; farOffset[7] = 0x7F
+        farOffset[4] = 0xFF
+        farOffset[5] = 0xFF
+        farOffset[6] = 0xFF
+        farOffset[7] = 0x7F
         #expect(ExifOrientation.parse(farOffset) == nil)
         var manyEntries = whole
-        manyEntries[8] = 0xFF; manyEntries[9] = 0xFF
+        manyEntries[8] = 0xFF
+        manyEntries[9] = 0xFF
         #expect(ExifOrientation.parse(manyEntries) == 6)  // the first entry is found before running off the end
         manyEntries[10] = 0x00
         #expect(ExifOrientation.parse(manyEntries) == nil)
@@ -141,9 +148,13 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
         #expect(Array(cw.pixels[0..<3]) == Array(image.pixels[(2 * 5) * 3..<(2 * 5) * 3 + 3]))
         let back = ExifOrientation.apply(8, to: cw.pixels, width: 3, height: 5, channels: 3)
         #expect(back.pixels == image.pixels && back.width == 5)
-        let twice = ExifOrientation.apply(3, to: ExifOrientation.apply(3, to: image.pixels, width: 5, height: 3,
-                                                                       channels: 3).pixels,
-                                          width: 5, height: 3, channels: 3)
+        let twice = ExifOrientation.apply(
+            3,
+            to: ExifOrientation.apply(
+                3, to: image.pixels, width: 5, height: 3,
+                channels: 3
+            ).pixels,
+            width: 5, height: 3, channels: 3)
         #expect(twice.pixels == image.pixels)
     }
 }
@@ -171,7 +182,8 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
     }
 
     @Test func davisPalette() throws {
-        let expected = try JSONDecoder().decode([Int].self, from: Data(contentsOf: ImageFixtures.url("davis_palette.json")))
+        let expected = try JSONDecoder().decode(
+            [Int].self, from: Data(contentsOf: ImageFixtures.url("davis_palette.json")))
         let palette = ImageIO.davisPalette
         #expect(palette.count == 256)
         #expect(palette.flatMap { [Int($0.0), Int($0.1), Int($0.2)] } == expected)
@@ -217,8 +229,10 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
         #expect(throws: ImageIOError.unknownFormat(path: gif.path, detected: "GIF")) { try ImageIO.readImage(gif) }
         let text = ImageFixtures.url("not_an_image.jpg")
         #expect(throws: ImageIOError.unknownFormat(path: text.path, detected: nil)) { try ImageIO.readImage(text) }
-        #expect(ImageIOError.tooLarge(path: "/a.png", width: 40000, height: 40000).description
-            == "image '/a.png' is 40000×40000 pixels, above the limit of 30000 per side and 500 megapixels; downscale it first")
+        #expect(
+            ImageIOError.tooLarge(path: "/a.png", width: 40000, height: 40000).description
+                == "image '/a.png' is 40000×40000 pixels, above the limit of 30000 per side and 500 megapixels; downscale it first"
+        )
     }
 
     @Test func missingFileAndDirectory() throws {
@@ -227,7 +241,10 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
             _ = try ImageIO.readImage(missing)
             Issue.record("read a missing file")
         } catch let error as ImageIOError {
-            guard case let .cannotRead(path, reason) = error else { Issue.record("\(error)"); return }
+            guard case .cannotRead(let path, let reason) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(path == missing.path)
             #expect(reason.contains("No such file"))
         }
@@ -258,7 +275,8 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
     @Test func grayPNGRoundTrip() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let width = 13, height = 9
+        let width = 13
+        let height = 9
         let mask = (0..<(width * height)).map { UInt8($0 % 3 == 0 ? 1 : 0) }
         let url = directory.appendingPathComponent("mask.png")
         try ImageIO.writeGrayPNG(mask, width: width, height: height, to: url)
@@ -300,8 +318,9 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
         let rgb = try ImageIO.readImage(url)
         #expect(Array(rgb.pixels[3..<6]) == [128, 0, 0])
         #expect(throws: ImageIOError.self) {
-            try ImageIO.writeIndexedPNG([0, 1, 5], width: 3, height: 1, palette: Array(ImageIO.davisPalette.prefix(4)),
-                                        to: directory.appendingPathComponent("bad.png"))
+            try ImageIO.writeIndexedPNG(
+                [0, 1, 5], width: 3, height: 1, palette: Array(ImageIO.davisPalette.prefix(4)),
+                to: directory.appendingPathComponent("bad.png"))
         }
         #expect(try directoryContents(directory) == ["00000.png"])
     }
@@ -310,8 +329,10 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("mask.png")
-        #expect(throws: ImageIOError.invalidArgument(
-            path: url.path, detail: "expected 117 bytes for a 13×9 gray image, got 100")) {
+        #expect(
+            throws: ImageIOError.invalidArgument(
+                path: url.path, detail: "expected 117 bytes for a 13×9 gray image, got 100")
+        ) {
             try ImageIO.writeGrayPNG([UInt8](repeating: 1, count: 100), width: 13, height: 9, to: url)
         }
         #expect(throws: ImageIOError.self) { try ImageIO.writeRGBAPNG([], width: 0, height: 0, to: url) }

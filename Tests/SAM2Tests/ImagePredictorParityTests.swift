@@ -5,6 +5,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 let moduleTolerance = 1e-4
@@ -29,7 +30,10 @@ struct ImagePathParityTests {
         #expect(relativeL2(pos.reshaped([1] + pos.shape), try ref["neck_pos_2"]) <= moduleTolerance)
     }
 
-    @Test(arguments: [("2.1", "square"), ("2.1", "landscape"), ("2.1", "portrait"), ("2.1", "odd"), ("2.1", "large"), ("2.0", "square")])
+    @Test(arguments: [
+        ("2.1", "square"), ("2.1", "landscape"), ("2.1", "portrait"), ("2.1", "odd"), ("2.1", "large"),
+        ("2.0", "square"),
+    ])
     func imageEmbedding(version: String, image: String) throws {
         let model = try ModelFixtures.smallModel(version)
         let ref = try ReferenceCase("model/\(version)_\(image).safetensors")
@@ -46,9 +50,13 @@ struct ImagePathParityTests {
 
 struct PromptParityTests {
     static let cases: [(String, String, String)] =
-        ["point", "point_single", "points_fg_bg", "box", "box_points", "boxes", "normalized", "mask_point", "mask_only"].flatMap {
+        [
+            "point", "point_single", "points_fg_bg", "box", "box_points", "boxes", "normalized", "mask_point",
+            "mask_only",
+        ].flatMap {
             [("2.1", "square", $0), ("2.1", "odd", $0)]
-        } + ["landscape", "portrait", "large"].flatMap { image in
+        }
+        + ["landscape", "portrait", "large"].flatMap { image in
             ["point", "box_points", "mask_point", "mask_only"].map { ("2.1", image, $0) }
         } + ["point", "box_points", "mask_point"].map { ("2.0", "square", $0) }
 
@@ -58,9 +66,10 @@ struct PromptParityTests {
         let rgb = try ImageIO.readImage(ModelFixtures.url("model/images/\(image).png"))
         let predictor = SAM2ImagePredictor(model: model)
         try predictor.setImage(rgb)
-        let figures = try comparePrompt(model: model, predictor: predictor,
-                                        reference: try ReferenceCase("model/\(version)_\(image)_\(prompt).safetensors"),
-                                        features: try ReferenceCase("model/\(version)_\(image).safetensors"))
+        let figures = try comparePrompt(
+            model: model, predictor: predictor,
+            reference: try ReferenceCase("model/\(version)_\(image)_\(prompt).safetensors"),
+            features: try ReferenceCase("model/\(version)_\(image).safetensors"))
         figures.expectWithinTolerances()
     }
 }

@@ -5,14 +5,17 @@
 import Foundation
 import SAM2Checkpoint
 import Testing
+
 @testable import SAM2
 
 struct MemoryParityTests {
     static func modules() throws -> (MemoryEncoder, MemoryAttention) {
         let config = try SAM2Configuration.named(ModelFixtures.url("model/small_2.1.json").path)
         let store = try WeightStore(checkpoint: CheckpointFile.open(ModelFixtures.url("model/small_2.1.pt")))
-        return (try MemoryEncoder(store.scoped("memory_encoder"), configuration: config),
-                try MemoryAttention(store.scoped("memory_attention"), configuration: config))
+        return (
+            try MemoryEncoder(store.scoped("memory_encoder"), configuration: config),
+            try MemoryAttention(store.scoped("memory_attention"), configuration: config)
+        )
     }
 
     @Test func memoryEncoder() throws {
@@ -29,14 +32,16 @@ struct MemoryParityTests {
         let (_, attention) = try Self.modules()
         let ref = try ReferenceCase("model/2.1_memory.safetensors")
         let pointers = Int(ref.file.metadata["num_obj_ptr_tokens"]!)!
-        let out = attention(curr: try ref["curr"], currPos: try ref["curr_pos"], memory: try ref["memory"],
-                            memoryPos: try ref["memory_pos"], numObjPtrTokens: pointers)
+        let out = attention(
+            curr: try ref["curr"], currPos: try ref["curr_pos"], memory: try ref["memory"],
+            memoryPos: try ref["memory_pos"], numObjPtrTokens: pointers)
         #expect(relativeL2(out, try ref["attention_output"]) <= 1e-4)
         // The pointer tokens take part: without them the output differs.
         let frames = try ref["memory"].dim(1) - pointers
-        let withoutPointers = attention(curr: try ref["curr"], currPos: try ref["curr_pos"],
-                                        memory: try ref["memory"].slice(axis: 1, 0..<frames),
-                                        memoryPos: try ref["memory_pos"].slice(axis: 1, 0..<frames), numObjPtrTokens: 0)
+        let withoutPointers = attention(
+            curr: try ref["curr"], currPos: try ref["curr_pos"],
+            memory: try ref["memory"].slice(axis: 1, 0..<frames),
+            memoryPos: try ref["memory_pos"].slice(axis: 1, 0..<frames), numObjPtrTokens: 0)
         #expect(relativeL2(withoutPointers, try ref["attention_output"]) > 1e-3)
     }
 }

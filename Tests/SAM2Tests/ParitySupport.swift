@@ -4,6 +4,7 @@
 import Foundation
 import SAM2Checkpoint
 import Testing
+
 @testable import SAM2
 
 enum ModelFixtures {
@@ -29,7 +30,9 @@ struct ReferenceCase {
 
     init(url: URL) throws {
         file = try SafetensorsFile(url: url)
-        meta = (try JSONSerialization.jsonObject(with: Data((file.metadata["json"] ?? "{}").utf8))) as? [String: Any] ?? [:]
+        meta =
+            (try JSONSerialization.jsonObject(with: Data((file.metadata["json"] ?? "{}").utf8))) as? [String: Any]
+            ?? [:]
     }
 
     subscript(key: String) -> Tensor { get throws { try file.tensor(key) } }
@@ -48,7 +51,8 @@ struct ReferenceCase {
 /// ‖a − b‖ / ‖b‖ (SPEC §4); shapes must agree.
 func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
     precondition(a.shape == b.shape, "shapes differ: \(a.shape) vs \(b.shape)")
-    var num = 0.0, den = 0.0
+    var num = 0.0
+    var den = 0.0
     for (x, y) in zip(a.scalars, b.scalars) {
         num += Double(x - y) * Double(x - y)
         den += Double(y) * Double(y)
@@ -66,7 +70,8 @@ func maskIoUs(_ a: Tensor, _ b: Tensor) -> [Double] {
     let plane = a.count / n
     let (x, y) = (a.scalars, b.scalars)
     return (0..<n).map { i in
-        var inter = 0, union = 0
+        var inter = 0
+        var union = 0
         for j in (i * plane)..<((i + 1) * plane) {
             let (p, q) = (x[j] > 0, y[j] > 0)
             if p && q { inter += 1 }
@@ -83,7 +88,11 @@ func subsample(_ x: Tensor, stride s: Int) -> Tensor {
     let v = x.scalars
     var out = [Float]()
     out.reserveCapacity(n * oh * ow)
-    for i in 0..<n { for y in stride(from: 0, to: h, by: s) { for xx in stride(from: 0, to: w, by: s) { out.append(v[(i * h + y) * w + xx]) } } }
+    for i in 0..<n {
+        for y in stride(from: 0, to: h, by: s) {
+            for xx in stride(from: 0, to: w, by: s) { out.append(v[(i * h + y) * w + xx]) }
+        }
+    }
     return Tensor(shape: [n, oh, ow], scalars: out)
 }
 
@@ -105,17 +114,23 @@ struct PromptFigures {
     }
 
     mutating func takeWorst(_ o: PromptFigures) {
-        decoderMasks = max(decoderMasks, o.decoderMasks); decoderTokens = max(decoderTokens, o.decoderTokens)
-        logits = max(logits, o.logits); lowRes = max(lowRes, o.lowRes)
-        decoderIoU = max(decoderIoU, o.decoderIoU); objectScore = max(objectScore, o.objectScore)
-        scores = max(scores, o.scores); minimumIoU = min(minimumIoU, o.minimumIoU)
+        decoderMasks = max(decoderMasks, o.decoderMasks)
+        decoderTokens = max(decoderTokens, o.decoderTokens)
+        logits = max(logits, o.logits)
+        lowRes = max(lowRes, o.lowRes)
+        decoderIoU = max(decoderIoU, o.decoderIoU)
+        objectScore = max(objectScore, o.objectScore)
+        scores = max(scores, o.scores)
+        minimumIoU = min(minimumIoU, o.minimumIoU)
     }
 }
 
 /// Runs one reference prompt case: the mask decoder alone on the reference's prompt embeddings
 /// and image features, then the predictor end to end on the image already set.
-func comparePrompt(model: SAM2Model, predictor: SAM2ImagePredictor, reference ref: ReferenceCase,
-                   features: ReferenceCase) throws -> PromptFigures {
+func comparePrompt(
+    model: SAM2Model, predictor: SAM2ImagePredictor, reference ref: ReferenceCase,
+    features: ReferenceCase
+) throws -> PromptFigures {
     var f = PromptFigures()
     let multimask = ref.bool("multimask_output")
     let normalized = !ref.bool("normalize_coords")
@@ -127,9 +142,10 @@ func comparePrompt(model: SAM2Model, predictor: SAM2ImagePredictor, reference re
     let refDense = try ref["dense"]
     // Fixtures keep only a corner of the constant no-mask embedding.
     let dense = refDense.shape[2] == 2 ? model.promptEncoder.noMaskDense(batch: refDense.shape[0]) : refDense
-    let decoded = model.maskDecoder(imageEmbedding: try features["image_embed"], imagePE: model.promptEncoder.densePositionEncoding,
-                                    sparse: try ref["sparse"], dense: dense, multimaskOutput: multimask,
-                                    highResFeatures: [try features["high_res_0"], try features["high_res_1"]])
+    let decoded = model.maskDecoder(
+        imageEmbedding: try features["image_embed"], imagePE: model.promptEncoder.densePositionEncoding,
+        sparse: try ref["sparse"], dense: dense, multimaskOutput: multimask,
+        highResFeatures: [try features["high_res_0"], try features["high_res_1"]])
     f.decoderMasks = relativeL2(decoded.masks, try ref["decoder_masks"])
     f.decoderIoU = maxAbsDifference(decoded.iouPredictions.scalars, try ref["decoder_iou"].scalars)
     f.decoderTokens = relativeL2(decoded.samTokens, try ref["decoder_tokens"])
@@ -137,11 +153,15 @@ func comparePrompt(model: SAM2Model, predictor: SAM2ImagePredictor, reference re
 
     let predictions: [SAM2Prediction]
     if boxes.count > 1 {
-        predictions = try predictor.predict(boxes: boxes, maskInput: maskInput, multimaskOutput: multimask, returnLogits: true,
-                                            normalizedCoordinates: normalized)
+        predictions = try predictor.predict(
+            boxes: boxes, maskInput: maskInput, multimaskOutput: multimask, returnLogits: true,
+            normalizedCoordinates: normalized)
     } else {
-        predictions = [try predictor.predict(points: points, labels: labels, box: boxes.first, maskInput: maskInput,
-                                             multimaskOutput: multimask, returnLogits: true, normalizedCoordinates: normalized)]
+        predictions = [
+            try predictor.predict(
+                points: points, labels: labels, box: boxes.first, maskInput: maskInput,
+                multimaskOutput: multimask, returnLogits: true, normalizedCoordinates: normalized)
+        ]
     }
     let logits = Tensor.concatenate(predictions.map(\.masks), axis: 0)
     let lowRes = Tensor.concatenate(predictions.map(\.lowResLogits), axis: 0)

@@ -4,6 +4,7 @@
 // maxSprinkleArea pixels become background, with 8-connectivity, both judged on the mask as it was.
 
 import Testing
+
 @testable import SAM2
 
 struct PostprocessTests {
@@ -30,8 +31,9 @@ struct PostprocessTests {
     ]
 
     func run(hole: Int, sprinkle: Int) -> [String] {
-        let t = SAM2Transforms(resolution: 8, maskThreshold: 0, maxHoleArea: hole, maxSprinkleArea: sprinkle,
-                               mean: [0, 0, 0], std: [1, 1, 1])
+        let t = SAM2Transforms(
+            resolution: 8, maskThreshold: 0, maxHoleArea: hole, maxSprinkleArea: sprinkle,
+            mean: [0, 0, 0], std: [1, 1, 1])
         // Postprocess to the same size: the bilinear resize is then the identity.
         return Self.render(t.postprocessMasks(Self.logits(Self.mask), originalHeight: 8, originalWidth: 10), width: 10)
     }
@@ -58,7 +60,7 @@ struct PostprocessTests {
     }
 
     @Test func connectedComponentAreas() {
-        let mask = "#.#" + ".#." + "#.." // an X of 4 pixels through diagonals, and nothing else
+        let mask = "#.#" + ".#." + "#.."  // an X of 4 pixels through diagonals, and nothing else
         let areas = SAM2.connectedComponentAreas(mask.map { $0 == "#" }, height: 3, width: 3)
         #expect(areas == [4, 0, 4, 0, 4, 0, 4, 0, 0])
     }

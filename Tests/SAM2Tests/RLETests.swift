@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 struct RLETests {
@@ -11,10 +12,14 @@ struct RLETests {
     }
 
     static func cases() throws -> [Case] {
-        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: ModelFixtures.url("amg/rle.json"))) as! [[String: Any]]
+        let doc =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: ModelFixtures.url("amg/rle.json")))
+            as! [[String: Any]]
         return doc.map { c in
             let size = c["size"] as! [Int]
-            return Case(height: size[0], width: size[1], counts: c["counts"] as! [Int], coco: c["coco"] as! String, area: c["area"] as! Int)
+            return Case(
+                height: size[0], width: size[1], counts: c["counts"] as! [Int], coco: c["coco"] as! String,
+                area: c["area"] as! Int)
         }
     }
 
@@ -28,7 +33,10 @@ struct RLETests {
             #expect(UncompressedRLE(mask: mask, height: c.height, width: c.width) == rle)
             #expect(UncompressedRLE(cocoString: c.coco, height: c.height, width: c.width) == rle)
             let plane: [Float] = mask.map { $0 == 0 ? -1 : 2 }
-            #expect(plane.withUnsafeBufferPointer { UncompressedRLE(plane: $0, height: c.height, width: c.width, threshold: 0) } == rle)
+            #expect(
+                plane.withUnsafeBufferPointer {
+                    UncompressedRLE(plane: $0, height: c.height, width: c.width, threshold: 0)
+                } == rle)
             if let box = rle.boundingBox {
                 let expected = MaskRendering.boundingBox(mask, width: c.width, height: c.height)!
                 #expect(box == expected)
@@ -40,7 +48,9 @@ struct RLETests {
 
     @Test func generatorRecordsRoundTrip() throws {
         for name in ["open", "crops", "m2m"] {
-            let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: ModelFixtures.url("amg/\(name).json"))) as! [String: Any]
+            let doc =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: ModelFixtures.url("amg/\(name).json")))
+                as! [String: Any]
             let (h, w) = (doc["height"] as! Int, doc["width"] as! Int)
             for r in doc["records"] as! [[String: Any]] {
                 let coco = r["segmentation"] as! String
@@ -53,9 +63,9 @@ struct RLETests {
     }
 
     @Test func malformedStringsAreRejected() {
-        #expect(UncompressedRLE(cocoString: "3", height: 2, width: 2) == nil)        // 3 pixels for 4
+        #expect(UncompressedRLE(cocoString: "3", height: 2, width: 2) == nil)  // 3 pixels for 4
         #expect(UncompressedRLE(cocoString: "4\u{7f}", height: 2, width: 2) == nil)
-        #expect(UncompressedRLE(cocoString: "p", height: 2, width: 2) == nil)         // continuation without an end
+        #expect(UncompressedRLE(cocoString: "p", height: 2, width: 2) == nil)  // continuation without an end
         #expect(UncompressedRLE(cocoString: "4", height: 2, width: 2)?.counts == [4])
     }
 }

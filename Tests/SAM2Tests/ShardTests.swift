@@ -2,6 +2,7 @@
 // the same way on every run.
 
 import Testing
+
 @testable import SAM2
 
 @Suite struct ShardTests {

@@ -5,6 +5,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 @Suite(.serialized) struct TrackCommandTests {
@@ -37,23 +38,31 @@ import Testing
     }
 
     static func track(_ video: String, prompts: URL, output: URL, _ extra: [String] = []) throws -> CLI.Result {
-        try CLI.run(["track", video, "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--prompts", prompts.path,
-                     "--output", output.path, "--quiet"] + extra)
+        try CLI.run(
+            [
+                "track", video, "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--prompts", prompts.path,
+                "--output", output.path, "--quiet",
+            ] + extra)
     }
 
     static func jsonLines(_ stdout: String) throws -> [[String: Any]] {
-        try stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        try stdout.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
     }
 
     @Test func logitsPNGsAndJSONEqualTheReferenceSession() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out")
-        let r = try Self.track(Self.frames, prompts: try Self.writeSessionPrompts(in: dir), output: out, ["--save-logits", "--json"])
+        let r = try Self.track(
+            Self.frames, prompts: try Self.writeSessionPrompts(in: dir), output: out, ["--save-logits", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let (ref, events) = try Self.session()
         // The frames of the first propagation and their reference keys.
-        let first = events[..<events.firstIndex { $0["type"] as? String == "propagated" }!].filter { $0["type"] as? String == "frame" }
+        let first = events[..<events.firstIndex { $0["type"] as? String == "propagated" }!].filter {
+            $0["type"] as? String == "frame"
+        }
         let lines = try Self.jsonLines(r.stdout)
         #expect(lines.map { $0["frame"] as? Int } == first.map { $0["frame"] as? Int })
         var worst = (logits: 0.0, iou: 1.0)
@@ -65,7 +74,8 @@ import Testing
             #expect(saved.allSatisfy { $0.shape == [48, 64] })
             let ours = Tensor(shape: [2, 48, 64], scalars: saved.flatMap(\.values))
             let expected = try ref["\(event["key"] as! String).video"]
-            let logits = relativeL2(ours, expected), ious = maskIoUs(ours, expected)
+            let logits = relativeL2(ours, expected)
+            let ious = maskIoUs(ours, expected)
             worst = (max(worst.logits, logits), min(worst.iou, ious.min()!))
             #expect(logits <= 1e-3, "frame \(frame): logits \(logits)")
             #expect(ious.allSatisfy { $0 >= 0.995 }, "frame \(frame): IoU \(ious)")
@@ -100,16 +110,22 @@ import Testing
         for event in events.prefix(12) where event["type"] as? String == "frame" {
             let name = TrackingOutput.frameName(event["frame"] as! Int)
             let masks = try [1, 2].map { try ImageIO.readMask(out.appendingPathComponent("\($0)/\(name).png")).values }
-            let ious = maskIoUs(Tensor(shape: [2, 48, 64], scalars: masks.flatMap { $0.map { Float($0) } }),
-                                try ref["\(event["key"] as! String).video"])
+            let ious = maskIoUs(
+                Tensor(shape: [2, 48, 64], scalars: masks.flatMap { $0.map { Float($0) } }),
+                try ref["\(event["key"] as! String).video"])
             #expect(ious.allSatisfy { $0 >= 0.9 }, "\(name): IoU \(ious)")
         }
         // --start-frame / --reverse / --max-frames as propagate_in_video's start_frame_idx / reverse / max_frame_num_to_track.
         let back = dir.appendingPathComponent("back")
-        let rb = try Self.track(Self.clip, prompts: prompts, output: back, ["--start-frame", "6", "--reverse", "--max-frames", "3", "--json"])
+        let rb = try Self.track(
+            Self.clip, prompts: prompts, output: back,
+            ["--start-frame", "6", "--reverse", "--max-frames", "3", "--json"])
         #expect(rb.status == 0, "\(rb.stderr)")
         #expect(try Self.jsonLines(rb.stdout).map { $0["frame"] as? Int } == [6, 5, 4, 3])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: back.path).sorted() == ["00003.png", "00004.png", "00005.png", "00006.png"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: back.path).sorted() == [
+                "00003.png", "00004.png", "00005.png", "00006.png",
+            ])
     }
 
     @Test func helpAndUsage() throws {
@@ -128,17 +144,29 @@ import Testing
         ("/nonexistent/clip.mp4", "OK", [], 1, "/nonexistent/clip.mp4"),
         ("AUDIO", "OK", [], 1, "has no video stream"),
         ("NOFRAMES", "OK", [], 1, "has no frames"),
-        ("FRAMES", #"[{"frame": 10, "object": 1, "points": [[5, 5]], "labels": [1]}]"#, [], 1, "frame 10 does not exist"),
+        (
+            "FRAMES", #"[{"frame": 10, "object": 1, "points": [[5, 5]], "labels": [1]}]"#, [], 1,
+            "frame 10 does not exist"
+        ),
         ("CLIP", #"[{"frame": -1, "object": 1, "points": [[5, 5]], "labels": [1]}]"#, [], 1, "frame -1 does not exist"),
         ("FRAMES", #"[{"frame": 0, "object": 300, "points": [[5, 5]], "labels": [1]}]"#, [], 1, "object id 300"),
         ("FRAMES", #"[{"frame": 0, "object": 0, "points": [[5, 5]], "labels": [1]}]"#, [], 1, "object id 0"),
-        ("FRAMES", #"[{"frame": 0, "object": 1.5, "points": [[5, 5]], "labels": [1]}]"#, [], 1, "object id 1.5 is not an integer"),
+        (
+            "FRAMES", #"[{"frame": 0, "object": 1.5, "points": [[5, 5]], "labels": [1]}]"#, [], 1,
+            "object id 1.5 is not an integer"
+        ),
         ("FRAMES", #"[{"frame": 0, "object": "cat", "points": [[5, 5]], "labels": [1]}]"#, [], 1, "is not an integer"),
         ("FRAMES", #"[{"frame": 0, "points": [[5, 5]], "labels": [1]}]"#, [], 1, "\"object\" is missing"),
-        ("FRAMES", #"[{"frame": 0, "object": 1, "points": [[5, 5]], "labels": [1], "colour": 2}]"#, [], 1, "unknown key \"colour\""),
+        (
+            "FRAMES", #"[{"frame": 0, "object": 1, "points": [[5, 5]], "labels": [1], "colour": 2}]"#, [], 1,
+            "unknown key \"colour\""
+        ),
         ("FRAMES", #"[{"frame": 0, "object": 1, "points": [[5, 5]]}]"#, [], 1, "1 points but 0 labels"),
         ("FRAMES", #"[{"frame": 0, "object": 1, "points": [[5, 5]], "labels": [2]}]"#, [], 1, "label 2 is not 1"),
-        ("FRAMES", #"[{"frame": 0, "object": 1, "points": [[500, 5]], "labels": [1]}]"#, [], 1, "outside the 64×48 frame"),
+        (
+            "FRAMES", #"[{"frame": 0, "object": 1, "points": [[500, 5]], "labels": [1]}]"#, [], 1,
+            "outside the 64×48 frame"
+        ),
         ("FRAMES", #"[{"frame": 0, "object": 1, "box": [30, 30, 10, 10]}]"#, [], 1, "x1 < x0"),
         ("FRAMES", #"[{"frame": 0, "object": 1}]"#, [], 1, "no prompt"),
         ("FRAMES", #"[{"frame": 0, "object": 1, "mask": "square.png"}]"#, [], 1, "but the video is 64×48"),
@@ -162,8 +190,11 @@ import Testing
             let f = dir.appendingPathComponent(name)
             try fm.createDirectory(at: f, withIntermediateDirectories: true)
             for i in frames {
-                let source = i == odd ? ModelFixtures.url("images/exif1.jpg").path : "\(Self.frames)/\(TrackingOutput.frameName(i)).jpg"
-                try fm.copyItem(atPath: source, toPath: f.appendingPathComponent("\(TrackingOutput.frameName(i)).jpg").path)
+                let source =
+                    i == odd
+                    ? ModelFixtures.url("images/exif1.jpg").path : "\(Self.frames)/\(TrackingOutput.frameName(i)).jpg"
+                try fm.copyItem(
+                    atPath: source, toPath: f.appendingPathComponent("\(TrackingOutput.frameName(i)).jpg").path)
             }
             return f.path
         }
@@ -183,9 +214,11 @@ import Testing
         }
         let promptsDir = dir.appendingPathComponent("prompts")
         try fm.createDirectory(at: promptsDir, withIntermediateDirectories: true)
-        try fm.copyItem(at: ModelFixtures.url("model/images/square.png"), to: promptsDir.appendingPathComponent("square.png"))
+        try fm.copyItem(
+            at: ModelFixtures.url("model/images/square.png"), to: promptsDir.appendingPathComponent("square.png"))
         try Data("not a PNG".utf8).write(to: promptsDir.appendingPathComponent("broken.png"))
-        let prompts = promptsText == "OK"
+        let prompts =
+            promptsText == "OK"
             ? try Self.writeSessionPrompts(in: promptsDir)
             : promptsDir.appendingPathComponent("prompts.json")
         if promptsText != "OK" { try Data(promptsText.utf8).write(to: prompts) }

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 struct VideoFileFramesTests {
@@ -21,7 +22,8 @@ struct VideoFileFramesTests {
         #expect(video.frameCount == 10 && video.width == 64 && video.height == 48)
         let expected = try Self.referenceFrames()
         #expect(expected.count == 10)
-        var worst = 0, differing = 0
+        var worst = 0
+        var differing = 0
         for i in 0..<video.frameCount {
             let frame = try video.frame(i)
             #expect(frame.width == 64 && frame.height == 48)
@@ -41,9 +43,13 @@ struct VideoFileFramesTests {
         // make reverse access seek back to the key frames (0, 4, 8) again and again.
         for capacity in [nil, 1, 3] {
             let reverse = try VideoFileFrames(url: Self.clip, cacheCapacity: capacity)
-            for i in (0..<10).reversed() { #expect(try reverse.frame(i) == frames[i], "reverse \(i), cache \(String(describing: capacity))") }
+            for i in (0..<10).reversed() {
+                #expect(try reverse.frame(i) == frames[i], "reverse \(i), cache \(String(describing: capacity))")
+            }
             let random = try VideoFileFrames(url: Self.clip, cacheCapacity: capacity)
-            for i in [7, 2, 9, 0, 5, 4, 8, 1, 3, 6, 6, 0] { #expect(try random.frame(i) == frames[i], "random \(i), cache \(String(describing: capacity))") }
+            for i in [7, 2, 9, 0, 5, 4, 8, 1, 3, 6, 6, 0] {
+                #expect(try random.frame(i) == frames[i], "random \(i), cache \(String(describing: capacity))")
+            }
         }
     }
 
@@ -83,24 +89,42 @@ struct VideoFileFramesTests {
     /// decodes to what PyAV decodes (sampled: channel means and, where the codec is bit-exact, nine
     /// pixels per frame).
     @Test func everyFrameSizeDecodesToPyAVsFrames() throws {
-        struct Sample: Decodable { var mean: [Double]; var pixels: [[Int]] }
-        struct Record: Decodable { var file: String; var width: Int; var height: Int; var exact: Bool; var frames: [Sample] }
+        struct Sample: Decodable {
+            var mean: [Double]
+            var pixels: [[Int]]
+        }
+        struct Record: Decodable {
+            var file: String
+            var width: Int
+            var height: Int
+            var exact: Bool
+            var frames: [Sample]
+        }
         let dir = ModelFixtures.url("video/sizes")
-        let records = try JSONDecoder().decode([Record].self, from: Data(contentsOf: dir.appendingPathComponent("sizes.json")))
+        let records = try JSONDecoder().decode(
+            [Record].self, from: Data(contentsOf: dir.appendingPathComponent("sizes.json")))
         #expect(records.count >= 16)
         for record in records {
             let video = try VideoFileFrames(url: dir.appendingPathComponent(record.file))
-            #expect(video.width == record.width && video.height == record.height && video.frameCount == record.frames.count, "\(record.file)")
+            #expect(
+                video.width == record.width && video.height == record.height && video.frameCount == record.frames.count,
+                "\(record.file)")
             for (i, expected) in record.frames.enumerated() {
                 let frame = try video.frame(i)
                 for c in 0..<3 {
-                    let mean = stride(from: c, to: frame.pixels.count, by: 3).reduce(0.0) { $0 + Double(frame.pixels[$1]) } / Double(frame.width * frame.height)
-                    #expect(abs(mean - expected.mean[c]) <= 0.5, "\(record.file) frame \(i) channel \(c): mean \(mean), PyAV \(expected.mean[c])")
+                    let mean =
+                        stride(from: c, to: frame.pixels.count, by: 3).reduce(0.0) { $0 + Double(frame.pixels[$1]) }
+                        / Double(frame.width * frame.height)
+                    #expect(
+                        abs(mean - expected.mean[c]) <= 0.5,
+                        "\(record.file) frame \(i) channel \(c): mean \(mean), PyAV \(expected.mean[c])")
                 }
                 for p in expected.pixels where record.exact {
                     let at = (p[1] * frame.width + p[0]) * 3
                     let found = frame.pixels[at..<(at + 3)].map(Int.init)
-                    #expect(zip(found, p[2...]).allSatisfy { abs($0 - $1) <= 1 }, "\(record.file) frame \(i) pixel (\(p[0]), \(p[1])): \(found), PyAV \(Array(p[2...]))")
+                    #expect(
+                        zip(found, p[2...]).allSatisfy { abs($0 - $1) <= 1 },
+                        "\(record.file) frame \(i) pixel (\(p[0]), \(p[1])): \(found), PyAV \(Array(p[2...]))")
                 }
             }
         }

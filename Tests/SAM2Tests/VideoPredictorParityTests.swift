@@ -7,6 +7,7 @@
 import Foundation
 import SAM2Checkpoint
 import Testing
+
 @testable import SAM2
 
 struct VideoPredictorParityTests {
@@ -56,14 +57,16 @@ func replaySession(_ predictor: SAM2VideoPredictor, reference ref: ReferenceCase
         case "points", "box":
             let points = (event["points"] as? [[Double]] ?? []).map { SIMD2(Float($0[0]), Float($0[1])) }
             let box = (event["box"] as? [Double]).map { SIMD4(Float($0[0]), Float($0[1]), Float($0[2]), Float($0[3])) }
-            let result = try predictor.addPoints(frame: event["frame"] as! Int, object: event["object"] as! Int, points: points,
-                                                 labels: event["labels"] as? [Int] ?? [], box: box,
-                                                 clearOldPoints: event["clear_old_points"] as? Bool ?? true)
+            let result = try predictor.addPoints(
+                frame: event["frame"] as! Int, object: event["object"] as! Int, points: points,
+                labels: event["labels"] as? [Int] ?? [], box: box,
+                clearOldPoints: event["clear_old_points"] as? Bool ?? true)
             try compare(result, event["key"] as! String)
         case "mask":
             let mask = try ref[event["mask"] as! String]
-            let result = try predictor.addMask(frame: event["frame"] as! Int, object: event["object"] as! Int,
-                                               mask: mask.scalars.map { $0 > 0 ? 1 : 0 }, width: mask.dim(1), height: mask.dim(0))
+            let result = try predictor.addMask(
+                frame: event["frame"] as! Int, object: event["object"] as! Int,
+                mask: mask.scalars.map { $0 > 0 ? 1 : 0 }, width: mask.dim(1), height: mask.dim(0))
             try compare(result, event["key"] as! String)
         case "frame":
             queue.append((event["frame"] as! Int, event["key"] as! String))

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+
 @testable import SAM2
 
 struct VideoStreamTests {
@@ -20,7 +21,8 @@ struct VideoStreamTests {
         for event in events.prefix(2) {
             let points = (event["points"] as? [[Double]] ?? []).map { SIMD2(Float($0[0]), Float($0[1])) }
             let box = (event["box"] as? [Double]).map { SIMD4(Float($0[0]), Float($0[1]), Float($0[2]), Float($0[3])) }
-            try stream.addPoints(object: event["object"] as! Int, points: points, labels: event["labels"] as? [Int] ?? [], box: box)
+            try stream.addPoints(
+                object: event["object"] as! Int, points: points, labels: event["labels"] as? [Int] ?? [], box: box)
         }
         let propagated = events.dropFirst(2).prefix { $0["type"] as! String == "frame" }
         for event in propagated.dropFirst() {  // frame 0 is the prompted frame itself
@@ -37,7 +39,9 @@ struct VideoStreamTests {
     @Test func wrongFrameSizeAndPromptBeforeFrames() throws {
         let model = try ModelFixtures.smallModel("2.1")
         let stream = SAM2VideoStream(model: model)
-        #expect(throws: VideoStreamError.noFrame) { try stream.addPoints(object: 1, points: [SIMD2(1, 1)], labels: [1]) }
+        #expect(throws: VideoStreamError.noFrame) {
+            try stream.addPoints(object: 1, points: [SIMD2(1, 1)], labels: [1])
+        }
         _ = try stream.push(RGBImage(width: 8, height: 6, pixels: [UInt8](repeating: 9, count: 8 * 6 * 3)))
         #expect(throws: VideoStreamError.frameSize(found: [6, 8], expected: [8, 6])) {
             try stream.push(RGBImage(width: 6, height: 8, pixels: [UInt8](repeating: 9, count: 8 * 6 * 3)))

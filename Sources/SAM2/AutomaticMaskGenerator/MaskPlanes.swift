@@ -13,7 +13,8 @@ enum MaskPlanes {
             nonisolated(unsafe) let base = logits.storage.pointer
             return parallelMap(n) { i in
                 let p = base + i * plane
-                var above = 0, union = 0
+                var above = 0
+                var union = 0
                 for k in 0..<plane {
                     above += p[k] > high ? 1 : 0
                     union += p[k] > low ? 1 : 0
@@ -31,17 +32,23 @@ enum MaskPlanes {
             nonisolated(unsafe) let base = logits.storage.pointer
             return parallelMap(indices.count) { k in
                 let p = base + indices[k] * h * w
-                var x0 = w, y0 = h, x1 = -1, y1 = -1
+                var x0 = w
+                var y0 = h
+                var x1 = -1
+                var y1 = -1
                 for y in 0..<h {
                     let row = p + y * w
-                    var first = -1, last = -1
+                    var first = -1
+                    var last = -1
                     for x in 0..<w where row[x] > threshold {
                         if first < 0 { first = x }
                         last = x
                     }
                     if first >= 0 {
-                        x0 = min(x0, first); x1 = max(x1, last)
-                        y0 = min(y0, y); y1 = y
+                        x0 = min(x0, first)
+                        x1 = max(x1, last)
+                        y0 = min(y0, y)
+                        y1 = y
                     }
                 }
                 return x1 < 0 ? SIMD4(0, 0, 0, 0) : SIMD4(x0, y0, x1, y1)
@@ -51,8 +58,10 @@ enum MaskPlanes {
 
     /// Column-major RLEs of `logits > threshold` on the planes `indices`, each placed at `crop` in an
     /// image of imageHeight × imageWidth (zeros outside the crop).
-    static func rles(_ logits: Tensor, indices: [Int], threshold: Float, crop: CropBox,
-                     imageHeight: Int, imageWidth: Int) -> [UncompressedRLE] {
+    static func rles(
+        _ logits: Tensor, indices: [Int], threshold: Float, crop: CropBox,
+        imageHeight: Int, imageWidth: Int
+    ) -> [UncompressedRLE] {
         let (h, w) = (logits.shape[1], logits.shape[2])
         return withExtendedLifetime(logits) {
             nonisolated(unsafe) let base = logits.storage.pointer
@@ -62,16 +71,27 @@ enum MaskPlanes {
                 var run = 0
                 var inside = false
                 func outside(_ length: Int) {
-                    if inside { counts.append(run); run = 0; inside = false }
+                    if inside {
+                        counts.append(run)
+                        run = 0
+                        inside = false
+                    }
                     run += length
                 }
                 for x in 0..<imageWidth {
-                    guard x >= crop.x0 && x < crop.x0 + w else { outside(imageHeight); continue }
+                    guard x >= crop.x0 && x < crop.x0 + w else {
+                        outside(imageHeight)
+                        continue
+                    }
                     outside(crop.y0)
                     let column = p + (x - crop.x0)
                     for y in 0..<h {
                         let value = column[y * w] > threshold
-                        if value != inside { counts.append(run); run = 0; inside = value }
+                        if value != inside {
+                            counts.append(run)
+                            run = 0
+                            inside = value
+                        }
                         run += 1
                     }
                     outside(imageHeight - crop.y0 - h)

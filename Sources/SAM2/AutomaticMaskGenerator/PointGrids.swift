@@ -51,8 +51,10 @@ public enum PointGrids {
             let cropH = cropLength(imH, perSide, overlap)
             for i in 0..<perSide {
                 for j in 0..<perSide {
-                    let x0 = (cropW - overlap) * i, y0 = (cropH - overlap) * j
-                    boxes.append(CropBox(x0: x0, y0: y0, x1: min(x0 + cropW, imW), y1: min(y0 + cropH, imH), layer: layer + 1))
+                    let x0 = (cropW - overlap) * i
+                    let y0 = (cropH - overlap) * j
+                    boxes.append(
+                        CropBox(x0: x0, y0: y0, x1: min(x0 + cropW, imW), y1: min(y0 + cropH, imH), layer: layer + 1))
                 }
             }
         }

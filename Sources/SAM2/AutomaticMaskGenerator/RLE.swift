@@ -24,23 +24,27 @@ public struct UncompressedRLE: Sendable, Equatable {
     /// The encoding of a row-major plane of values (`height·width`), inside where a value exceeds `threshold`.
     public init(plane: UnsafeBufferPointer<Float>, height: Int, width: Int, threshold: Float) {
         precondition(plane.count == height * width, "RLE: \(plane.count) values for \(height)×\(width)")
-        self.init(height: height, width: width, counts: Self.columnRuns(plane, height: height, width: width) { $0 > threshold })
+        self.init(
+            height: height, width: width,
+            counts: Self.columnRuns(plane, height: height, width: width) { $0 > threshold })
     }
 
     /// Runs in column-major order of a row-major plane. Columns are taken 16 at a time: their rows
     /// are read contiguously into a column-major scratch block, which is then scanned in order.
     @inline(__always)
-    private static func columnRuns<T>(_ values: UnsafeBufferPointer<T>, height: Int, width: Int,
-                                      isInside: (T) -> Bool) -> [Int] {
+    private static func columnRuns<T>(
+        _ values: UnsafeBufferPointer<T>, height: Int, width: Int,
+        isInside: (T) -> Bool
+    ) -> [Int] {
         let block = 16
         let scratch = UnsafeMutablePointer<Bool>.allocate(capacity: block * Swift.max(height, 1))
         defer { scratch.deallocate() }
         var counts: [Int] = []
-        var runStart = 0   // column-major index where the current run began
+        var runStart = 0  // column-major index where the current run began
         var inside = false
         for x0 in stride(from: 0, to: width, by: block) {
             let columns = Swift.min(block, width - x0)
-            if columns == block {   // a fixed trip count the compiler unrolls
+            if columns == block {  // a fixed trip count the compiler unrolls
                 for y in 0..<height {
                     let row = values.baseAddress! + y * width + x0
                     for j in 0..<block { scratch[j * height + y] = isInside(row[j]) }
@@ -69,13 +73,17 @@ public struct UncompressedRLE: Sendable, Equatable {
     /// `MaskRendering.boundingBox`), found from the runs alone; nil when the mask is empty.
     public var boundingBox: (x: Int, y: Int, width: Int, height: Int)? {
         guard height > 0 else { return nil }
-        var x0 = Int.max, y0 = Int.max, x1 = -1, y1 = -1
+        var x0 = Int.max
+        var y0 = Int.max
+        var x1 = -1
+        var y1 = -1
         var index = 0
         for (k, run) in counts.enumerated() {
             if k % 2 == 1 && run > 0 {
                 let (first, last) = (index, index + run - 1)
                 let (c0, c1) = (first / height, last / height)
-                x0 = Swift.min(x0, c0); x1 = Swift.max(x1, c1)
+                x0 = Swift.min(x0, c0)
+                x1 = Swift.max(x1, c1)
                 y0 = Swift.min(y0, c1 > c0 ? 0 : first % height)
                 y1 = Swift.max(y1, c1 > c0 ? height - 1 : last % height)
             }

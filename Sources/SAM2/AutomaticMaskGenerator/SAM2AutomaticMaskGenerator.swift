@@ -41,7 +41,8 @@ public enum AutomaticMaskGeneratorError: Error, CustomStringConvertible, Equatab
 
     public var description: String {
         switch self {
-        case let .invalidOption(name, value, expected): return "automatic mask generator: \(name) = \(value) is invalid: expected \(expected)"
+        case .invalidOption(let name, let value, let expected):
+            return "automatic mask generator: \(name) = \(value) is invalid: expected \(expected)"
         }
     }
 }
@@ -82,7 +83,8 @@ public final class SAM2AutomaticMaskGenerator {
         self.model = model
         self.options = options
         if let n = options.pointsPerSide {
-            grids = PointGrids.layerGrids(pointsPerSide: n, cropLayers: options.cropNLayers, downscaleFactor: options.cropNPointsDownscaleFactor)
+            grids = PointGrids.layerGrids(
+                pointsPerSide: n, cropLayers: options.cropNLayers, downscaleFactor: options.cropNPointsDownscaleFactor)
         } else {
             grids = options.pointGrids ?? []
         }
@@ -93,38 +95,58 @@ public final class SAM2AutomaticMaskGenerator {
             .invalidOption(name: name, value: "\(value)", expected: expected)
         }
         if (o.pointsPerSide == nil) == (o.pointGrids == nil) {
-            throw fail("pointsPerSide", o.pointsPerSide.map(String.init) ?? "nil", "exactly one of pointsPerSide and pointGrids")
+            throw fail(
+                "pointsPerSide", o.pointsPerSide.map(String.init) ?? "nil",
+                "exactly one of pointsPerSide and pointGrids")
         }
         if let n = o.pointsPerSide, n < 1 { throw fail("pointsPerSide", n, "at least 1") }
         if let g = o.pointGrids {
-            if g.count < o.cropNLayers + 1 { throw fail("pointGrids", "\(g.count) grids", "one grid per crop layer (\(o.cropNLayers + 1))") }
+            if g.count < o.cropNLayers + 1 {
+                throw fail("pointGrids", "\(g.count) grids", "one grid per crop layer (\(o.cropNLayers + 1))")
+            }
             if g.joined().contains(where: { !($0.x >= 0 && $0.x <= 1 && $0.y >= 0 && $0.y <= 1) }) {
                 throw fail("pointGrids", "a point outside [0, 1]²", "normalised points in [0, 1]²")
             }
         }
         if o.pointsPerBatch < 1 { throw fail("pointsPerBatch", o.pointsPerBatch, "at least 1") }
         if o.cropNLayers < 0 { throw fail("cropNLayers", o.cropNLayers, "0 or more") }
-        if o.cropNPointsDownscaleFactor < 1 { throw fail("cropNPointsDownscaleFactor", o.cropNPointsDownscaleFactor, "at least 1") }
+        if o.cropNPointsDownscaleFactor < 1 {
+            throw fail("cropNPointsDownscaleFactor", o.cropNPointsDownscaleFactor, "at least 1")
+        }
         if o.minMaskRegionArea < 0 { throw fail("minMaskRegionArea", o.minMaskRegionArea, "0 or more") }
-        for (name, value) in [("predIoUThresh", o.predIoUThresh), ("stabilityScoreThresh", o.stabilityScoreThresh),
-                              ("boxNMSThresh", o.boxNMSThresh), ("cropNMSThresh", o.cropNMSThresh)] where !(value >= 0 && value <= 1) {
+        for (name, value) in [
+            ("predIoUThresh", o.predIoUThresh), ("stabilityScoreThresh", o.stabilityScoreThresh),
+            ("boxNMSThresh", o.boxNMSThresh), ("cropNMSThresh", o.cropNMSThresh),
+        ] where !(value >= 0 && value <= 1) {
             throw fail(name, value, "a number in [0, 1]")
         }
-        if !(o.cropOverlapRatio >= 0 && o.cropOverlapRatio < 1) { throw fail("cropOverlapRatio", o.cropOverlapRatio, "a number in [0, 1)") }
-        if !o.stabilityScoreOffset.isFinite { throw fail("stabilityScoreOffset", o.stabilityScoreOffset, "a finite number") }
+        if !(o.cropOverlapRatio >= 0 && o.cropOverlapRatio < 1) {
+            throw fail("cropOverlapRatio", o.cropOverlapRatio, "a number in [0, 1)")
+        }
+        if !o.stabilityScoreOffset.isFinite {
+            throw fail("stabilityScoreOffset", o.stabilityScoreOffset, "a finite number")
+        }
         if !o.maskThreshold.isFinite { throw fail("maskThreshold", o.maskThreshold, "a finite number") }
     }
 
     /// The records of every mask found in `image`, in the reference's order. `progress` is called
     /// with the share of the work done (0...1) after each batch of points.
     public func generate(_ image: RGBImage, progress: ((Double) -> Void)? = nil) throws -> [AutomaticMask] {
-        guard image.width > 0 && image.height > 0 else { throw PredictorError.emptyImage(width: image.width, height: image.height) }
-        let crops = PointGrids.cropBoxes(width: image.width, height: image.height, layers: options.cropNLayers,
-                                         overlapRatio: options.cropOverlapRatio)
-        let batchesPerCrop = crops.map { (grids[$0.layer].count + options.pointsPerBatch - 1) / options.pointsPerBatch + 1 }
+        guard image.width > 0 && image.height > 0 else {
+            throw PredictorError.emptyImage(width: image.width, height: image.height)
+        }
+        let crops = PointGrids.cropBoxes(
+            width: image.width, height: image.height, layers: options.cropNLayers,
+            overlapRatio: options.cropOverlapRatio)
+        let batchesPerCrop = crops.map {
+            (grids[$0.layer].count + options.pointsPerBatch - 1) / options.pointsPerBatch + 1
+        }
         let totalSteps = Double(batchesPerCrop.reduce(0, +))
         var stepsDone = 0
-        let step = { stepsDone += 1; progress?(Double(stepsDone) / totalSteps) }
+        let step = {
+            stepsDone += 1
+            progress?(Double(stepsDone) / totalSteps)
+        }
 
         var data = MaskData()
         for crop in crops {
@@ -144,28 +166,35 @@ public final class SAM2AutomaticMaskGenerator {
             case .cocoRLE: segmentation = .cocoRLE(rle.cocoString)
             }
             let b = data.boxes[i]
-            return AutomaticMask(segmentation: segmentation, rle: rle, area: rle.area, bbox: [b.x, b.y, b.z - b.x, b.w - b.y],
-                                 predictedIoU: data.iouPredictions[i], pointCoords: data.points[i],
-                                 stabilityScore: data.stabilityScores[i], cropBox: data.cropBoxes[i].xywh)
+            return AutomaticMask(
+                segmentation: segmentation, rle: rle, area: rle.area, bbox: [b.x, b.y, b.z - b.x, b.w - b.y],
+                predictedIoU: data.iouPredictions[i], pointCoords: data.points[i],
+                stabilityScore: data.stabilityScores[i], cropBox: data.cropBoxes[i].xywh)
         }
     }
 
     /// One crop: its embedding, its grid in batches, then box NMS within the crop.
     private func processCrop(_ image: RGBImage, crop: CropBox, step: () -> Void) throws -> MaskData {
-        let predictor = SAM2ImagePredictor(model: model, maskThreshold: Float(options.maskThreshold),
-                                           maxHoleArea: options.minMaskRegionArea, maxSprinkleArea: options.minMaskRegionArea)
+        let predictor = SAM2ImagePredictor(
+            model: model, maskThreshold: Float(options.maskThreshold),
+            maxHoleArea: options.minMaskRegionArea, maxSprinkleArea: options.minMaskRegionArea)
         try predictor.setImage(Self.crop(image, crop))
         step()
         // ref: grid × crop size in float64, then float32 as the prompts' tensor.
-        let points = grids[crop.layer].map { SIMD2(Float($0.x * Double(crop.width)), Float($0.y * Double(crop.height))) }
+        let points = grids[crop.layer].map {
+            SIMD2(Float($0.x * Double(crop.width)), Float($0.y * Double(crop.height)))
+        }
         var data = MaskData()
         for start in stride(from: 0, to: points.count, by: options.pointsPerBatch) {
             let batch = Array(points[start..<min(start + options.pointsPerBatch, points.count)])
-            data.append(try processBatch(batch, predictor: predictor, crop: crop, imageWidth: image.width, imageHeight: image.height))
+            data.append(
+                try processBatch(
+                    batch, predictor: predictor, crop: crop, imageWidth: image.width, imageHeight: image.height))
             step()
         }
         guard !data.isEmpty else { return data }
-        data.select(BoxOperations.nms(boxes: data.floatBoxes, scores: data.iouPredictions, iouThreshold: options.boxNMSThresh))
+        data.select(
+            BoxOperations.nms(boxes: data.floatBoxes, scores: data.iouPredictions, iouThreshold: options.boxNMSThresh))
         // Back to the image's frame.
         let offset = SIMD2(Float(crop.x0), Float(crop.y0))
         data.points = data.points.map { $0 + offset }
@@ -176,9 +205,12 @@ public final class SAM2AutomaticMaskGenerator {
     /// One batch of points: predictions, the IoU and stability filters, boxes, the crop-edge filter
     /// and RLEs. Only masks that pass the IoU filter are brought to the crop's size (the reference
     /// upsamples all of them first; the kept masks and their values are the same).
-    private func processBatch(_ points: [SIMD2<Float>], predictor: SAM2ImagePredictor, crop: CropBox,
-                              imageWidth: Int, imageHeight: Int) throws -> MaskData {
-        var (lowRes, scores) = try predictInChunks(points, maskInputs: nil, multimaskOutput: options.multimaskOutput, predictor: predictor)
+    private func processBatch(
+        _ points: [SIMD2<Float>], predictor: SAM2ImagePredictor, crop: CropBox,
+        imageWidth: Int, imageHeight: Int
+    ) throws -> MaskData {
+        var (lowRes, scores) = try predictInChunks(
+            points, maskInputs: nil, multimaskOutput: options.multimaskOutput, predictor: predictor)
         let perPoint = lowRes.shape[1]
         let side = (lowRes.shape[2], lowRes.shape[3])
         lowRes = lowRes.reshaped([points.count * perPoint, side.0, side.1])
@@ -199,8 +231,9 @@ public final class SAM2AutomaticMaskGenerator {
             let selected = Tensor.concatenate(ids.map { lowRes.slice(axis: 0, $0..<($0 + 1)) }, axis: 0)
             let logits = try predictor.upscaleMasks(selected)
             let threshold = options.maskThreshold
-            let stability = MaskPlanes.stabilityScores(logits, high: Float(threshold + options.stabilityScoreOffset),
-                                                       low: Float(threshold - options.stabilityScoreOffset))
+            let stability = MaskPlanes.stabilityScores(
+                logits, high: Float(threshold + options.stabilityScoreOffset),
+                low: Float(threshold - options.stabilityScoreOffset))
             var planes = Array(ids.indices)
             if options.stabilityScoreThresh > 0 {
                 let minimum = Float(options.stabilityScoreThresh)
@@ -211,21 +244,25 @@ public final class SAM2AutomaticMaskGenerator {
                 !BoxOperations.isNearCropEdge(boxes[$0], crop: crop, imageWidth: imageWidth, imageHeight: imageHeight)
             }
             let survivors = notNearEdge.map { planes[$0] }
-            data.append(MaskData(
-                rles: MaskPlanes.rles(logits, indices: survivors, threshold: Float(threshold), crop: crop,
-                                      imageHeight: imageHeight, imageWidth: imageWidth),
-                boxes: notNearEdge.map { boxes[$0] },
-                iouPredictions: survivors.map { scores[ids[$0]] },
-                points: survivors.map { maskPoints[ids[$0]] },
-                stabilityScores: survivors.map { stability[$0] },
-                cropBoxes: Array(repeating: crop, count: survivors.count)))
+            data.append(
+                MaskData(
+                    rles: MaskPlanes.rles(
+                        logits, indices: survivors, threshold: Float(threshold), crop: crop,
+                        imageHeight: imageHeight, imageWidth: imageWidth),
+                    boxes: notNearEdge.map { boxes[$0] },
+                    iouPredictions: survivors.map { scores[ids[$0]] },
+                    points: survivors.map { maskPoints[ids[$0]] },
+                    stabilityScores: survivors.map { stability[$0] },
+                    cropBoxes: Array(repeating: crop, count: survivors.count)))
         }
         return data
     }
 
     /// ref: refine_with_m2m — each mask's point again, with its clamped low-resolution logits as the
     /// mask prompt and a single output, in batches of pointsPerBatch.
-    private func refineWithM2M(_ lowRes: Tensor, points: [SIMD2<Float>], predictor: SAM2ImagePredictor) throws -> (Tensor, [Float]) {
+    private func refineWithM2M(_ lowRes: Tensor, points: [SIMD2<Float>], predictor: SAM2ImagePredictor) throws -> (
+        Tensor, [Float]
+    ) {
         let (s0, s1) = (lowRes.shape[1], lowRes.shape[2])
         let clamped = MaskPlanes.clamped(lowRes, to: 32)
         var masks: [Tensor] = []
@@ -233,8 +270,9 @@ public final class SAM2AutomaticMaskGenerator {
         for start in stride(from: 0, to: points.count, by: options.pointsPerBatch) {
             let end = min(start + options.pointsPerBatch, points.count)
             let input = clamped.slice(axis: 0, start..<end).reshaped([end - start, 1, s0, s1])
-            let (refined, refinedScores) = try predictInChunks(Array(points[start..<end]), maskInputs: input, multimaskOutput: false,
-                                                               predictor: predictor)
+            let (refined, refinedScores) = try predictInChunks(
+                Array(points[start..<end]), maskInputs: input, multimaskOutput: false,
+                predictor: predictor)
             masks.append(refined.reshaped([end - start, s0, s1]))
             scores += refinedScores
         }
@@ -248,14 +286,17 @@ public final class SAM2AutomaticMaskGenerator {
     private static let decoderChunk = 2
 
     /// `predictPoints` on `points` in chunks of `decoderChunk`, concatenated.
-    private func predictInChunks(_ points: [SIMD2<Float>], maskInputs: Tensor?, multimaskOutput: Bool,
-                                 predictor: SAM2ImagePredictor) throws -> (lowResLogits: Tensor, scores: [Float]) {
+    private func predictInChunks(
+        _ points: [SIMD2<Float>], maskInputs: Tensor?, multimaskOutput: Bool,
+        predictor: SAM2ImagePredictor
+    ) throws -> (lowResLogits: Tensor, scores: [Float]) {
         var logits: [Tensor] = []
         var scores: [Float] = []
         for start in stride(from: 0, to: points.count, by: Self.decoderChunk) {
             let end = min(start + Self.decoderChunk, points.count)
-            let part = try predictor.predictPoints(Array(points[start..<end]), maskInputs: maskInputs?.slice(axis: 0, start..<end),
-                                                   multimaskOutput: multimaskOutput)
+            let part = try predictor.predictPoints(
+                Array(points[start..<end]), maskInputs: maskInputs?.slice(axis: 0, start..<end),
+                multimaskOutput: multimaskOutput)
             logits.append(part.lowResLogits)
             scores += part.scores
         }

@@ -18,8 +18,11 @@ public struct CheckpointSummary: Sendable {
         let shapes = Dictionary(uniqueKeysWithValues: store.keys.map { ($0, store.shape(of: $0)!) })
         let config = try configuration ?? SAM2Configuration.detect(shapes: shapes)
         let dtypes = file.dtypes.map { (key: $0.key.rawValue, value: $0.value) }.sorted { $0.key < $1.key }
-        let format = file.format.rawValue + (HuggingFaceLayout.matches(keys: file.keys) ? " (Hugging Face transformers layout)" : "")
-        return CheckpointSummary(configuration: config, format: format, dtypes: dtypes,
-                                 tensorCount: file.keys.count, valueCount: file.valueCount)
+        let format =
+            file.format.rawValue
+            + (HuggingFaceLayout.matches(keys: file.keys) ? " (Hugging Face transformers layout)" : "")
+        return CheckpointSummary(
+            configuration: config, format: format, dtypes: dtypes,
+            tensorCount: file.keys.count, valueCount: file.valueCount)
     }
 }

@@ -9,7 +9,8 @@ extension SAM2Configuration {
         guard let patch = shapes[trunk + "patch_embed.proj.weight"], patch.count == 4 else {
             let sample = shapes.keys.sorted().prefix(3).joined(separator: ", ")
             throw ConfigurationError.unknownArchitecture(
-                "no tensor \(trunk)patch_embed.proj.weight among \(shapes.count) tensors (first keys: \(sample.isEmpty ? "none" : sample))")
+                "no tensor \(trunk)patch_embed.proj.weight among \(shapes.count) tensors (first keys: \(sample.isEmpty ? "none" : sample))"
+            )
         }
         let embedDim = patch[0]
         var blockCount = 0
@@ -19,8 +20,8 @@ extension SAM2Configuration {
         let stages = zip(stageStarts, stageStarts.dropFirst() + [blockCount]).map { $1 - $0 }
         let positionGrid = shapes[trunk + "pos_embed"].map { Array($0.suffix(2)) } ?? []
         let firstWindow = shapes[trunk + "pos_embed_window"]?.last ?? 0
-        let version2_1 = shapes["no_obj_embed_spatial"] != nil || shapes["obj_ptr_tpos_proj.weight"] != nil
-        let version = version2_1 ? "2.1" : "2.0"
+        let version21 = shapes["no_obj_embed_spatial"] != nil || shapes["obj_ptr_tpos_proj.weight"] != nil
+        let version = version21 ? "2.1" : "2.0"
 
         let match = presets.first {
             $0.version == version && $0.trunk.embedDim == embedDim && $0.trunk.stages == stages
@@ -29,7 +30,8 @@ extension SAM2Configuration {
         guard let found = match else {
             throw ConfigurationError.unknownArchitecture(
                 "SAM \(version) checkpoint with trunk width \(embedDim), blocks per stage \(stages), "
-                + "position grid \(positionGrid), first window \(firstWindow): no official configuration has this trunk")
+                    + "position grid \(positionGrid), first window \(firstWindow): no official configuration has this trunk"
+            )
         }
         return found
     }

@@ -65,12 +65,13 @@ public enum HuggingFaceLayoutError: Error, CustomStringConvertible, Equatable, S
 
     public var description: String {
         switch self {
-        case let .unknownKeys(source, keys, count):
+        case .unknownKeys(let source, let keys, let count):
             let more = count > keys.count ? " and \(count - keys.count) more" : ""
-            return "\(source) is in the Hugging Face transformers layout but has \(count) key\(count == 1 ? "" : "s") that layout does not define: \(keys.joined(separator: ", "))\(more)"
-        case let .inconsistentCopies(source, keys):
+            return
+                "\(source) is in the Hugging Face transformers layout but has \(count) key\(count == 1 ? "" : "s") that layout does not define: \(keys.joined(separator: ", "))\(more)"
+        case .inconsistentCopies(let source, let keys):
             return "\(source): \(keys.joined(separator: " and ")) should be copies of one tensor but differ"
-        case let .misShaped(source, key, shape):
+        case .misShaped(let source, let key, let shape):
             return "\(source): \(key) has shape \(shape), which the Hugging Face layout does not allow"
         }
     }
@@ -91,13 +92,16 @@ public enum HuggingFaceLayout {
     public static func officialWeights(_ file: CheckpointFile) throws -> WeightStore {
         guard matches(keys: file.keys) else { return try WeightStore(checkpoint: file) }
         let shapes = Dictionary(uniqueKeysWithValues: file.keys.map { ($0, file.entry($0)!.shape) })
-        return WeightStore(entries: try officialEntries(shapes: shapes, source: file.path) { try file.tensor($0) }, source: file.path)
+        return WeightStore(
+            entries: try officialEntries(shapes: shapes, source: file.path) { try file.tensor($0) }, source: file.path)
     }
 
     /// Official key → lazily loaded tensor for HF-layout tensors (`shapes`, read by `load`);
     /// throws naming the keys no rule knows.
-    static func officialEntries(shapes: [String: [Int]], source: String,
-                                load: @escaping @Sendable (String) throws -> Tensor) throws -> [String: LazyTensor] {
+    static func officialEntries(
+        shapes: [String: [Int]], source: String,
+        load: @escaping @Sendable (String) throws -> Tensor
+    ) throws -> [String: LazyTensor] {
         let context = Context(keys: Array(shapes.keys))
         var entries: [String: LazyTensor] = [:]
         var unknown: [String] = []
@@ -114,28 +118,38 @@ public enum HuggingFaceLayout {
                 guard copies.allSatisfy({ shapes[$0] == shapes[key] }) else {
                     throw HuggingFaceLayoutError.inconsistentCopies(source: source, keys: copies)
                 }
-                try add("sam_prompt_encoder.pe_layer.positional_encoding_gaussian_matrix", LazyTensor(shape: shapes[key]!) {
-                    let tensors = try copies.map { try load($0) }
-                    guard tensors.allSatisfy({ $0.scalars == tensors[0].scalars }) else {
-                        throw HuggingFaceLayoutError.inconsistentCopies(source: source, keys: copies)
-                    }
-                    return tensors[0]
-                })
+                try add(
+                    "sam_prompt_encoder.pe_layer.positional_encoding_gaussian_matrix",
+                    LazyTensor(shape: shapes[key]!) {
+                        let tensors = try copies.map { try load($0) }
+                        guard tensors.allSatisfy({ $0.scalars == tensors[0].scalars }) else {
+                            throw HuggingFaceLayoutError.inconsistentCopies(source: source, keys: copies)
+                        }
+                        return tensors[0]
+                    })
             case pointEmbeddings:
                 let shape = shapes[key]!
-                guard shape.count == 2 else { throw HuggingFaceLayoutError.misShaped(source: source, key: key, shape: shape) }
+                guard shape.count == 2 else {
+                    throw HuggingFaceLayoutError.misShaped(source: source, key: key, shape: shape)
+                }
                 for row in 0..<shape[0] {
-                    try add("sam_prompt_encoder.point_embeddings.\(row).weight", LazyTensor(shape: [1, shape[1]]) {
-                        try load(key).slice(axis: 0, row..<row + 1)
-                    })
+                    try add(
+                        "sam_prompt_encoder.point_embeddings.\(row).weight",
+                        LazyTensor(shape: [1, shape[1]]) {
+                            try load(key).slice(axis: 0, row..<row + 1)
+                        })
                 }
             default:
-                guard let name = officialName(key, context) else { unknown.append(key); continue }
+                guard let name = officialName(key, context) else {
+                    unknown.append(key)
+                    continue
+                }
                 try add(name, LazyTensor(shape: shapes[key]!) { try load(key) })
             }
         }
         guard unknown.isEmpty else {
-            throw HuggingFaceLayoutError.unknownKeys(source: source, keys: Array(unknown.prefix(5)), count: unknown.count)
+            throw HuggingFaceLayoutError.unknownKeys(
+                source: source, keys: Array(unknown.prefix(5)), count: unknown.count)
         }
         return entries
     }
@@ -170,8 +184,8 @@ public enum HuggingFaceLayout {
     struct Rule: Sendable {
         enum Segment: Sendable {
             case literal(String)
-            case number               // `#`
-            case parameter            // `$`: weight or bias
+            case number  // `#`
+            case parameter  // `$`: weight or bias
             case oneOf([String: String])  // `{a,b:c}`
         }
         let pattern: [Segment]
@@ -198,7 +212,8 @@ public enum HuggingFaceLayout {
         /// A rule whose official name is `template` with each `*` replaced by the next capture.
         init(_ pattern: String, _ template: String) {
             self.init(pattern) { captures, _ in
-                var out = "", next = captures.makeIterator()
+                var out = ""
+                var next = captures.makeIterator()
                 for c in template { if c == "*" { out += next.next()! } else { out.append(c) } }
                 return out
             }
@@ -210,14 +225,14 @@ public enum HuggingFaceLayout {
             var captures: [String] = []
             for (segment, part) in zip(segments, pattern) {
                 switch part {
-                case let .literal(text): guard segment == text else { return nil }
+                case .literal(let text): guard segment == text else { return nil }
                 case .number:
                     guard !segment.isEmpty, segment.allSatisfy({ ("0"..."9").contains($0) }) else { return nil }
                     captures.append(segment)
                 case .parameter:
                     guard segment == "weight" || segment == "bias" else { return nil }
                     captures.append(segment)
-                case let .oneOf(options):
+                case .oneOf(let options):
                     guard let renamed = options[segment] else { return nil }
                     captures.append(renamed)
                 }
@@ -230,14 +245,17 @@ public enum HuggingFaceLayout {
     /// single-Linear form. `hf` and `official` may contain `#`, captured in order.
     static func mlp(_ hf: String, _ official: String) -> [Rule] {
         @Sendable func scope(_ template: String, _ numbers: ArraySlice<String>) -> String {
-            var out = "", next = numbers.makeIterator()
+            var out = ""
+            var next = numbers.makeIterator()
             for c in template { if c == "#" { out += next.next()! } else { out.append(c) } }
             return out
         }
         let depth = hf.filter { $0 == "#" }.count
         return [
             Rule("\(hf).proj_in.$") { c, _ in "\(scope(official, c[..<depth])).layers.0.\(c[depth])" },
-            Rule("\(hf).layers.#.$") { c, _ in "\(scope(official, c[..<depth])).layers.\(Int(c[depth])! + 1).\(c[depth + 1])" },
+            Rule("\(hf).layers.#.$") { c, _ in
+                "\(scope(official, c[..<depth])).layers.\(Int(c[depth])! + 1).\(c[depth + 1])"
+            },
             Rule("\(hf).proj_out.$") { c, context in
                 "\(scope(official, c[..<depth])).layers.\(context.count(scope(hf, c[..<depth]) + ".layers") + 1).\(c[depth])"
             },
@@ -250,26 +268,40 @@ public enum HuggingFaceLayout {
             // Image encoder: Hiera trunk and FPN neck.
             Rule("vision_encoder.backbone.patch_embed.projection.$", "image_encoder.trunk.patch_embed.proj.*"),
             Rule("vision_encoder.backbone.{pos_embed,pos_embed_window}", "image_encoder.trunk.*"),
-            Rule("vision_encoder.backbone.blocks.#.{layer_norm1:norm1,layer_norm2:norm2,proj}.$", "image_encoder.trunk.blocks.*.*.*"),
+            Rule(
+                "vision_encoder.backbone.blocks.#.{layer_norm1:norm1,layer_norm2:norm2,proj}.$",
+                "image_encoder.trunk.blocks.*.*.*"),
             Rule("vision_encoder.backbone.blocks.#.attn.{qkv,proj}.$", "image_encoder.trunk.blocks.*.attn.*.*"),
             Rule("vision_encoder.neck.convs.#.$", "image_encoder.neck.convs.*.conv.*"),
             // Prompt encoder (the position matrix and point embeddings are handled by officialEntries).
             Rule("prompt_encoder.{not_a_point_embed,no_mask_embed}.weight", "sam_prompt_encoder.*.weight"),
-            Rule("prompt_encoder.mask_embed.{conv1:0,layer_norm1:1,conv2:3,layer_norm2:4,conv3:6}.$", "sam_prompt_encoder.mask_downscaling.*.*"),
+            Rule(
+                "prompt_encoder.mask_embed.{conv1:0,layer_norm1:1,conv2:3,layer_norm2:4,conv3:6}.$",
+                "sam_prompt_encoder.mask_downscaling.*.*"),
             // Mask decoder.
             Rule("mask_decoder.{iou_token,mask_tokens,obj_score_token}.weight", "sam_mask_decoder.*.weight"),
             Rule("mask_decoder.{conv_s0,conv_s1}.$", "sam_mask_decoder.*.*"),
-            Rule("mask_decoder.{upscale_conv1:0,upscale_layer_norm:1,upscale_conv2:3}.$", "sam_mask_decoder.output_upscaling.*.*"),
-            Rule("mask_decoder.transformer.layers.#.{self_attn,cross_attn_token_to_image,cross_attn_image_to_token}.\(attention).$",
-                 "sam_mask_decoder.transformer.layers.*.*.*.*"),
-            Rule("mask_decoder.transformer.layers.#.{layer_norm1:norm1,layer_norm2:norm2,layer_norm3:norm3,layer_norm4:norm4}.$",
-                 "sam_mask_decoder.transformer.layers.*.*.*"),
-            Rule("mask_decoder.transformer.final_attn_token_to_image.\(attention).$", "sam_mask_decoder.transformer.final_attn_token_to_image.*.*"),
+            Rule(
+                "mask_decoder.{upscale_conv1:0,upscale_layer_norm:1,upscale_conv2:3}.$",
+                "sam_mask_decoder.output_upscaling.*.*"),
+            Rule(
+                "mask_decoder.transformer.layers.#.{self_attn,cross_attn_token_to_image,cross_attn_image_to_token}.\(attention).$",
+                "sam_mask_decoder.transformer.layers.*.*.*.*"),
+            Rule(
+                "mask_decoder.transformer.layers.#.{layer_norm1:norm1,layer_norm2:norm2,layer_norm3:norm3,layer_norm4:norm4}.$",
+                "sam_mask_decoder.transformer.layers.*.*.*"),
+            Rule(
+                "mask_decoder.transformer.final_attn_token_to_image.\(attention).$",
+                "sam_mask_decoder.transformer.final_attn_token_to_image.*.*"),
             Rule("mask_decoder.transformer.layer_norm_final_attn.$", "sam_mask_decoder.transformer.norm_final_attn.*"),
             Rule("mask_decoder.pred_obj_score_head.$", "sam_mask_decoder.pred_obj_score_head.*"),
             // Memory attention and memory encoder (video).
-            Rule("memory_attention.layers.#.{self_attn,cross_attn_image}.\(attention).$", "memory_attention.layers.*.*.*.*"),
-            Rule("memory_attention.layers.#.{linear1,linear2,layer_norm1:norm1,layer_norm2:norm2,layer_norm3:norm3}.$", "memory_attention.layers.*.*.*"),
+            Rule(
+                "memory_attention.layers.#.{self_attn,cross_attn_image}.\(attention).$",
+                "memory_attention.layers.*.*.*.*"),
+            Rule(
+                "memory_attention.layers.#.{linear1,linear2,layer_norm1:norm1,layer_norm2:norm2,layer_norm3:norm3}.$",
+                "memory_attention.layers.*.*.*"),
             Rule("memory_attention.layer_norm.$", "memory_attention.norm.*"),
             Rule("memory_encoder.mask_downsampler.layers.#.{conv:0,layer_norm:1}.$") { c, _ in
                 "memory_encoder.mask_downsampler.encoder.\(3 * Int(c[0])! + Int(c[1])!).\(c[2])"
@@ -277,15 +309,18 @@ public enum HuggingFaceLayout {
             Rule("memory_encoder.mask_downsampler.final_conv.$") { c, context in
                 "memory_encoder.mask_downsampler.encoder.\(3 * context.count("memory_encoder.mask_downsampler.layers")).\(c[0])"
             },
-            Rule("memory_encoder.memory_fuser.layers.#.{depthwise_conv:dwconv,pointwise_conv1:pwconv1,pointwise_conv2:pwconv2,layer_norm:norm}.$",
-                 "memory_encoder.fuser.layers.*.*.*"),
+            Rule(
+                "memory_encoder.memory_fuser.layers.#.{depthwise_conv:dwconv,pointwise_conv1:pwconv1,pointwise_conv2:pwconv2,layer_norm:norm}.$",
+                "memory_encoder.fuser.layers.*.*.*"),
             Rule("memory_encoder.memory_fuser.layers.#.scale", "memory_encoder.fuser.layers.*.gamma"),
             Rule("memory_encoder.{projection:out_proj,feature_projection:pix_feat_proj}.$", "memory_encoder.*.*"),
             Rule("mask_downsample.$", "mask_downsample.*"),
             Rule("object_pointer_proj.$", "obj_ptr_proj.*"),
             Rule("temporal_positional_encoding_projection_layer.$", "obj_ptr_tpos_proj.*"),
-            Rule("{no_memory_embedding:no_mem_embed,no_memory_positional_encoding:no_mem_pos_enc,no_object_pointer:no_obj_ptr,"
-                 + "occlusion_spatial_embedding_parameter:no_obj_embed_spatial,memory_temporal_positional_encoding:maskmem_tpos_enc}", "*"),
+            Rule(
+                "{no_memory_embedding:no_mem_embed,no_memory_positional_encoding:no_mem_pos_enc,no_object_pointer:no_obj_ptr,"
+                    + "occlusion_spatial_embedding_parameter:no_obj_embed_spatial,memory_temporal_positional_encoding:maskmem_tpos_enc}",
+                "*"),
         ]
         rules += mlp("vision_encoder.backbone.blocks.#.mlp", "image_encoder.trunk.blocks.#.mlp")
         rules += mlp("mask_decoder.transformer.layers.#.mlp", "sam_mask_decoder.transformer.layers.#.mlp")

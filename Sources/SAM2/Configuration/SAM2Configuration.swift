@@ -22,8 +22,10 @@ public struct HieraConfiguration: Codable, Sendable, Equatable {
     public var patchPadding: Int = 3
     public var layerNormEps: Float = 1e-6
 
-    public init(embedDim: Int, numHeads: Int, stages: [Int], globalAttentionBlocks: [Int],
-                windowSpec: [Int] = [8, 4, 14, 7], positionEmbeddingSize: [Int] = [14, 14]) {
+    public init(
+        embedDim: Int, numHeads: Int, stages: [Int], globalAttentionBlocks: [Int],
+        windowSpec: [Int] = [8, 4, 14, 7], positionEmbeddingSize: [Int] = [14, 14]
+    ) {
         self.embedDim = embedDim
         self.numHeads = numHeads
         self.stages = stages
@@ -114,11 +116,11 @@ public struct MemoryConfiguration: Codable, Sendable, Equatable {
     public var binarizeMaskFromPtsForMemEnc: Bool = true
     public var fillHoleArea: Int = 8
 
-    public init(version2_1: Bool) {
-        noObjEmbedSpatial = version2_1
-        addTposEncToObjPtrs = version2_1
-        projTposEncInObjPtrs = version2_1
-        useSignedTposEncToObjPtrs = version2_1
+    public init(version21: Bool) {
+        noObjEmbedSpatial = version21
+        addTposEncToObjPtrs = version21
+        projTposEncInObjPtrs = version21
+        useSignedTposEncToObjPtrs = version21
     }
 }
 
@@ -143,22 +145,33 @@ public struct SAM2Configuration: Codable, Sendable, Equatable {
         self.trunk = trunk
         self.neck = NeckConfiguration(backboneChannelList: trunk.stageChannels.reversed())
         self.heads = SAMHeadsConfiguration()
-        self.memory = MemoryConfiguration(version2_1: version == "2.1")
+        self.memory = MemoryConfiguration(version21: version == "2.1")
     }
 
     public var hiddenDim: Int { neck.dModel }
     /// Side of the image embedding grid (64 at 1024 / 16).
     public var imageEmbeddingSize: Int { imageSize / backboneStride }
-    public var isVersion2_1: Bool { version == "2.1" }
+    public var isVersion21: Bool { version == "2.1" }
 }
 
 extension SAM2Configuration {
     static func trunk(_ size: String) -> HieraConfiguration {
         switch size {
-        case "t": return HieraConfiguration(embedDim: 96, numHeads: 1, stages: [1, 2, 7, 2], globalAttentionBlocks: [5, 7, 9], positionEmbeddingSize: [7, 7])
-        case "s": return HieraConfiguration(embedDim: 96, numHeads: 1, stages: [1, 2, 11, 2], globalAttentionBlocks: [7, 10, 13], positionEmbeddingSize: [7, 7])
-        case "b+": return HieraConfiguration(embedDim: 112, numHeads: 2, stages: [2, 3, 16, 3], globalAttentionBlocks: [12, 16, 20])
-        default: return HieraConfiguration(embedDim: 144, numHeads: 2, stages: [2, 6, 36, 4], globalAttentionBlocks: [23, 33, 43], windowSpec: [8, 4, 16, 8], positionEmbeddingSize: [7, 7])
+        case "t":
+            return HieraConfiguration(
+                embedDim: 96, numHeads: 1, stages: [1, 2, 7, 2], globalAttentionBlocks: [5, 7, 9],
+                positionEmbeddingSize: [7, 7])
+        case "s":
+            return HieraConfiguration(
+                embedDim: 96, numHeads: 1, stages: [1, 2, 11, 2], globalAttentionBlocks: [7, 10, 13],
+                positionEmbeddingSize: [7, 7])
+        case "b+":
+            return HieraConfiguration(
+                embedDim: 112, numHeads: 2, stages: [2, 3, 16, 3], globalAttentionBlocks: [12, 16, 20])
+        default:
+            return HieraConfiguration(
+                embedDim: 144, numHeads: 2, stages: [2, 6, 36, 4], globalAttentionBlocks: [23, 33, 43],
+                windowSpec: [8, 4, 16, 8], positionEmbeddingSize: [7, 7])
         }
     }
 
@@ -182,8 +195,9 @@ extension SAM2Configuration {
         if nameOrPath.hasSuffix(".json") {
             let url = URL(fileURLWithPath: nameOrPath)
             guard let data = try? Data(contentsOf: url) else { throw ConfigurationError.unreadableFile(nameOrPath) }
-            do { return try JSONDecoder().decode(SAM2Configuration.self, from: data) }
-            catch { throw ConfigurationError.invalidFile(nameOrPath, String(describing: error)) }
+            do { return try JSONDecoder().decode(SAM2Configuration.self, from: data) } catch {
+                throw ConfigurationError.invalidFile(nameOrPath, String(describing: error))
+            }
         }
         throw ConfigurationError.unknownName(nameOrPath)
     }
@@ -198,11 +212,14 @@ public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unknownName(let name):
-            let known = (SAM2Configuration.presets.map(\.name) + SAM2Configuration.aliases.keys.sorted()).joined(separator: ", ")
+            let known = (SAM2Configuration.presets.map(\.name) + SAM2Configuration.aliases.keys.sorted()).joined(
+                separator: ", ")
             return "unknown configuration '\(name)': expected one of \(known), or a configuration .json file"
         case .unreadableFile(let path): return "cannot read configuration file \(path)"
-        case .invalidFile(let path, let why): return "configuration file \(path) is not a valid SAM 2 configuration: \(why)"
-        case .unknownArchitecture(let found): return "unknown architecture: \(found); pass --config NAME to choose a configuration"
+        case .invalidFile(let path, let why):
+            return "configuration file \(path) is not a valid SAM 2 configuration: \(why)"
+        case .unknownArchitecture(let found):
+            return "unknown architecture: \(found); pass --config NAME to choose a configuration"
         }
     }
 }

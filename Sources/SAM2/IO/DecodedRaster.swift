@@ -43,24 +43,36 @@ struct DecodedRaster {
                             let p = row + x * channels * step  // first byte of the pixel
                             // ref: PIL's ";16B" raw modes keep the most significant byte.
                             @inline(__always) func sample(_ c: Int) -> UInt8 { src[p + c * step] }
-                            var r: UInt8, g: UInt8, b: UInt8
+                            var r: UInt8
+                            var g: UInt8
+                            var b: UInt8
                             switch layout {
                             case .gray, .grayAlpha:
                                 if wide && layout == .gray {
                                     // ref: Pillow Convert.c I16_RGB — values above 255 clip to 255.
                                     let v = src[p] == 0 ? src[p + 1] : 255
-                                    r = v; g = v; b = v
+                                    r = v
+                                    g = v
+                                    b = v
                                 } else {
-                                    r = sample(0); g = r; b = r
+                                    r = sample(0)
+                                    g = r
+                                    b = r
                                 }
                             case .rgb, .rgba:
-                                r = sample(0); g = sample(1); b = sample(2)
+                                r = sample(0)
+                                g = sample(1)
+                                b = sample(2)
                             case .palette:
                                 let index = Int(src[p])
                                 if index * 3 + 2 < pal.count {
-                                    r = pal[index * 3]; g = pal[index * 3 + 1]; b = pal[index * 3 + 2]
+                                    r = pal[index * 3]
+                                    g = pal[index * 3 + 1]
+                                    b = pal[index * 3 + 2]
                                 } else {
-                                    r = 0; g = 0; b = 0
+                                    r = 0
+                                    g = 0
+                                    b = 0
                                 }
                             case .invertedCMYK:
                                 // ref: Pillow Convert.c cmyk2rgb on "CMYK;I" (inverted) samples.
@@ -69,7 +81,9 @@ struct DecodedRaster {
                                 g = Self.cmykChannel(255 - Int(src[p + 1]), nk)
                                 b = Self.cmykChannel(255 - Int(src[p + 2]), nk)
                             }
-                            dst[o] = r; dst[o + 1] = g; dst[o + 2] = b
+                            dst[o] = r
+                            dst[o + 1] = g
+                            dst[o + 2] = b
                             o += 3
                         }
                     }

@@ -9,7 +9,8 @@ enum ExifOrientation {
     static func parse(_ exif: [UInt8]) -> Int? {
         var base = 0
         if exif.count >= 6, exif[0] == 0x45, exif[1] == 0x78, exif[2] == 0x69, exif[3] == 0x66,
-           exif[4] == 0, exif[5] == 0 {
+            exif[4] == 0, exif[5] == 0
+        {
             base = 6  // "Exif\0\0"
         }
         guard exif.count >= base + 8 else { return nil }
@@ -22,12 +23,14 @@ enum ExifOrientation {
         func u16(_ offset: Int) -> Int? {
             let at = base + offset
             guard offset >= 0, at + 2 <= exif.count else { return nil }
-            let a = Int(exif[at]), b = Int(exif[at + 1])
+            let a = Int(exif[at])
+            let b = Int(exif[at + 1])
             return littleEndian ? a | b << 8 : a << 8 | b
         }
         func u32(_ offset: Int) -> Int? {
             guard let lo = u16(littleEndian ? offset : offset + 2),
-                  let hi = u16(littleEndian ? offset + 2 : offset) else { return nil }
+                let hi = u16(littleEndian ? offset + 2 : offset)
+            else { return nil }
             return lo | hi << 16
         }
         guard u16(2) == 42, let ifd0 = u32(4), let count = u16(ifd0) else { return nil }
@@ -52,8 +55,10 @@ enum ExifOrientation {
     /// `pixels` (row-major, `channels` interleaved bytes per pixel) transposed for `orientation`, as
     /// `ImageOps.exif_transpose` does: 2 mirror, 3 rotate 180°, 4 flip, 5 transpose, 6 rotate 90°
     /// clockwise, 7 transverse, 8 rotate 90° counter-clockwise. Orientations 5–8 swap width and height.
-    static func apply(_ orientation: Int, to pixels: [UInt8], width: Int, height: Int,
-                      channels: Int) -> (pixels: [UInt8], width: Int, height: Int) {
+    static func apply(
+        _ orientation: Int, to pixels: [UInt8], width: Int, height: Int,
+        channels: Int
+    ) -> (pixels: [UInt8], width: Int, height: Int) {
         guard (2...8).contains(orientation), width > 0, height > 0 else { return (pixels, width, height) }
         let swaps = orientation >= 5
         let outWidth = swaps ? height : width

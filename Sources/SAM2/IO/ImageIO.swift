@@ -21,8 +21,9 @@ public enum ImageIO {
     /// Decodes JPEG or PNG bytes as 8-bit RGB with the EXIF orientation applied; `name` is used in errors.
     public static func decodeImage(_ data: Data, name: String) throws -> RGBImage {
         let raster = try decodeRaster(data, name: name)
-        let oriented = ExifOrientation.apply(raster.orientation, to: raster.rgb(), width: raster.width,
-                                             height: raster.height, channels: 3)
+        let oriented = ExifOrientation.apply(
+            raster.orientation, to: raster.rgb(), width: raster.width,
+            height: raster.height, channels: 3)
         return RGBImage(width: oriented.width, height: oriented.height, pixels: oriented.pixels)
     }
 
@@ -38,8 +39,9 @@ public enum ImageIO {
     /// EXIF orientation is applied, as for `readImage`.
     public static func readMask(_ url: URL) throws -> (width: Int, height: Int, values: [UInt8]) {
         let raster = try decodeRaster(readData(url), name: url.path)
-        let oriented = ExifOrientation.apply(raster.orientation, to: raster.mask(), width: raster.width,
-                                             height: raster.height, channels: 1)
+        let oriented = ExifOrientation.apply(
+            raster.orientation, to: raster.mask(), width: raster.width,
+            height: raster.height, channels: 1)
         return (oriented.width, oriented.height, oriented.pixels)
     }
 
@@ -49,8 +51,9 @@ public enum ImageIO {
         let raster = try decodeRaster(readData(url), name: url.path)
         let (values, problem) = raster.indices()
         guard let values else { throw ImageIOError.notIndexed(path: url.path, detail: problem) }
-        let oriented = ExifOrientation.apply(raster.orientation, to: values, width: raster.width,
-                                             height: raster.height, channels: 1)
+        let oriented = ExifOrientation.apply(
+            raster.orientation, to: values, width: raster.width,
+            height: raster.height, channels: 1)
         return (oriented.width, oriented.height, oriented.pixels)
     }
 
@@ -84,8 +87,10 @@ public enum ImageIO {
 
     /// Writes palette indices as an 8-bit indexed PNG with `palette` (1...256 entries; every index must
     /// be below `palette.count`). Video outputs use `davisPalette`, as the reference's vos_inference.
-    public static func writeIndexedPNG(_ indices: [UInt8], width: Int, height: Int,
-                                       palette: [(UInt8, UInt8, UInt8)], to url: URL) throws {
+    public static func writeIndexedPNG(
+        _ indices: [UInt8], width: Int, height: Int,
+        palette: [(UInt8, UInt8, UInt8)], to url: URL
+    ) throws {
         guard (1...256).contains(palette.count) else {
             throw ImageIOError.invalidArgument(
                 path: url.path, detail: "palette has \(palette.count) entries, expected 1...256")
@@ -95,14 +100,19 @@ public enum ImageIO {
                 path: url.path, detail: "index \(bad) is outside the \(palette.count)-entry palette")
         }
         let flat = palette.flatMap { [$0.0, $0.1, $0.2] }
-        try write(PNGEncoder.encode(indices, width: width, height: height, kind: .palette, palette: flat,
-                                    path: url.path), to: url)
+        try write(
+            PNGEncoder.encode(
+                indices, width: width, height: height, kind: .palette, palette: flat,
+                path: url.path), to: url)
     }
 
     /// The DAVIS 2017 palette (the PASCAL VOC colour map): entry i spreads the bits of i over the high
     /// bits of red, green and blue — 0 black, 1 (128, 0, 0), 2 (0, 128, 0), 3 (128, 128, 0), ...
     public static let davisPalette: [(UInt8, UInt8, UInt8)] = (0..<256).map { index in
-        var r = 0, g = 0, b = 0, c = index
+        var r = 0
+        var g = 0
+        var b = 0
+        var c = index
         for shift in stride(from: 7, through: 0, by: -1) {
             r |= (c & 1) << shift
             g |= (c >> 1 & 1) << shift
@@ -151,7 +161,9 @@ public enum ImageIO {
         do {
             try AtomicFile.write(data, to: url)
         } catch let error as AtomicFileError {
-            if case let .cannotWrite(path, reason) = error { throw ImageIOError.cannotWrite(path: path, reason: reason) }
+            if case .cannotWrite(let path, let reason) = error {
+                throw ImageIOError.cannotWrite(path: path, reason: reason)
+            }
             throw error
         }
     }

@@ -25,27 +25,27 @@ public enum ImageIOError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .cannotRead(path, reason):
+        case .cannotRead(let path, let reason):
             return "cannot read image '\(path)': \(reason)"
-        case let .empty(path):
+        case .empty(let path):
             return "image '\(path)' is empty (0 bytes); expected a JPEG or PNG file"
-        case let .unknownFormat(path, detected):
+        case .unknownFormat(let path, let detected):
             if let detected {
                 return "image '\(path)' is a \(detected) file; only JPEG and PNG are supported — convert it first"
             }
             return "image '\(path)' is not a JPEG or PNG file (unrecognised content)"
-        case let .truncated(path, format):
+        case .truncated(let path, let format):
             return "image '\(path)' is a truncated \(format) file (the data ends early); re-export or re-download it"
-        case let .corrupt(path, format, message):
+        case .corrupt(let path, let format, let message):
             return "image '\(path)' is a corrupt \(format) file: \(message)"
-        case let .tooLarge(path, width, height):
+        case .tooLarge(let path, let width, let height):
             return "image '\(path)' is \(width)×\(height) pixels, above the limit of "
                 + "\(ImageIO.maxDimension) per side and \(ImageIO.maxPixels / 1_000_000) megapixels; downscale it first"
-        case let .notIndexed(path, detail):
+        case .notIndexed(let path, let detail):
             return "mask '\(path)' has no object indices: \(detail); use an 8-bit palette or grayscale PNG"
-        case let .invalidArgument(path, detail):
+        case .invalidArgument(let path, let detail):
             return "cannot write '\(path)': \(detail)"
-        case let .cannotWrite(path, reason):
+        case .cannotWrite(let path, let reason):
             return "cannot write '\(path)': \(reason)"
         }
     }
@@ -57,8 +57,10 @@ func cText(_ buffer: [CChar]) -> String {
 }
 
 /// Maps a C decoder's status (0 success, −2 too large, else failure) to the error it stands for.
-func checkDecoderStatus(_ status: Int32, truncated: Int32, message: [CChar], width: Int, height: Int,
-                        path: String, format: String) throws {
+func checkDecoderStatus(
+    _ status: Int32, truncated: Int32, message: [CChar], width: Int, height: Int,
+    path: String, format: String
+) throws {
     switch status {
     case 0: return
     case -2: throw ImageIOError.tooLarge(path: path, width: width, height: height)

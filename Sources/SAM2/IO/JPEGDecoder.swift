@@ -11,13 +11,17 @@ enum JPEGDecoder {
         var errbuf = [CChar](repeating: 0, count: Int(SAM2_JPEG_ERRBUF_SIZE))
         let status = data.withUnsafeBytes { raw -> Int32 in
             let bytes = raw.bindMemory(to: UInt8.self)
-            return sam2_jpeg_decode(bytes.baseAddress, UInt(bytes.count), ImageIO.maxDimension,
-                                    Int64(ImageIO.maxPixels), &result, &truncated, &errbuf)
+            return sam2_jpeg_decode(
+                bytes.baseAddress, UInt(bytes.count), ImageIO.maxDimension,
+                Int64(ImageIO.maxPixels), &result, &truncated, &errbuf)
         }
         defer { sam2_jpeg_free(&result) }
-        try checkDecoderStatus(status, truncated: truncated, message: errbuf, width: Int(result.width),
-                               height: Int(result.height), path: name, format: "JPEG")
-        let width = Int(result.width), height = Int(result.height), channels = Int(result.components)
+        try checkDecoderStatus(
+            status, truncated: truncated, message: errbuf, width: Int(result.width),
+            height: Int(result.height), path: name, format: "JPEG")
+        let width = Int(result.width)
+        let height = Int(result.height)
+        let channels = Int(result.components)
         let layout: DecodedRaster.Layout
         switch channels {
         case 1: layout = .gray
@@ -28,7 +32,8 @@ enum JPEGDecoder {
         }
         let samples = [UInt8](UnsafeBufferPointer(start: result.pixels, count: width * height * channels))
         let exif = result.exif.map { [UInt8](UnsafeBufferPointer(start: $0, count: Int(result.exif_length))) }
-        return DecodedRaster(width: width, height: height, layout: layout, bitDepth: 8, channels: channels,
-                             rowBytes: width * channels, samples: samples, palette: [], exif: exif)
+        return DecodedRaster(
+            width: width, height: height, layout: layout, bitDepth: 8, channels: channels,
+            rowBytes: width * channels, samples: samples, palette: [], exif: exif)
     }
 }

@@ -13,7 +13,8 @@ public enum MaskRendering {
     /// `invert`); transparent pixels are zeroed (0, 0, 0, 0) so that nothing of the cut-away shows.
     public static func cutout(_ image: RGBImage, mask: [UInt8], invert: Bool = false) -> [UInt8] {
         let count = image.width * image.height
-        precondition(mask.count == count, "cutout: mask has \(mask.count) values for a \(image.width)×\(image.height) image")
+        precondition(
+            mask.count == count, "cutout: mask has \(mask.count) values for a \(image.width)×\(image.height) image")
         var out = [UInt8](repeating: 0, count: count * 4)
         for i in 0..<count where (mask[i] != 0) != invert {
             out[4 * i] = image.pixels[3 * i]
@@ -28,7 +29,8 @@ public enum MaskRendering {
     /// rest's), with the crop's top-left corner in the image. When nothing is kept, the whole image,
     /// transparent.
     public static func croppedCutout(_ image: RGBImage, mask: [UInt8], invert: Bool = false)
-        -> (rgba: [UInt8], x: Int, y: Int, width: Int, height: Int) {
+        -> (rgba: [UInt8], x: Int, y: Int, width: Int, height: Int)
+    {
         let full = cutout(image, mask: mask, invert: invert)
         let kept = invert ? mask.map { $0 == 0 ? UInt8(1) : 0 } : mask
         guard let box = boundingBox(kept, width: image.width, height: image.height) else {
@@ -49,18 +51,21 @@ public enum MaskRendering {
     /// clamped to 0...1, later masks on top) and its 1-pixel contour — inside pixels with a 4-neighbour
     /// outside the mask — drawn in the opaque colour.
     public static func overlay(_ image: RGBImage, masks: [[UInt8]], alpha: Float = 0.5) -> RGBImage {
-        let width = image.width, height = image.height
+        let width = image.width
+        let height = image.height
         let a = min(max(alpha, 0), 1)
         var out = image.pixels
         for (index, mask) in masks.enumerated() {
-            precondition(mask.count == width * height,
-                         "overlay: mask \(index) has \(mask.count) values for a \(width)×\(height) image")
+            precondition(
+                mask.count == width * height,
+                "overlay: mask \(index) has \(mask.count) values for a \(width)×\(height) image")
             let color = colors[index % colors.count]
             let rgb = [Float(color.0), Float(color.1), Float(color.2)]
             for y in 0..<height {
                 for x in 0..<width where mask[y * width + x] != 0 {
                     let i = y * width + x
-                    let contour = (x > 0 && mask[i - 1] == 0) || (x + 1 < width && mask[i + 1] == 0)
+                    let contour =
+                        (x > 0 && mask[i - 1] == 0) || (x + 1 < width && mask[i + 1] == 0)
                         || (y > 0 && mask[i - width] == 0) || (y + 1 < height && mask[i + width] == 0)
                     for c in 0..<3 {
                         if contour {
@@ -80,13 +85,20 @@ public enum MaskRendering {
     /// ref: sam2/utils/amg.py batched_mask_to_box + box_xyxy_to_xywh — x1, y1 are the last inside
     /// column and row, so width = x1 - x0 and height = y1 - y0 (a single pixel has width 0), as the
     /// reference's `bbox` records.
-    public static func boundingBox(_ mask: [UInt8], width: Int, height: Int) -> (x: Int, y: Int, width: Int, height: Int)? {
+    public static func boundingBox(_ mask: [UInt8], width: Int, height: Int) -> (
+        x: Int, y: Int, width: Int, height: Int
+    )? {
         precondition(mask.count == width * height, "boundingBox: \(mask.count) values for \(width)×\(height)")
-        var x0 = width, y0 = height, x1 = -1, y1 = -1
+        var x0 = width
+        var y0 = height
+        var x1 = -1
+        var y1 = -1
         for y in 0..<height {
             for x in 0..<width where mask[y * width + x] != 0 {
-                x0 = min(x0, x); x1 = max(x1, x)
-                y0 = min(y0, y); y1 = max(y1, y)
+                x0 = min(x0, x)
+                x1 = max(x1, x)
+                y0 = min(y0, y)
+                y1 = max(y1, y)
             }
         }
         guard x1 >= 0 else { return nil }

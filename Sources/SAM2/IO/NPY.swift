@@ -12,11 +12,12 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .cannotRead(path, reason): return "cannot read '\(path)': \(reason)"
-        case let .malformed(path, detail): return "'\(path)' is not a valid .npy file: \(detail)"
-        case let .unsupported(path, detail):
-            return "'\(path)': \(detail); save it with numpy as float32 in C order (np.ascontiguousarray(a, np.float32))"
-        case let .invalidArgument(path, detail): return "cannot write '\(path)': \(detail)"
+        case .cannotRead(let path, let reason): return "cannot read '\(path)': \(reason)"
+        case .malformed(let path, let detail): return "'\(path)' is not a valid .npy file: \(detail)"
+        case .unsupported(let path, let detail):
+            return
+                "'\(path)': \(detail); save it with numpy as float32 in C order (np.ascontiguousarray(a, np.float32))"
+        case .invalidArgument(let path, let detail): return "cannot write '\(path)': \(detail)"
         }
     }
 }
@@ -70,7 +71,8 @@ public enum NPY {
             throw NPYError.malformed(path: path, detail: "missing the \\x93NUMPY magic")
         }
         let major = bytes[6]
-        let headerLength: Int, headerStart: Int
+        let headerLength: Int
+        let headerStart: Int
         switch major {
         case 1:
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
@@ -87,8 +89,13 @@ public enum NPY {
         }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         guard let descr = value(of: "descr", in: header), let order = value(of: "fortran_order", in: header),
-              let shapeText = value(of: "shape", in: header) else {
-            throw NPYError.malformed(path: path, detail: "header lacks descr, fortran_order or shape: \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
+            let shapeText = value(of: "shape", in: header)
+        else {
+            throw NPYError.malformed(
+                path: path,
+                detail:
+                    "header lacks descr, fortran_order or shape: \(header.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
         }
         let itemSize: Int
         switch descr {
@@ -114,9 +121,11 @@ public enum NPY {
         let count = elementCount(shape)
         let dataStart = headerStart + headerLength
         guard count >= 0, count <= (bytes.count - dataStart) / itemSize,
-              bytes.count - dataStart == count * itemSize else {
+            bytes.count - dataStart == count * itemSize
+        else {
             throw NPYError.malformed(
-                path: path, detail: "shape \(shape) needs \(count < 0 ? "too many" : String(count * itemSize)) bytes of data, "
+                path: path,
+                detail: "shape \(shape) needs \(count < 0 ? "too many" : String(count * itemSize)) bytes of data, "
                     + "the file has \(bytes.count - dataStart)")
         }
         var values = [Float](repeating: 0, count: count)
@@ -151,7 +160,8 @@ public enum NPY {
     /// The text of the value of `key` in a Python dict literal of strings, booleans and tuples.
     private static func value(of key: String, in header: String) -> String? {
         guard let keyRange = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\""),
-              let colon = header[keyRange.upperBound...].firstIndex(of: ":") else { return nil }
+            let colon = header[keyRange.upperBound...].firstIndex(of: ":")
+        else { return nil }
         let rest = header[header.index(after: colon)...].drop { $0 == " " }
         guard let first = rest.first else { return nil }
         let end: String.Index?

@@ -36,15 +36,18 @@ enum PNGEncoder {
     }
 
     /// PNG bytes for `pixels` (width·height·channels bytes); `palette` holds RGB triples for `.palette`.
-    static func encode(_ pixels: [UInt8], width: Int, height: Int, kind: Kind, palette: [UInt8] = [],
-                       path: String) throws -> Data {
+    static func encode(
+        _ pixels: [UInt8], width: Int, height: Int, kind: Kind, palette: [UInt8] = [],
+        path: String
+    ) throws -> Data {
         guard width > 0, height > 0, width <= ImageIO.maxDimension, height <= ImageIO.maxDimension else {
             throw ImageIOError.invalidArgument(
                 path: path, detail: "size \(width)×\(height) is not between 1 and \(ImageIO.maxDimension) per side")
         }
         guard pixels.count == width * height * kind.channels else {
             throw ImageIOError.invalidArgument(
-                path: path, detail: "expected \(width * height * kind.channels) bytes for a \(width)×\(height) "
+                path: path,
+                detail: "expected \(width * height * kind.channels) bytes for a \(width)×\(height) "
                     + "\(kind.name) image, got \(pixels.count)")
         }
         var out: UnsafeMutablePointer<UInt8>? = nil
@@ -52,8 +55,9 @@ enum PNGEncoder {
         var errbuf = [CChar](repeating: 0, count: Int(SAM2_PNG_ERRBUF_SIZE))
         let status = pixels.withUnsafeBufferPointer { src in
             palette.withUnsafeBufferPointer { pal in
-                sam2_png_encode(src.baseAddress, Int32(width), Int32(height), kind.colorType,
-                                pal.baseAddress, Int32(pal.count / 3), &out, &length, &errbuf)
+                sam2_png_encode(
+                    src.baseAddress, Int32(width), Int32(height), kind.colorType,
+                    pal.baseAddress, Int32(pal.count / 3), &out, &length, &errbuf)
             }
         }
         guard status == 0, let out else {

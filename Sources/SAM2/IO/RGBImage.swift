@@ -10,8 +10,9 @@ public struct RGBImage: Sendable, Equatable {
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(width >= 0 && height >= 0, "RGBImage: negative size \(width)×\(height)")
-        precondition(pixels.count == width * height * 3,
-                     "RGBImage: \(pixels.count) bytes for \(width)×\(height)×3 = \(width * height * 3)")
+        precondition(
+            pixels.count == width * height * 3,
+            "RGBImage: \(pixels.count) bytes for \(width)×\(height)×3 = \(width * height * 3)")
         self.width = width
         self.height = height
         self.pixels = pixels

@@ -40,7 +40,10 @@ public struct SegmentationResult: Sendable {
 
     /// Flattens predictions made with `returnLogits: true`, thresholding the logits at `threshold`.
     /// `detections[p]`, when given, is the detector box that prompt set p came from.
-    public init(image: RGBImage, predictions: [SAM2Prediction], threshold: Float, sortByScore: Bool, detections: [Detection] = []) {
+    public init(
+        image: RGBImage, predictions: [SAM2Prediction], threshold: Float, sortByScore: Bool,
+        detections: [Detection] = []
+    ) {
         self.image = image
         var masks: [Mask] = []
         let plane = image.width * image.height
@@ -50,9 +53,12 @@ public struct SegmentationResult: Sendable {
                 let l = Array(logits[(m * plane)..<((m + 1) * plane)])
                 let values = l.map { $0 > threshold ? UInt8(1) : 0 }
                 let box = MaskRendering.boundingBox(values, width: image.width, height: image.height)
-                masks.append(Mask(index: masks.count, prompt: p, score: prediction.scores[m], area: values.reduce(0) { $0 + Int($1) },
-                                  bbox: box.map { [$0.x, $0.y, $0.width, $0.height] } ?? [0, 0, 0, 0], values: values, logits: l,
-                                  detection: p < detections.count ? detections[p] : nil))
+                masks.append(
+                    Mask(
+                        index: masks.count, prompt: p, score: prediction.scores[m],
+                        area: values.reduce(0) { $0 + Int($1) },
+                        bbox: box.map { [$0.x, $0.y, $0.width, $0.height] } ?? [0, 0, 0, 0], values: values, logits: l,
+                        detection: p < detections.count ? detections[p] : nil))
             }
         }
         if sortByScore {
@@ -66,21 +72,25 @@ public struct SegmentationResult: Sendable {
     public func write(to directory: URL, cutout: CutoutStyle?, overlay: Bool) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for m in masks {
-            try ImageIO.writeGrayPNG(m.values.map { $0 * 255 }, width: image.width, height: image.height,
-                                     to: directory.appendingPathComponent(m.fileName))
+            try ImageIO.writeGrayPNG(
+                m.values.map { $0 * 255 }, width: image.width, height: image.height,
+                to: directory.appendingPathComponent(m.fileName))
             if let cutout {
                 let url = directory.appendingPathComponent(m.cutoutName)
                 if cutout.crop {
                     let c = MaskRendering.croppedCutout(image, mask: m.values, invert: cutout.invert)
                     try ImageIO.writeRGBAPNG(c.rgba, width: c.width, height: c.height, to: url)
                 } else {
-                    try ImageIO.writeRGBAPNG(MaskRendering.cutout(image, mask: m.values, invert: cutout.invert),
-                                             width: image.width, height: image.height, to: url)
+                    try ImageIO.writeRGBAPNG(
+                        MaskRendering.cutout(image, mask: m.values, invert: cutout.invert),
+                        width: image.width, height: image.height, to: url)
                 }
             }
         }
         if overlay {
-            try ImageIO.writeRGBPNG(MaskRendering.overlay(image, masks: masks.map(\.values)), to: directory.appendingPathComponent("overlay.png"))
+            try ImageIO.writeRGBPNG(
+                MaskRendering.overlay(image, masks: masks.map(\.values)),
+                to: directory.appendingPathComponent("overlay.png"))
         }
     }
 
@@ -91,7 +101,9 @@ public struct SegmentationResult: Sendable {
 
     /// The summary of the masks: score, area, bbox, COCO RLE, the files written to `outputDirectory`
     /// (with cut-outs when `cutouts`) and the detector's box, category and score.
-    public func record(image path: String? = nil, imageID: Int? = nil, outputDirectory: String?, cutouts: Bool = false) -> SegmentationRecord {
+    public func record(image path: String? = nil, imageID: Int? = nil, outputDirectory: String?, cutouts: Bool = false)
+        -> SegmentationRecord
+    {
         let items = masks.map { m -> SegmentationRecord.Mask in
             let file = { (name: String) in outputDirectory.map { ($0 as NSString).appendingPathComponent(name) } }
             let rle = UncompressedRLE(mask: m.values, height: image.height, width: image.width)
@@ -99,10 +111,11 @@ public struct SegmentationResult: Sendable {
                 let c = d.corners(width: image.width, height: image.height)
                 return [c.x, c.y, c.z, c.w]
             }
-            return SegmentationRecord.Mask(index: m.index, prompt: m.prompt, score: m.score, area: m.area, bbox: m.bbox,
-                                           file: file(m.fileName), cutout: cutouts ? file(m.cutoutName) : nil,
-                                           segmentation: .init(size: [image.height, image.width], counts: rle.cocoString),
-                                           box: box, categoryId: m.detection?.categoryID, detectorScore: m.detection?.score)
+            return SegmentationRecord.Mask(
+                index: m.index, prompt: m.prompt, score: m.score, area: m.area, bbox: m.bbox,
+                file: file(m.fileName), cutout: cutouts ? file(m.cutoutName) : nil,
+                segmentation: .init(size: [image.height, image.width], counts: rle.cocoString),
+                box: box, categoryId: m.detection?.categoryID, detectorScore: m.detection?.score)
         }
         return SegmentationRecord(image: path, imageId: imageID, width: image.width, height: image.height, masks: items)
     }
@@ -127,7 +140,8 @@ public enum MaskPrompt {
         }
         let mask = try ImageIO.readMask(url)
         guard mask.width == image.width && mask.height == image.height else {
-            throw PredictorError.maskInputShape(found: [mask.height, mask.width], expected: [image.height, image.width])
+            throw PredictorError.maskInputShape(
+                found: [mask.height, mask.width], expected: [image.height, image.width])
         }
         // A binary mask becomes logits of ±10 after a bilinear (antialiased) resize to side×side.
         let m = Tensor(shape: [1, 1, mask.height, mask.width], scalars: mask.values.map { $0 > 0 ? 1 : 0 })

@@ -19,7 +19,9 @@ public struct TrackedFrameSummary: Sendable {
 
     /// `{"frame": F, "objects": [{"id", "area", "score"}]}` on one line.
     public var json: String {
-        let items = objects.map { o in "{\"id\":\(o.id),\"area\":\(o.area),\"score\":\(o.score.map { "\($0)" } ?? "null")}" }
+        let items = objects.map { o in
+            "{\"id\":\(o.id),\"area\":\(o.area),\"score\":\(o.score.map { "\($0)" } ?? "null")}"
+        }
         return "{\"frame\":\(frame),\"objects\":[\(items.joined(separator: ","))]}"
     }
 }
@@ -43,9 +45,11 @@ public struct TrackingOutput {
         }
         let range = perObject ? 0...Int.max : 1...255
         if let bad = objectIDs.first(where: { !range.contains($0) }) {
-            throw TrackingOutputError(description: perObject
-                ? "object id \(bad) is negative: ids name the output folders DIR/<object>/"
-                : "object id \(bad) does not fit an indexed PNG: ids must be 1…255 (0 is the background), or use --per-object")
+            throw TrackingOutputError(
+                description: perObject
+                    ? "object id \(bad) is negative: ids name the output folders DIR/<object>/"
+                    : "object id \(bad) does not fit an indexed PNG: ids must be 1…255 (0 is the background), or use --per-object"
+            )
         }
         self.directory = directory
         self.perObject = perObject
@@ -72,10 +76,12 @@ public struct TrackingOutput {
             let inside = values.map { $0 > 0 ? UInt8(1) : 0 }
             objects.append(.init(id: id, area: inside.reduce(0) { $0 + Int($1) }, score: result.objectScores[k]))
             if perObject || saveLogits {
-                try FileManager.default.createDirectory(at: directory.appendingPathComponent(String(id)), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: directory.appendingPathComponent(String(id)), withIntermediateDirectories: true)
             }
             if perObject {
-                try ImageIO.writeGrayPNG(inside, width: w, height: h, to: directory.appendingPathComponent("\(id)/\(name).png"))
+                try ImageIO.writeGrayPNG(
+                    inside, width: w, height: h, to: directory.appendingPathComponent("\(id)/\(name).png"))
             }
             if saveLogits {
                 try NPY.write(Array(values), shape: [h, w], to: directory.appendingPathComponent("\(id)/\(name).npy"))
@@ -86,8 +92,9 @@ public struct TrackingOutput {
                 let id = UInt8(result.objectIDs[k])
                 for i in 0..<plane where logits[k * plane + i] > 0 { indexed[i] = id }
             }
-            try ImageIO.writeIndexedPNG(indexed, width: w, height: h, palette: ImageIO.davisPalette,
-                                        to: directory.appendingPathComponent("\(name).png"))
+            try ImageIO.writeIndexedPNG(
+                indexed, width: w, height: h, palette: ImageIO.davisPalette,
+                to: directory.appendingPathComponent("\(name).png"))
         }
         return TrackedFrameSummary(frame: result.frameIndex, objects: objects)
     }

@@ -35,30 +35,41 @@ public enum TrackingPrompts {
         do {
             document = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw TrackingPromptError(description: "prompts '\(url.path)' is not valid JSON (expected a list of {\"frame\", \"object\", \"points\", \"labels\", \"box\", \"mask\"})")
+            throw TrackingPromptError(
+                description:
+                    "prompts '\(url.path)' is not valid JSON (expected a list of {\"frame\", \"object\", \"points\", \"labels\", \"box\", \"mask\"})"
+            )
         }
         guard case .array(let entries) = document, !entries.isEmpty else {
-            throw TrackingPromptError(description: "prompts '\(url.path)' must be a non-empty JSON list of {\"frame\", \"object\", ...} objects")
+            throw TrackingPromptError(
+                description:
+                    "prompts '\(url.path)' must be a non-empty JSON list of {\"frame\", \"object\", ...} objects")
         }
         let folder = url.deletingLastPathComponent()
         return try entries.enumerated().map { k, entry in
             func fail(_ message: String) -> TrackingPromptError {
                 TrackingPromptError(description: "prompts '\(url.path)' entry \(k): \(message)")
             }
-            guard case .object(let fields) = entry else { throw fail("expected an object {\"frame\", \"object\", ...}") }
+            guard case .object(let fields) = entry else {
+                throw fail("expected an object {\"frame\", \"object\", ...}")
+            }
             if let unknown = fields.keys.sorted().first(where: { !keys.contains($0) }) {
                 throw fail("unknown key \"\(unknown)\" (expected frame, object, points, labels, box, mask)")
             }
             guard let frameValue = fields["frame"] else { throw fail("\"frame\" is missing") }
             guard let frame = frameValue.integer else { throw fail("\"frame\" \(frameValue) is not an integer") }
-            guard frame >= 0 && frame < frameCount else { throw fail("frame \(frame) does not exist: the video has frames 0…\(frameCount - 1)") }
+            guard frame >= 0 && frame < frameCount else {
+                throw fail("frame \(frame) does not exist: the video has frames 0…\(frameCount - 1)")
+            }
             guard let objectValue = fields["object"] else { throw fail("\"object\" is missing") }
             guard let object = objectValue.integer else { throw fail("object id \(objectValue) is not an integer") }
             var prompt = TrackingPrompt(frame: frame, object: object, points: [], labels: [])
             if let value = fields["points"] {
                 guard case .array(let list) = value else { throw fail("\"points\" is not a list of [x, y]") }
                 prompt.points = try list.map { p in
-                    guard let xy = p.numbers, xy.count == 2 else { throw fail("point \(p) is not [x, y] (two finite numbers)") }
+                    guard let xy = p.numbers, xy.count == 2 else {
+                        throw fail("point \(p) is not [x, y] (two finite numbers)")
+                    }
                     guard xy[0] >= 0 && xy[1] >= 0 && xy[0] <= Float(width) && xy[1] <= Float(height) else {
                         throw fail("point (\(xy[0]), \(xy[1])) is outside the \(width)×\(height) frame")
                     }
@@ -68,15 +79,21 @@ public enum TrackingPrompts {
             if let value = fields["labels"] {
                 guard case .array(let list) = value else { throw fail("\"labels\" is not a list of 0/1") }
                 prompt.labels = try list.map { l in
-                    guard let label = l.integer, label == 0 || label == 1 else { throw fail("label \(l) is not 1 (foreground) or 0 (background)") }
+                    guard let label = l.integer, label == 0 || label == 1 else {
+                        throw fail("label \(l) is not 1 (foreground) or 0 (background)")
+                    }
                     return label
                 }
             }
             guard prompt.points.count == prompt.labels.count else {
-                throw fail("\(prompt.points.count) points but \(prompt.labels.count) labels: give one label (0 or 1) per point")
+                throw fail(
+                    "\(prompt.points.count) points but \(prompt.labels.count) labels: give one label (0 or 1) per point"
+                )
             }
             if let value = fields["box"] {
-                guard let b = value.numbers, b.count == 4 else { throw fail("box \(value) is not [x0, y0, x1, y1] (four finite numbers)") }
+                guard let b = value.numbers, b.count == 4 else {
+                    throw fail("box \(value) is not [x0, y0, x1, y1] (four finite numbers)")
+                }
                 guard b[2] >= b[0] && b[3] >= b[1] else { throw fail("box \(value) has x1 < x0 or y1 < y0") }
                 guard b[2] >= 0 && b[3] >= 0 && b[0] <= Float(width) && b[1] <= Float(height) else {
                     throw fail("box \(value) is wholly outside the \(width)×\(height) frame")
@@ -85,7 +102,9 @@ public enum TrackingPrompts {
             }
             if let value = fields["mask"] {
                 guard case .string(let path) = value, !path.isEmpty else { throw fail("\"mask\" is not a file name") }
-                guard prompt.points.isEmpty && prompt.box == nil else { throw fail("give a mask or points/box, not both, in one entry") }
+                guard prompt.points.isEmpty && prompt.box == nil else {
+                    throw fail("give a mask or points/box, not both, in one entry")
+                }
                 let file = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
                 let mask: (width: Int, height: Int, values: [UInt8])
                 do {
@@ -94,7 +113,8 @@ public enum TrackingPrompts {
                     throw fail("mask: \(error)")
                 }
                 guard mask.width == width && mask.height == height else {
-                    throw fail("mask '\(file.path)' is \(mask.width)×\(mask.height) but the video is \(width)×\(height)")
+                    throw fail(
+                        "mask '\(file.path)' is \(mask.width)×\(mask.height) but the video is \(width)×\(height)")
                 }
                 prompt.mask = mask.values
             }
@@ -155,7 +175,8 @@ enum JSONValue: Decodable, CustomStringConvertible {
         case .number(let n): return n.rounded() == n && abs(n) < 1e15 ? String(Int(n)) : String(n)
         case .string(let s): return jsonString(s)
         case .array(let a): return "[" + a.map(\.description).joined(separator: ", ") + "]"
-        case .object(let o): return "{" + o.keys.sorted().map { "\(jsonString($0)): \(o[$0]!)" }.joined(separator: ", ") + "}"
+        case .object(let o):
+            return "{" + o.keys.sorted().map { "\(jsonString($0)): \(o[$0]!)" }.joined(separator: ", ") + "}"
         }
     }
 }

@@ -40,7 +40,8 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
         defer { sam2_video_close(decoder) }
         while let frame = try Self.next(decoder, url: url, index: timestamps.count) {
             if let size, size != (frame.width, frame.height) {
-                throw VideoError.videoSizeChanges(path: url.path, frame: timestamps.count, found: (frame.width, frame.height), expected: size)
+                throw VideoError.videoSizeChanges(
+                    path: url.path, frame: timestamps.count, found: (frame.width, frame.height), expected: size)
             }
             size = (frame.width, frame.height)
             if frame.key { keyFrames.append(timestamps.count) }
@@ -75,7 +76,9 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
             let found = timestamps == nil ? position : indexOfTimestamp[frame.pts]
             guard let found, found <= index, frame.width == width, frame.height == height else {
                 // The seek landed past the frame or on a frame not seen when counting: decode from the start.
-                guard !retried else { throw VideoError.frameUnavailable(path: url.path, frame: index, count: frameCount) }
+                guard !retried else {
+                    throw VideoError.frameUnavailable(path: url.path, frame: index, count: frameCount)
+                }
                 retried = true
                 try rewind()
                 continue
@@ -144,9 +147,13 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
     }
 
     /// The next decoded frame's timestamp, key flag and size; nil at the end of the stream.
-    private static func next(_ decoder: UnsafeMutablePointer<sam2_video>, url: URL, index: Int) throws -> (pts: Int64, key: Bool, width: Int, height: Int)? {
+    private static func next(_ decoder: UnsafeMutablePointer<sam2_video>, url: URL, index: Int) throws -> (
+        pts: Int64, key: Bool, width: Int, height: Int
+    )? {
         var pts: Int64 = 0
-        var key: Int32 = 0, width: Int32 = 0, height: Int32 = 0
+        var key: Int32 = 0
+        var width: Int32 = 0
+        var height: Int32 = 0
         var message = [CChar](repeating: 0, count: Int(SAM2_AV_ERRBUF_SIZE))
         let status = sam2_video_next(decoder, &pts, &key, &width, &height, &message)
         if status < 0 { throw VideoError.decodeFailed(path: url.path, frame: index, reason: cText(message)) }

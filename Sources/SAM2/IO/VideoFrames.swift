@@ -30,17 +30,22 @@ public enum VideoError: Error, CustomStringConvertible, Equatable {
         case .missingFrame(let folder, let index, let next):
             return "frames in '\(folder)' have a gap: frame \(index) is missing before frame \(next)"
         case .mixedSizes(let path, let found, let expected):
-            return "frame '\(path)' is \(found.0)×\(found.1) but the first frame is \(expected.0)×\(expected.1): all frames must have one size"
+            return
+                "frame '\(path)' is \(found.0)×\(found.1) but the first frame is \(expected.0)×\(expected.1): all frames must have one size"
         case .unreadableHeader(let p): return "cannot read the size of frame '\(p)' (not a JPEG file?)"
-        case .cannotOpenVideo(let p, let reason): return "cannot open video '\(p)': \(reason) (expected a folder of JPEG frames or a video file)"
+        case .cannotOpenVideo(let p, let reason):
+            return "cannot open video '\(p)': \(reason) (expected a folder of JPEG frames or a video file)"
         case .noVideoStream(let p): return "video '\(p)' has no video stream"
-        case .noDecoder(let p, let codec): return "video '\(p)': no decoder for its \(codec) stream in this system's libavcodec"
+        case .noDecoder(let p, let codec):
+            return "video '\(p)': no decoder for its \(codec) stream in this system's libavcodec"
         case .emptyVideo(let p): return "video '\(p)' has no frames"
         case .videoSizeChanges(let p, let frame, let found, let expected):
-            return "video '\(p)': frame \(frame) is \(found.0)×\(found.1) but the first frame is \(expected.0)×\(expected.1): all frames must have one size"
+            return
+                "video '\(p)': frame \(frame) is \(found.0)×\(found.1) but the first frame is \(expected.0)×\(expected.1): all frames must have one size"
         case .decodeFailed(let p, let frame, let reason): return "video '\(p)': cannot decode frame \(frame): \(reason)"
         case .frameUnavailable(let p, let frame, let count):
-            return "video '\(p)': frame \(frame) of \(count) could not be found again when decoding (unreliable timestamps?)"
+            return
+                "video '\(p)': frame \(frame) of \(count) could not be found again when decoding (unreliable timestamps?)"
         }
     }
 
@@ -83,7 +88,8 @@ public struct JPEGFolderFrames: VideoFrameSource {
     public init(folder: URL) throws {
         self.folder = folder
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             throw VideoError.notAFolder(folder.path)
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
@@ -102,7 +108,9 @@ public struct JPEGFolderFrames: VideoFrameSource {
         }
         paths = indexed.map { folder.appendingPathComponent($0.1) }
         let sizes = try paths.map { path -> (Int, Int) in
-            guard let size = JPEGFolderFrames.jpegSize(try ImageIO.readData(path)) else { throw VideoError.unreadableHeader(path.path) }
+            guard let size = JPEGFolderFrames.jpegSize(try ImageIO.readData(path)) else {
+                throw VideoError.unreadableHeader(path.path)
+            }
             return size
         }
         (width, height) = sizes[0]
@@ -123,8 +131,14 @@ public struct JPEGFolderFrames: VideoFrameSource {
         while i + 9 < b.count {
             guard b[i] == 0xFF else { return nil }
             let marker = b[i + 1]
-            if marker == 0xFF { i += 1; continue }
-            if marker == 0x01 || (0xD0...0xD7).contains(marker) { i += 2; continue }
+            if marker == 0xFF {
+                i += 1
+                continue
+            }
+            if marker == 0x01 || (0xD0...0xD7).contains(marker) {
+                i += 2
+                continue
+            }
             let length = Int(b[i + 2]) << 8 | Int(b[i + 3])
             let isStartOfFrame = (0xC0...0xCF).contains(marker) && ![0xC4, 0xC8, 0xCC].contains(marker)
             if isStartOfFrame {
@@ -138,7 +152,8 @@ public struct JPEGFolderFrames: VideoFrameSource {
 
 /// The reference's video frame preprocessing: an 8-bit frame → normalised input [1, 3, S, S].
 func videoFrameInput(_ image: RGBImage, size: Int, mean: [Float], std: [Float]) -> Tensor {
-    let resized = resizeBicubicPIL(image.pixels, width: image.width, height: image.height, channels: 3, toWidth: size, toHeight: size)
+    let resized = resizeBicubicPIL(
+        image.pixels, width: image.width, height: image.height, channels: 3, toWidth: size, toHeight: size)
     let plane = size * size
     var chw = [Float](repeating: 0, count: 3 * plane)
     for i in 0..<plane {

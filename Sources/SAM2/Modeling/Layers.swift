@@ -68,8 +68,10 @@ struct Conv2d: Sendable {
     let padding: Int
     let groups: Int
 
-    init(_ weights: WeightScope, _ name: String, inputs: Int, outputs: Int, kernel: Int,
-         stride: Int = 1, padding: Int = 0, groups: Int = 1, bias: Bool = true) throws {
+    init(
+        _ weights: WeightScope, _ name: String, inputs: Int, outputs: Int, kernel: Int,
+        stride: Int = 1, padding: Int = 0, groups: Int = 1, bias: Bool = true
+    ) throws {
         let scope = weights.scoped(name)
         weight = try scope.tensor("weight", shape: [outputs, inputs / groups, kernel, kernel])
         self.bias = bias ? try scope.tensor("bias", shape: [outputs]) : nil
@@ -108,7 +110,8 @@ struct ConvTranspose2d: Sendable {
 
     /// Channels-last tokens [B, H·W, in] → [B, out, 2H, 2W] (+ `residual` of that shape)
     func callAsFunction(tokens x: Tensor, height: Int, width: Int, residual: Tensor? = nil) -> Tensor {
-        convTranspose2d(tokens: x, height: height, width: width, weight: weight, bias: bias, stride: 2, residual: residual)
+        convTranspose2d(
+            tokens: x, height: height, width: width, weight: weight, bias: bias, stride: 2, residual: residual)
     }
 }
 

@@ -17,9 +17,11 @@ struct MemoryAttentionLayer: Sendable {
     let norm3: LayerNorm
 
     init(_ weights: WeightScope, dModel: Int, memDim: Int, feedforward: Int, heads: Int, rope: AxialRoPE) throws {
-        selfAttn = try RoPEAttention(weights.scoped("self_attn"), embeddingDim: dModel, numHeads: heads, rope: rope, repeatKeys: false)
-        crossAttnImage = try RoPEAttention(weights.scoped("cross_attn_image"), embeddingDim: dModel, numHeads: heads, rope: rope,
-                                           repeatKeys: true, kvInDim: memDim)
+        selfAttn = try RoPEAttention(
+            weights.scoped("self_attn"), embeddingDim: dModel, numHeads: heads, rope: rope, repeatKeys: false)
+        crossAttnImage = try RoPEAttention(
+            weights.scoped("cross_attn_image"), embeddingDim: dModel, numHeads: heads, rope: rope,
+            repeatKeys: true, kvInDim: memDim)
         linear1 = try Linear(weights, "linear1", inputs: dModel, outputs: feedforward)
         linear2 = try Linear(weights, "linear2", inputs: feedforward, outputs: dModel)
         norm1 = try LayerNorm(weights, "norm1", dim: dModel, eps: 1e-5)
@@ -45,17 +47,21 @@ public struct MemoryAttention: Sendable {
 
     init(_ weights: WeightScope, configuration config: SAM2Configuration) throws {
         let m = config.memory
-        let rope = AxialRoPE(dim: config.hiddenDim / m.attentionHeads, theta: m.ropeTheta, featureSize: m.ropeFeatureSize)
+        let rope = AxialRoPE(
+            dim: config.hiddenDim / m.attentionHeads, theta: m.ropeTheta, featureSize: m.ropeFeatureSize)
         layers = try (0..<m.attentionLayers).map {
-            try MemoryAttentionLayer(weights.scoped("layers.\($0)"), dModel: config.hiddenDim, memDim: m.memDim,
-                                     feedforward: m.attentionFeedforwardDim, heads: m.attentionHeads, rope: rope)
+            try MemoryAttentionLayer(
+                weights.scoped("layers.\($0)"), dModel: config.hiddenDim, memDim: m.memDim,
+                feedforward: m.attentionFeedforwardDim, heads: m.attentionHeads, rope: rope)
         }
         norm = try LayerNorm(weights, "norm", dim: config.hiddenDim, eps: 1e-5)
     }
 
     /// curr and currPos [B, L, C] (the frame's tokens), memory and memoryPos [B, M, Cm], the last
     /// `numObjPtrTokens` memory tokens being object pointers → [B, L, C]
-    func callAsFunction(curr: Tensor, currPos: Tensor, memory: Tensor, memoryPos: Tensor, numObjPtrTokens: Int) -> Tensor {
+    func callAsFunction(curr: Tensor, currPos: Tensor, memory: Tensor, memoryPos: Tensor, numObjPtrTokens: Int)
+        -> Tensor
+    {
         var x = add(curr, scale(currPos, 0.1))
         for layer in layers {
             x = layer(x, memory: memory, memoryPos: memoryPos, numKExcludeRope: numObjPtrTokens)

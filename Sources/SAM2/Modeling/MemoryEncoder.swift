@@ -13,15 +13,23 @@ struct MaskDownSampler: Sendable {
     init(_ weights: WeightScope, embedDim: Int, kernel: Int, stride: Int, padding: Int, totalStride: Int) throws {
         var layers = 0
         var reach = 1
-        while reach < totalStride { reach *= stride; layers += 1 }
+        while reach < totalStride {
+            reach *= stride
+            layers += 1
+        }
         precondition(reach == totalStride, "mask downsampler: total stride \(totalStride) is not a power of \(stride)")
         let encoder = weights.scoped("encoder")
         var channels = 1
         var stages: [(Conv2d, LayerNorm2d)] = []
         for i in 0..<layers {
             let out = channels * stride * stride
-            stages.append((try Conv2d(encoder, "\(3 * i)", inputs: channels, outputs: out, kernel: kernel, stride: stride, padding: padding),
-                           try LayerNorm2d(encoder, "\(3 * i + 1)", channels: out)))
+            stages.append(
+                (
+                    try Conv2d(
+                        encoder, "\(3 * i)", inputs: channels, outputs: out, kernel: kernel, stride: stride,
+                        padding: padding),
+                    try LayerNorm2d(encoder, "\(3 * i + 1)", channels: out)
+                ))
             channels = out
         }
         self.stages = stages
@@ -72,9 +80,10 @@ public struct MemoryEncoder: Sendable {
     init(_ weights: WeightScope, configuration config: SAM2Configuration) throws {
         let m = config.memory
         let c = config.hiddenDim
-        maskDownsampler = try MaskDownSampler(weights.scoped("mask_downsampler"), embedDim: c, kernel: m.maskDownsamplerKernel,
-                                              stride: m.maskDownsamplerStride, padding: m.maskDownsamplerPadding,
-                                              totalStride: m.maskDownsamplerTotalStride)
+        maskDownsampler = try MaskDownSampler(
+            weights.scoped("mask_downsampler"), embedDim: c, kernel: m.maskDownsamplerKernel,
+            stride: m.maskDownsamplerStride, padding: m.maskDownsamplerPadding,
+            totalStride: m.maskDownsamplerTotalStride)
         pixFeatProj = try Conv2d(weights, "pix_feat_proj", inputs: c, outputs: c, kernel: 1)
         fuser = try (0..<m.fuserLayers).map {
             try CXBlock(weights.scoped("fuser.layers.\($0)"), dim: c, kernel: m.fuserKernel, padding: m.fuserPadding)

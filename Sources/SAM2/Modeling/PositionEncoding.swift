@@ -55,7 +55,8 @@ struct PositionEmbeddingRandom: Sendable {
         let c = coords.scalars
         var out = [Float](repeating: 0, count: n * 2 * feats)
         for i in 0..<n {
-            let x = 2 * c[2 * i] - 1, y = 2 * c[2 * i + 1] - 1
+            let x = 2 * c[2 * i] - 1
+            let y = 2 * c[2 * i + 1] - 1
             for f in 0..<feats {
                 // ref: coords @ G, then 2π, then [sin, cos]
                 let v = 2 * Float.pi * (x * g[f] + y * g[feats + f])
@@ -121,7 +122,8 @@ struct AxialRoPE: Sendable {
         for t in 0..<n {
             let (x, y) = (Float(t % width), Float(t / width))
             for j in 0..<quarter {
-                let ax = x * freqs[j], ay = y * freqs[j]
+                let ax = x * freqs[j]
+                let ay = y * freqs[j]
                 c[t * 2 * quarter + j] = cosf(ax)
                 s[t * 2 * quarter + j] = sinf(ax)
                 c[t * 2 * quarter + quarter + j] = cosf(ay)

@@ -41,9 +41,11 @@ public struct SAM2Model: Sendable {
         configuration = config
         let c = config.hiddenDim
         imageEncoder = try ImageEncoder(weights.scoped("image_encoder"), configuration: config)
-        promptEncoder = try PromptEncoder(weights.scoped("sam_prompt_encoder"), embedDim: c, embeddingSize: config.imageEmbeddingSize,
-                                          inputImageSize: config.imageSize, maskInChans: config.heads.maskInChans)
-        maskDecoder = try MaskDecoder(weights.scoped("sam_mask_decoder"), transformerDim: c, configuration: config.heads)
+        promptEncoder = try PromptEncoder(
+            weights.scoped("sam_prompt_encoder"), embedDim: c, embeddingSize: config.imageEmbeddingSize,
+            inputImageSize: config.imageSize, maskInChans: config.heads.maskInChans)
+        maskDecoder = try MaskDecoder(
+            weights.scoped("sam_mask_decoder"), transformerDim: c, configuration: config.heads)
         noMemEmbed = try weights.tensor("no_mem_embed", shape: [1, 1, c]).reshaped([c])
         tracking = try TrackingModules(weights, configuration: config)
     }

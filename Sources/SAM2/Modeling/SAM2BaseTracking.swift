@@ -26,14 +26,24 @@ struct TrackingModules: Sendable {
         let c = config.hiddenDim
         memoryAttention = try MemoryAttention(weights.scoped("memory_attention"), configuration: config)
         memoryEncoder = try MemoryEncoder(weights.scoped("memory_encoder"), configuration: config)
-        maskmemTposEnc = try weights.tensor("maskmem_tpos_enc", shape: [m.numMaskmem, 1, 1, m.memDim]).reshaped([m.numMaskmem, m.memDim])
+        maskmemTposEnc = try weights.tensor("maskmem_tpos_enc", shape: [m.numMaskmem, 1, 1, m.memDim]).reshaped([
+            m.numMaskmem, m.memDim,
+        ])
         noMemPosEnc = try weights.tensor("no_mem_pos_enc", shape: [1, 1, c]).reshaped([c])
-        noObjPtr = config.heads.predObjScores && m.useObjPtrsInEncoder ? try weights.tensor("no_obj_ptr", shape: [1, c]).reshaped([c]) : nil
-        noObjEmbedSpatial = m.noObjEmbedSpatial ? try weights.tensor("no_obj_embed_spatial", shape: [1, m.memDim]).reshaped([m.memDim]) : nil
-        maskDownsample = m.useObjPtrsInEncoder ? try Conv2d(weights, "mask_downsample", inputs: 1, outputs: 1, kernel: 4, stride: 4) : nil
-        objPtrProj = m.useObjPtrsInEncoder && m.useMLPForObjPtrProj
+        noObjPtr =
+            config.heads.predObjScores && m.useObjPtrsInEncoder
+            ? try weights.tensor("no_obj_ptr", shape: [1, c]).reshaped([c]) : nil
+        noObjEmbedSpatial =
+            m.noObjEmbedSpatial
+            ? try weights.tensor("no_obj_embed_spatial", shape: [1, m.memDim]).reshaped([m.memDim]) : nil
+        maskDownsample =
+            m.useObjPtrsInEncoder
+            ? try Conv2d(weights, "mask_downsample", inputs: 1, outputs: 1, kernel: 4, stride: 4) : nil
+        objPtrProj =
+            m.useObjPtrsInEncoder && m.useMLPForObjPtrProj
             ? try MLP(weights, "obj_ptr_proj", inputDim: c, hiddenDim: c, outputDim: c, numLayers: 3) : nil
-        objPtrTposProj = m.projTposEncInObjPtrs ? try Linear(weights, "obj_ptr_tpos_proj", inputs: c, outputs: m.memDim) : nil
+        objPtrTposProj =
+            m.projTposEncInObjPtrs ? try Linear(weights, "obj_ptr_tpos_proj", inputs: c, outputs: m.memDim) : nil
     }
 }
 
@@ -94,16 +104,20 @@ extension SAM2Model {
     func frameFeatures(_ image: Tensor) -> FrameFeatures {
         let levels = backboneLevels(image)
         let last = levels[levels.count - 1]
-        return FrameFeatures(vision: last, position: imageEncoder.positionEncodings(for: [last])[0],
-                             highRes: configuration.heads.useHighResFeatures ? Array(levels.prefix(2)) : [])
+        return FrameFeatures(
+            vision: last, position: imageEncoder.positionEncodings(for: [last])[0],
+            highRes: configuration.heads.useHighResFeatures ? Array(levels.prefix(2)) : [])
     }
 
     /// `_forward_sam_heads` for one object.
-    func forwardSAMHeads(_ backbone: Tensor, points: PointInputs?, mask: Tensor?, highRes: [Tensor], multimask: Bool) -> SAMHeadsOutput {
+    func forwardSAMHeads(_ backbone: Tensor, points: PointInputs?, mask: Tensor?, highRes: [Tensor], multimask: Bool)
+        -> SAMHeadsOutput
+    {
         let config = configuration
         let p = points ?? PointInputs(coords: [SIMD2(0, 0)], labels: [-1])
-        let sparse = promptEncoder.embedPoints(Tensor(shape: [1, p.coords.count, 2], scalars: p.coords.flatMap { [$0.x, $0.y] }),
-                                               labels: [p.labels])
+        let sparse = promptEncoder.embedPoints(
+            Tensor(shape: [1, p.coords.count, 2], scalars: p.coords.flatMap { [$0.x, $0.y] }),
+            labels: [p.labels])
         var dense = promptEncoder.noMaskDense(batch: 1)
         if var m = mask {
             let side = promptEncoder.maskInputSize
@@ -112,15 +126,17 @@ extension SAM2Model {
             }
             dense = promptEncoder.embedMask(m)
         }
-        let out = maskDecoder(imageEmbedding: backbone, imagePE: promptEncoder.densePositionEncoding, sparse: sparse, dense: dense,
-                              multimaskOutput: multimask, highResFeatures: highRes.isEmpty ? nil : highRes)
+        let out = maskDecoder(
+            imageEmbedding: backbone, imagePE: promptEncoder.densePositionEncoding, sparse: sparse, dense: dense,
+            multimaskOutput: multimask, highResFeatures: highRes.isEmpty ? nil : highRes)
         let objectScore = out.objectScoreLogits.scalars[0]
         let appearing = !config.heads.predObjScores || objectScore > 0
         var lowRes = out.masks
         if !appearing { lowRes = Tensor(shape: lowRes.shape, repeating: SAM2Model.noObjectScore) }
         let highResAll = interpolateBilinear(lowRes, height: config.imageSize, width: config.imageSize)
         var token = out.samTokens.slice(axis: 1, 0..<1)
-        var lowResMask = lowRes, highResMask = highResAll
+        var lowResMask = lowRes
+        var highResMask = highResAll
         if multimask {
             let ious = out.iouPredictions.scalars
             let best = ious.indices.max { ious[$0] < ious[$1] || (ious[$0] == ious[$1] && $0 > $1) }!  // first maximum
@@ -133,7 +149,8 @@ extension SAM2Model {
         if config.heads.predObjScores, let noObjPtr = tracking.noObjPtr {
             objPtr = mixNoObjectPointer(objPtr, appearing: appearing, noObjPtr: noObjPtr)
         }
-        return SAMHeadsOutput(lowResMasks: lowResMask, highResMasks: highResMask, objPtr: objPtr, objectScoreLogit: objectScore)
+        return SAMHeadsOutput(
+            lowResMasks: lowResMask, highResMasks: highResMask, objPtr: objPtr, objectScoreLogit: objectScore)
     }
 
     /// ref: with `fixed_no_obj_ptr`, an absent object's pointer is the learned no-object pointer.
@@ -146,7 +163,8 @@ extension SAM2Model {
     /// `_use_mask_as_output`: a binary mask prompt [1, 1, S, S] taken as the output.
     func useMaskAsOutput(_ backbone: Tensor, highRes: [Tensor], mask: Tensor) -> SAMHeadsOutput {
         let highResMasks = Tensor(shape: mask.shape, scalars: mask.scalars.map { $0 * 20 - 10 })
-        let lowRes = interpolateBilinear(highResMasks, height: mask.shape[2] / 4, width: mask.shape[3] / 4, antialias: true)
+        let lowRes = interpolateBilinear(
+            highResMasks, height: mask.shape[2] / 4, width: mask.shape[3] / 4, antialias: true)
         let c = configuration.hiddenDim
         var objPtr = Tensor(shape: [1, c], repeating: 0)
         if configuration.memory.useObjPtrsInEncoder, let down = tracking.maskDownsample {
@@ -156,28 +174,35 @@ extension SAM2Model {
         if configuration.heads.predObjScores, let noObjPtr = tracking.noObjPtr {
             objPtr = mixNoObjectPointer(objPtr, appearing: appearing, noObjPtr: noObjPtr)
         }
-        return SAMHeadsOutput(lowResMasks: lowRes, highResMasks: highResMasks, objPtr: objPtr,
-                              objectScoreLogit: appearing ? 10 : -10)
+        return SAMHeadsOutput(
+            lowResMasks: lowRes, highResMasks: highResMasks, objPtr: objPtr,
+            objectScoreLogit: appearing ? 10 : -10)
     }
 
     /// `_prepare_memory_conditioned_features`: the frame's features [1, C, h, w] fused with the memory.
-    func memoryConditionedFeatures(frame: Int, isInitCondFrame: Bool, features: FrameFeatures, memory: ObjectMemory,
-                                   numFrames: Int, reverse: Bool) -> Tensor {
+    func memoryConditionedFeatures(
+        frame: Int, isInitCondFrame: Bool, features: FrameFeatures, memory: ObjectMemory,
+        numFrames: Int, reverse: Bool
+    ) -> Tensor {
         let config = configuration
         let m = config.memory
         let (c, h, w) = (config.hiddenDim, features.vision.shape[2], features.vision.shape[3])
         let tokens = { (x: Tensor) in x.reshaped([x.dim(-3), h * w]).permuted([1, 0]) }  // [C', h, w] → [hw, C']
         if m.numMaskmem == 0 { return features.vision }
-        var parts: [Tensor] = [], positions: [Tensor] = []
+        var parts: [Tensor] = []
+        var positions: [Tensor] = []
         var numObjPtrTokens = 0
         if isInitCondFrame {
             if m.directlyAddNoMemEmbed {
-                return add(tokens(features.vision.reshaped([c, h, w])), noMemEmbed).permuted([1, 0]).reshaped([1, c, h, w])
+                return add(tokens(features.vision.reshaped([c, h, w])), noMemEmbed).permuted([1, 0]).reshaped([
+                    1, c, h, w,
+                ])
             }
             parts = [noMemEmbed.reshaped([1, c])]
             positions = [tracking.noMemPosEnc.reshaped([1, c])]
         } else {
-            let (selected, unselected) = selectClosestCondFrames(frame, Array(memory.condFrames.keys), maxCount: m.maxCondFramesInAttn)
+            let (selected, unselected) = selectClosestCondFrames(
+                frame, Array(memory.condFrames.keys), maxCount: m.maxCondFramesInAttn)
             let unselectedSet = Set(unselected)
             func previous(_ t: Int) -> TrackedFrame? {
                 memory.nonCondFrames[t] ?? (unselectedSet.contains(t) ? memory.condFrames[t] : nil)
@@ -200,11 +225,16 @@ extension SAM2Model {
             for (tPos, prev) in tPosAndPrevs {
                 guard let feats = prev.maskmemFeatures else { continue }
                 parts.append(tokens(feats.tensor.reshaped([m.memDim, h, w])))
-                positions.append(add(memPos, tracking.maskmemTposEnc.slice(axis: 0, (m.numMaskmem - tPos - 1)..<(m.numMaskmem - tPos)).reshaped([m.memDim])))
+                positions.append(
+                    add(
+                        memPos,
+                        tracking.maskmemTposEnc.slice(axis: 0, (m.numMaskmem - tPos - 1)..<(m.numMaskmem - tPos))
+                            .reshaped([m.memDim])))
             }
             if m.useObjPtrsInEncoder {
                 let maxPtrs = min(numFrames, m.maxObjPtrsInEncoder)
-                let ptrCond = m.onlyObjPtrsInThePastForEval ? selected.filter { reverse ? $0 >= frame : $0 <= frame } : selected
+                let ptrCond =
+                    m.onlyObjPtrsInThePastForEval ? selected.filter { reverse ? $0 >= frame : $0 <= frame } : selected
                 var posAndPtrs: [(Float, Tensor)] = ptrCond.map { t in
                     let diff = m.useSignedTposEncToObjPtrs ? (frame - t) * (reverse ? -1 : 1) : abs(frame - t)
                     return (Float(diff), memory.condFrames[t]!.objPtr)
@@ -231,8 +261,9 @@ extension SAM2Model {
                         // ref: each pointer becomes C / memDim tokens; their position repeats.
                         let split = c / m.memDim
                         parts.append(ptrs.reshaped([posAndPtrs.count * split, m.memDim]))
-                        positions.append(objPos.reshaped([posAndPtrs.count, 1, m.memDim]).repeated(split, axis: 1)
-                            .reshaped([posAndPtrs.count * split, m.memDim]))
+                        positions.append(
+                            objPos.reshaped([posAndPtrs.count, 1, m.memDim]).repeated(split, axis: 1)
+                                .reshaped([posAndPtrs.count * split, m.memDim]))
                         numObjPtrTokens = posAndPtrs.count * split
                     } else {
                         parts.append(ptrs)
@@ -246,18 +277,22 @@ extension SAM2Model {
         let memoryPos = Tensor.concatenate(positions, axis: 0)
         let curr = tokens(features.vision.reshaped([c, h, w]))
         let currPos = tokens(features.position)
-        let out = tracking.memoryAttention(curr: curr.reshaped([1, h * w, c]), currPos: currPos.reshaped([1, h * w, c]),
-                                           memory: memoryTokens.reshaped([1] + memoryTokens.shape),
-                                           memoryPos: memoryPos.reshaped([1] + memoryPos.shape), numObjPtrTokens: numObjPtrTokens)
+        let out = tracking.memoryAttention(
+            curr: curr.reshaped([1, h * w, c]), currPos: currPos.reshaped([1, h * w, c]),
+            memory: memoryTokens.reshaped([1] + memoryTokens.shape),
+            memoryPos: memoryPos.reshaped([1] + memoryPos.shape), numObjPtrTokens: numObjPtrTokens)
         return out.reshaped([h * w, c]).permuted([1, 0]).reshaped([1, c, h, w])
     }
 
     /// `_encode_new_memory`: the frame's mask memory [1, memDim, h, w].
-    func encodeNewMemory(features: FrameFeatures, highResMasks: Tensor, objectScoreLogit: Float, isMaskFromPoints: Bool) -> Tensor {
+    func encodeNewMemory(features: FrameFeatures, highResMasks: Tensor, objectScoreLogit: Float, isMaskFromPoints: Bool)
+        -> Tensor
+    {
         let m = configuration.memory
         let binarize = m.binarizeMaskFromPtsForMemEnc && isMaskFromPoints
         let (scaleFactor, bias) = (m.sigmoidScaleForMemEnc, m.sigmoidBiasForMemEnc)
-        let probabilities = binarize ? highResMasks.scalars.map { $0 > 0 ? Float(1) : 0 } : sigmoid(highResMasks).scalars
+        let probabilities =
+            binarize ? highResMasks.scalars.map { $0 > 0 ? Float(1) : 0 } : sigmoid(highResMasks).scalars
         let maskForMem = Tensor(shape: highResMasks.shape, scalars: probabilities.map { $0 * scaleFactor + bias })
         var feats = tracking.memoryEncoder(pixFeat: features.vision, masks: maskForMem, skipMaskSigmoid: true).features
         if let noObj = tracking.noObjEmbedSpatial, !(objectScoreLogit > 0) {
@@ -275,25 +310,31 @@ extension SAM2Model {
     }
 
     /// `track_step` for one object on one frame.
-    func trackStep(frame: Int, isInitCondFrame: Bool, features: FrameFeatures, points: PointInputs?, mask: Tensor?,
-                   memory: ObjectMemory, numFrames: Int, reverse: Bool, runMemoryEncoder: Bool,
-                   previousMaskLogits: Tensor?) -> TrackStepOutput {
+    func trackStep(
+        frame: Int, isInitCondFrame: Bool, features: FrameFeatures, points: PointInputs?, mask: Tensor?,
+        memory: ObjectMemory, numFrames: Int, reverse: Bool, runMemoryEncoder: Bool,
+        previousMaskLogits: Tensor?
+    ) -> TrackStepOutput {
         let sam: SAMHeadsOutput
         if let mask, configuration.memory.useMaskInputAsOutputWithoutSAM {
             sam = useMaskAsOutput(features.vision, highRes: features.highRes, mask: mask)
         } else {
-            let pix = memoryConditionedFeatures(frame: frame, isInitCondFrame: isInitCondFrame, features: features, memory: memory,
-                                                numFrames: numFrames, reverse: reverse)
-            sam = forwardSAMHeads(pix, points: points, mask: previousMaskLogits ?? mask, highRes: features.highRes,
-                                  multimask: useMultimask(isInitCondFrame: isInitCondFrame, points: points))
+            let pix = memoryConditionedFeatures(
+                frame: frame, isInitCondFrame: isInitCondFrame, features: features, memory: memory,
+                numFrames: numFrames, reverse: reverse)
+            sam = forwardSAMHeads(
+                pix, points: points, mask: previousMaskLogits ?? mask, highRes: features.highRes,
+                multimask: useMultimask(isInitCondFrame: isInitCondFrame, points: points))
         }
         var memoryFeatures: Tensor?
         if runMemoryEncoder && configuration.memory.numMaskmem > 0 {
-            memoryFeatures = encodeNewMemory(features: features, highResMasks: sam.highResMasks, objectScoreLogit: sam.objectScoreLogit,
-                                             isMaskFromPoints: points != nil)
+            memoryFeatures = encodeNewMemory(
+                features: features, highResMasks: sam.highResMasks, objectScoreLogit: sam.objectScoreLogit,
+                isMaskFromPoints: points != nil)
         }
-        return TrackStepOutput(lowResMasks: sam.lowResMasks, highResMasks: sam.highResMasks, objPtr: sam.objPtr,
-                               objectScoreLogit: sam.objectScoreLogit, maskmemFeatures: memoryFeatures)
+        return TrackStepOutput(
+            lowResMasks: sam.lowResMasks, highResMasks: sam.highResMasks, objPtr: sam.objPtr,
+            objectScoreLogit: sam.objectScoreLogit, maskmemFeatures: memoryFeatures)
     }
 }
 

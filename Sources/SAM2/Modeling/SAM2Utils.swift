@@ -12,8 +12,10 @@ struct MLP: Sendable {
     let activation: Activation
     let sigmoidOutput: Bool
 
-    init(_ weights: WeightScope, _ name: String, inputDim: Int, hiddenDim: Int, outputDim: Int, numLayers: Int,
-         activation: Activation = .relu, sigmoidOutput: Bool = false) throws {
+    init(
+        _ weights: WeightScope, _ name: String, inputDim: Int, hiddenDim: Int, outputDim: Int, numLayers: Int,
+        activation: Activation = .relu, sigmoidOutput: Bool = false
+    ) throws {
         let dims = [inputDim] + Array(repeating: hiddenDim, count: numLayers - 1) + [outputDim]
         let scope = weights.scoped(name)
         layers = try (0..<numLayers).map { try Linear(scope, "layers.\($0)", inputs: dims[$0], outputs: dims[$0 + 1]) }
@@ -45,7 +47,9 @@ func selectClosestCondFrames(_ frame: Int, _ condFrames: [Int], maxCount: Int) -
     if let after = condFrames.filter({ $0 >= frame }).min() { selected.append(after) }
     let rest = condFrames.filter { !selected.contains($0) }
     // ref: sorted by distance, a stable sort keeping the dictionary's (insertion) order on ties
-    let nearest = rest.enumerated().sorted { (abs($0.element - frame), $0.offset) < (abs($1.element - frame), $1.offset) }
+    let nearest = rest.enumerated().sorted {
+        (abs($0.element - frame), $0.offset) < (abs($1.element - frame), $1.offset)
+    }
     selected += nearest.prefix(maxCount - selected.count).map(\.element)
     return (selected.sorted(), condFrames.filter { !selected.contains($0) }.sorted())
 }

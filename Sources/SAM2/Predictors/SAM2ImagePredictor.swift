@@ -51,10 +51,15 @@ public enum PredictorError: Error, CustomStringConvertible, Equatable {
         case .nonFiniteCoordinate(let what): return "prompt coordinate is not a finite number: \(what)"
         case .labelCountMismatch(let p, let l): return "\(p) points but \(l) labels: give one label (0 or 1) per point"
         case .invalidLabel(let l): return "point label \(l) is not valid: use 1 (foreground) or 0 (background)"
-        case .pointOutsideImage(let x, let y, let w, let h): return "point (\(x), \(y)) lies outside the \(w)×\(h) image"
-        case .invertedBox(let b): return "box (\(b.x), \(b.y), \(b.z), \(b.w)) has x1 < x0 or y1 < y0: give x0,y0,x1,y1 with x0 ≤ x1 and y0 ≤ y1"
-        case .boxOutsideImage(let b, let w, let h): return "box (\(b.x), \(b.y), \(b.z), \(b.w)) lies wholly outside the \(w)×\(h) image"
-        case .maskInputShape(let found, let expected): return "mask input has shape \(found), expected \(expected) (low-resolution logits)"
+        case .pointOutsideImage(let x, let y, let w, let h):
+            return "point (\(x), \(y)) lies outside the \(w)×\(h) image"
+        case .invertedBox(let b):
+            return
+                "box (\(b.x), \(b.y), \(b.z), \(b.w)) has x1 < x0 or y1 < y0: give x0,y0,x1,y1 with x0 ≤ x1 and y0 ≤ y1"
+        case .boxOutsideImage(let b, let w, let h):
+            return "box (\(b.x), \(b.y), \(b.z), \(b.w)) lies wholly outside the \(w)×\(h) image"
+        case .maskInputShape(let found, let expected):
+            return "mask input has shape \(found), expected \(expected) (low-resolution logits)"
         case .promptBatchMismatch(let b, let p): return "\(b) boxes but \(p) point sets: give one point set per box"
         case .imageIndex(let i, let n): return "image index \(i) out of range for a batch of \(n)"
         }
@@ -80,8 +85,9 @@ public final class SAM2ImagePredictor {
 
     var transforms: SAM2Transforms {
         let c = model.configuration
-        return SAM2Transforms(resolution: c.imageSize, maskThreshold: maskThreshold, maxHoleArea: maxHoleArea,
-                              maxSprinkleArea: maxSprinkleArea, mean: c.pixelMean, std: c.pixelStd)
+        return SAM2Transforms(
+            resolution: c.imageSize, maskThreshold: maskThreshold, maxHoleArea: maxHoleArea,
+            maxSprinkleArea: maxSprinkleArea, mean: c.pixelMean, std: c.pixelStd)
     }
 
     /// The embedding of the image set last, [B, C, h, w].
@@ -115,41 +121,53 @@ public final class SAM2ImagePredictor {
         var embeddings: [Tensor] = []
         var highRes: [[Tensor]] = []
         for image in images {
-            guard image.width > 0 && image.height > 0 else { throw PredictorError.emptyImage(width: image.width, height: image.height) }
+            guard image.width > 0 && image.height > 0 else {
+                throw PredictorError.emptyImage(width: image.width, height: image.height)
+            }
             let f = model.encodeImage(transforms.image(image))
             embeddings.append(f.imageEmbedding)
             highRes.append(f.highResFeatures)
         }
         let levels = highRes.first?.count ?? 0
-        features = ImageFeatures(imageEmbedding: Tensor.concatenate(embeddings, axis: 0),
-                                 highResFeatures: (0..<levels).map { l in Tensor.concatenate(highRes.map { $0[l] }, axis: 0) })
+        features = ImageFeatures(
+            imageEmbedding: Tensor.concatenate(embeddings, axis: 0),
+            highResFeatures: (0..<levels).map { l in Tensor.concatenate(highRes.map { $0[l] }, axis: 0) })
         originalSizes = images.map { ($0.height, $0.width) }
     }
 
     /// Masks for points (with labels 1 foreground / 0 background), an optional box (x0, y0, x1, y1)
     /// and optional low-resolution mask logits, on the image set last.
-    public func predict(points: [SIMD2<Float>] = [], labels: [Int] = [], box: SIMD4<Float>? = nil, maskInput: Tensor? = nil,
-                        multimaskOutput: Bool = true, returnLogits: Bool = false, normalizedCoordinates: Bool = false) throws -> SAM2Prediction {
-        try predict(imageIndex: 0, pointSets: points.isEmpty && labels.isEmpty ? [] : [points], labelSets: [labels],
-                    boxes: box.map { [$0] } ?? [], maskInput: maskInput, multimaskOutput: multimaskOutput,
-                    returnLogits: returnLogits, normalizedCoordinates: normalizedCoordinates)[0]
+    public func predict(
+        points: [SIMD2<Float>] = [], labels: [Int] = [], box: SIMD4<Float>? = nil, maskInput: Tensor? = nil,
+        multimaskOutput: Bool = true, returnLogits: Bool = false, normalizedCoordinates: Bool = false
+    ) throws -> SAM2Prediction {
+        try predict(
+            imageIndex: 0, pointSets: points.isEmpty && labels.isEmpty ? [] : [points], labelSets: [labels],
+            boxes: box.map { [$0] } ?? [], maskInput: maskInput, multimaskOutput: multimaskOutput,
+            returnLogits: returnLogits, normalizedCoordinates: normalizedCoordinates)[0]
     }
 
     /// Masks for several boxes at once (one decoder pass): one prediction per box. `points`, when
     /// given, holds one point set per box.
-    public func predict(boxes: [SIMD4<Float>], points: [[SIMD2<Float>]]? = nil, labels: [[Int]]? = nil, maskInput: Tensor? = nil,
-                        multimaskOutput: Bool = false, returnLogits: Bool = false, normalizedCoordinates: Bool = false) throws -> [SAM2Prediction] {
-        try predict(imageIndex: 0, pointSets: points ?? [], labelSets: labels ?? [], boxes: boxes, maskInput: maskInput,
-                    multimaskOutput: multimaskOutput, returnLogits: returnLogits, normalizedCoordinates: normalizedCoordinates)
+    public func predict(
+        boxes: [SIMD4<Float>], points: [[SIMD2<Float>]]? = nil, labels: [[Int]]? = nil, maskInput: Tensor? = nil,
+        multimaskOutput: Bool = false, returnLogits: Bool = false, normalizedCoordinates: Bool = false
+    ) throws -> [SAM2Prediction] {
+        try predict(
+            imageIndex: 0, pointSets: points ?? [], labelSets: labels ?? [], boxes: boxes, maskInput: maskInput,
+            multimaskOutput: multimaskOutput, returnLogits: returnLogits, normalizedCoordinates: normalizedCoordinates)
     }
 
     /// One prediction per image of the batch set by `setImageBatch`.
-    public func predictBatch(_ prompts: [ImagePrompts], multimaskOutput: Bool = true, returnLogits: Bool = false,
-                             normalizedCoordinates: Bool = false) throws -> [SAM2Prediction] {
+    public func predictBatch(
+        _ prompts: [ImagePrompts], multimaskOutput: Bool = true, returnLogits: Bool = false,
+        normalizedCoordinates: Bool = false
+    ) throws -> [SAM2Prediction] {
         try prompts.enumerated().map { i, p in
-            try predict(imageIndex: i, pointSets: p.points.isEmpty ? [] : [p.points], labelSets: [p.labels],
-                        boxes: p.box.map { [$0] } ?? [], maskInput: p.maskInput, multimaskOutput: multimaskOutput,
-                        returnLogits: returnLogits, normalizedCoordinates: normalizedCoordinates)[0]
+            try predict(
+                imageIndex: i, pointSets: p.points.isEmpty ? [] : [p.points], labelSets: [p.labels],
+                boxes: p.box.map { [$0] } ?? [], maskInput: p.maskInput, multimaskOutput: multimaskOutput,
+                returnLogits: returnLogits, normalizedCoordinates: normalizedCoordinates)[0]
         }
     }
 
@@ -158,18 +176,23 @@ public final class SAM2ImagePredictor {
     /// (unclamped; clamp them to ±32 to feed them back) and the B·M predicted IoUs. `maskInputs`
     /// [B, 1, s, s] adds a mask prompt to each set. `upscaleMasks` brings the logits to the image's
     /// size, so that masks filtered out by score never need it.
-    public func predictPoints(_ points: [SIMD2<Float>], maskInputs: Tensor? = nil,
-                              multimaskOutput: Bool) throws -> (lowResLogits: Tensor, scores: [Float]) {
+    public func predictPoints(
+        _ points: [SIMD2<Float>], maskInputs: Tensor? = nil,
+        multimaskOutput: Bool
+    ) throws -> (lowResLogits: Tensor, scores: [Float]) {
         guard let features, let size = originalSizes.first else { throw PredictorError.noImage }
         let (h, w, b) = (size.height, size.width, points.count)
         let ones = [[Int]](repeating: [1], count: b)
         try validate(pointSets: points.map { [$0] }, labelSets: ones, boxes: [], height: h, width: w, normalized: false)
-        let coords = transforms.coordinates(points.flatMap { [$0.x, $0.y] }, normalized: false, originalHeight: h, originalWidth: w)
+        let coords = transforms.coordinates(
+            points.flatMap { [$0.x, $0.y] }, normalized: false, originalHeight: h, originalWidth: w)
         let sparse = model.promptEncoder.embedPoints(Tensor(shape: [b, 1, 2], scalars: coords), labels: ones)
         var dense: Tensor?
         if let maskInputs {
             let side = model.promptEncoder.maskInputSize
-            guard maskInputs.shape == [b, 1, side, side] else { throw PredictorError.maskInputShape(found: maskInputs.shape, expected: [b, 1, side, side]) }
+            guard maskInputs.shape == [b, 1, side, side] else {
+                throw PredictorError.maskInputShape(found: maskInputs.shape, expected: [b, 1, side, side])
+            }
             dense = model.promptEncoder.embedMask(maskInputs)
         }
         let out = decode(features, imageIndex: 0, sparse: sparse, dense: dense, multimaskOutput: multimaskOutput)
@@ -181,17 +204,25 @@ public final class SAM2ImagePredictor {
     public func upscaleMasks(_ lowResLogits: Tensor) throws -> Tensor {
         guard let size = originalSizes.first else { throw PredictorError.noImage }
         let (n, sh, sw) = (lowResLogits.shape[0], lowResLogits.shape[1], lowResLogits.shape[2])
-        return transforms.postprocessMasks(lowResLogits.reshaped([n, 1, sh, sw]), originalHeight: size.height, originalWidth: size.width)
-            .reshaped([n, size.height, size.width])
+        return transforms.postprocessMasks(
+            lowResLogits.reshaped([n, 1, sh, sw]), originalHeight: size.height, originalWidth: size.width
+        )
+        .reshaped([n, size.height, size.width])
     }
 
     /// The reference's `_prep_prompts` + `_predict` for B prompt sets on image `imageIndex`.
-    func predict(imageIndex: Int, pointSets: [[SIMD2<Float>]], labelSets: [[Int]], boxes: [SIMD4<Float>], maskInput: Tensor?,
-                 multimaskOutput: Bool, returnLogits: Bool, normalizedCoordinates: Bool) throws -> [SAM2Prediction] {
+    func predict(
+        imageIndex: Int, pointSets: [[SIMD2<Float>]], labelSets: [[Int]], boxes: [SIMD4<Float>], maskInput: Tensor?,
+        multimaskOutput: Bool, returnLogits: Bool, normalizedCoordinates: Bool
+    ) throws -> [SAM2Prediction] {
         guard let features else { throw PredictorError.noImage }
-        guard imageIndex < originalSizes.count else { throw PredictorError.imageIndex(imageIndex, count: originalSizes.count) }
+        guard imageIndex < originalSizes.count else {
+            throw PredictorError.imageIndex(imageIndex, count: originalSizes.count)
+        }
         let (h, w) = originalSizes[imageIndex]
-        try validate(pointSets: pointSets, labelSets: labelSets, boxes: boxes, height: h, width: w, normalized: normalizedCoordinates)
+        try validate(
+            pointSets: pointSets, labelSets: labelSets, boxes: boxes, height: h, width: w,
+            normalized: normalizedCoordinates)
         let t = transforms
         let config = model.configuration
         let batch = max(pointSets.count, boxes.count, maskInput.map { $0.rank == 4 ? $0.shape[0] : 1 } ?? 1, 1)
@@ -204,17 +235,21 @@ public final class SAM2ImagePredictor {
             for i in 0..<batch {
                 if !boxes.isEmpty {
                     let b = boxes[boxes.count == 1 ? 0 : i]
-                    coords[i] += t.coordinates([b.x, b.y, b.z, b.w], normalized: normalizedCoordinates, originalHeight: h, originalWidth: w)
+                    coords[i] += t.coordinates(
+                        [b.x, b.y, b.z, b.w], normalized: normalizedCoordinates, originalHeight: h, originalWidth: w)
                     labels[i] += [2, 3]
                 }
                 if !pointSets.isEmpty {
                     let p = pointSets[pointSets.count == 1 ? 0 : i]
-                    coords[i] += t.coordinates(p.flatMap { [$0.x, $0.y] }, normalized: normalizedCoordinates, originalHeight: h, originalWidth: w)
+                    coords[i] += t.coordinates(
+                        p.flatMap { [$0.x, $0.y] }, normalized: normalizedCoordinates, originalHeight: h,
+                        originalWidth: w)
                     labels[i] += labelSets[labelSets.count == 1 ? 0 : i]
                 }
             }
             let n = labels[0].count
-            sparse = model.promptEncoder.embedPoints(Tensor(shape: [batch, n, 2], scalars: coords.flatMap { $0 }), labels: labels)
+            sparse = model.promptEncoder.embedPoints(
+                Tensor(shape: [batch, n, 2], scalars: coords.flatMap { $0 }), labels: labels)
         }
         var dense: Tensor?
         if let maskInput {
@@ -223,7 +258,8 @@ public final class SAM2ImagePredictor {
             dense = repeatBatch(model.promptEncoder.embedMask(m), batch)
         }
         let sparseTokens = sparse ?? Tensor(shape: [batch, 0, config.hiddenDim])
-        let out = decode(features, imageIndex: imageIndex, sparse: sparseTokens, dense: dense, multimaskOutput: multimaskOutput)
+        let out = decode(
+            features, imageIndex: imageIndex, sparse: sparseTokens, dense: dense, multimaskOutput: multimaskOutput)
         var masks = t.postprocessMasks(out.masks, originalHeight: h, originalWidth: w)
         let lowRes = clamp(out.masks, min: -32, max: 32)
         if !returnLogits {
@@ -235,28 +271,38 @@ public final class SAM2ImagePredictor {
         let m = out.masks.shape[1]
         let scores = out.iouPredictions.scalars
         return (0..<batch).map { i in
-            SAM2Prediction(masks: masks.slice(axis: 0, i..<(i + 1)).reshaped([m, h, w]),
-                           scores: Array(scores[(i * m)..<((i + 1) * m)]),
-                           lowResLogits: lowRes.slice(axis: 0, i..<(i + 1)).reshaped([m, lowRes.shape[2], lowRes.shape[3]]))
+            SAM2Prediction(
+                masks: masks.slice(axis: 0, i..<(i + 1)).reshaped([m, h, w]),
+                scores: Array(scores[(i * m)..<((i + 1) * m)]),
+                lowResLogits: lowRes.slice(axis: 0, i..<(i + 1)).reshaped([m, lowRes.shape[2], lowRes.shape[3]]))
         }
     }
 
     /// The mask decoder on image `imageIndex`; without a dense (mask) embedding, on the image's
     /// prepared tokens (made once per image).
-    private func decode(_ features: ImageFeatures, imageIndex: Int, sparse: Tensor, dense: Tensor?,
-                        multimaskOutput: Bool) -> MaskDecoderOutput {
+    private func decode(
+        _ features: ImageFeatures, imageIndex: Int, sparse: Tensor, dense: Tensor?,
+        multimaskOutput: Bool
+    ) -> MaskDecoderOutput {
         let embedding = features.imageEmbedding.slice(axis: 0, imageIndex..<(imageIndex + 1))
-        let highRes = features.highResFeatures.isEmpty ? nil : features.highResFeatures.map { $0.slice(axis: 0, imageIndex..<(imageIndex + 1)) }
+        let highRes =
+            features.highResFeatures.isEmpty
+            ? nil : features.highResFeatures.map { $0.slice(axis: 0, imageIndex..<(imageIndex + 1)) }
         let pe = model.promptEncoder.densePositionEncoding
         if let dense {
-            return model.maskDecoder(imageEmbedding: embedding, imagePE: pe, sparse: sparse, dense: dense,
-                                     multimaskOutput: multimaskOutput, highResFeatures: highRes)
+            return model.maskDecoder(
+                imageEmbedding: embedding, imagePE: pe, sparse: sparse, dense: dense,
+                multimaskOutput: multimaskOutput, highResFeatures: highRes)
         }
-        let prepared = decoderTokens[imageIndex] ?? model.maskDecoder.imageTokens(imageEmbedding: embedding, imagePE: pe,
-                                                                                   dense: model.promptEncoder.noMaskDense(batch: 1))
+        let prepared =
+            decoderTokens[imageIndex]
+            ?? model.maskDecoder.imageTokens(
+                imageEmbedding: embedding, imagePE: pe,
+                dense: model.promptEncoder.noMaskDense(batch: 1))
         decoderTokens[imageIndex] = prepared
-        return model.maskDecoder(imageTokens: prepared, height: embedding.dim(2), width: embedding.dim(3), imagePE: pe,
-                                 sparse: sparse, multimaskOutput: multimaskOutput, highResFeatures: highRes)
+        return model.maskDecoder(
+            imageTokens: prepared, height: embedding.dim(2), width: embedding.dim(3), imagePE: pe,
+            sparse: sparse, multimaskOutput: multimaskOutput, highResFeatures: highRes)
     }
 
     /// Mask logits as [s, s], [1, s, s] or [B, 1, s, s] → [B, 1, s, s].
@@ -268,8 +314,10 @@ public final class SAM2ImagePredictor {
         }
     }
 
-    private func validate(pointSets: [[SIMD2<Float>]], labelSets: [[Int]], boxes: [SIMD4<Float>],
-                          height h: Int, width w: Int, normalized: Bool) throws {
+    private func validate(
+        pointSets: [[SIMD2<Float>]], labelSets: [[Int]], boxes: [SIMD4<Float>],
+        height h: Int, width w: Int, normalized: Bool
+    ) throws {
         let (maxX, maxY): (Float, Float) = normalized ? (1, 1) : (Float(w), Float(h))
         if !pointSets.isEmpty {
             if labelSets.count != pointSets.count && !(labelSets.count == 1 && pointSets.count == 1) {
@@ -279,10 +327,14 @@ public final class SAM2ImagePredictor {
                 throw PredictorError.promptBatchMismatch(boxes: boxes.count, pointSets: pointSets.count)
             }
             for (points, labels) in zip(pointSets, labelSets) {
-                guard points.count == labels.count else { throw PredictorError.labelCountMismatch(points: points.count, labels: labels.count) }
+                guard points.count == labels.count else {
+                    throw PredictorError.labelCountMismatch(points: points.count, labels: labels.count)
+                }
                 if let bad = labels.first(where: { $0 != 0 && $0 != 1 }) { throw PredictorError.invalidLabel(bad) }
                 for p in points {
-                    guard p.x.isFinite && p.y.isFinite else { throw PredictorError.nonFiniteCoordinate("point (\(p.x), \(p.y))") }
+                    guard p.x.isFinite && p.y.isFinite else {
+                        throw PredictorError.nonFiniteCoordinate("point (\(p.x), \(p.y))")
+                    }
                     guard p.x >= 0 && p.y >= 0 && p.x <= maxX && p.y <= maxY else {
                         throw PredictorError.pointOutsideImage(x: p.x, y: p.y, width: w, height: h)
                     }
@@ -297,7 +349,9 @@ public final class SAM2ImagePredictor {
                 throw PredictorError.nonFiniteCoordinate("box (\(b.x), \(b.y), \(b.z), \(b.w))")
             }
             guard b.z >= b.x && b.w >= b.y else { throw PredictorError.invertedBox(b) }
-            guard b.z >= 0 && b.w >= 0 && b.x <= maxX && b.y <= maxY else { throw PredictorError.boxOutsideImage(b, width: w, height: h) }
+            guard b.z >= 0 && b.w >= 0 && b.x <= maxX && b.y <= maxY else {
+                throw PredictorError.boxOutsideImage(b, width: w, height: h)
+            }
         }
     }
 }

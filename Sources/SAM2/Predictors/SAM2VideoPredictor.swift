@@ -32,12 +32,15 @@ public enum VideoPredictorError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .noState: return "no video is loaded: call initState(video:) first"
         case .frameOutOfRange(let f, let n): return "frame \(f) does not exist: the video has frames 0…\(n - 1)"
-        case .unknownObject(let id, let known): return "object id \(id) is not tracked (known ids: \(known.map(String.init).joined(separator: ", ")))"
+        case .unknownObject(let id, let known):
+            return "object id \(id) is not tracked (known ids: \(known.map(String.init).joined(separator: ", ")))"
         case .noPrompts: return "no points, boxes or masks were given for any object: add prompts before propagating"
-        case .noPromptsForObject(let id): return "object id \(id) has no prompt on any frame: add points, a box or a mask for it first"
+        case .noPromptsForObject(let id):
+            return "object id \(id) has no prompt on any frame: add points, a box or a mask for it first"
         case .pointsWithoutLabels: return "points and labels must be given together, one label (0 or 1) per point"
         case .emptyPrompt: return "give at least points or a box"
-        case .boxWithOldPoints: return "a box must come before any point on its frame: add it with clearOldPoints = true"
+        case .boxWithOldPoints:
+            return "a box must come before any point on its frame: add it with clearOldPoints = true"
         case .maskSize(let s): return "mask prompt has shape \(s): expected a non-empty 2-D mask"
         case .prompt(let e): return e.description
         }
@@ -98,8 +101,10 @@ public final class SAM2VideoPredictor {
     /// Points (labels 1 foreground, 0 background) and/or a box (x0, y0, x1, y1) for `object` on
     /// `frame`, in pixels of the video (or normalised to [0, 1]). Returns every object's masks there.
     @discardableResult
-    public func addPoints(frame: Int, object: Int, points: [SIMD2<Float>] = [], labels: [Int] = [], box: SIMD4<Float>? = nil,
-                          clearOldPoints: Bool = true, normalizedCoordinates: Bool = false) throws -> VideoFrameResult {
+    public func addPoints(
+        frame: Int, object: Int, points: [SIMD2<Float>] = [], labels: [Int] = [], box: SIMD4<Float>? = nil,
+        clearOldPoints: Bool = true, normalizedCoordinates: Bool = false
+    ) throws -> VideoFrameResult {
         var s = try current()
         try check(frame: frame, in: s)
         guard points.count == labels.count else { throw VideoPredictorError.pointsWithoutLabels }
@@ -132,7 +137,9 @@ public final class SAM2VideoPredictor {
     public func addMask(frame: Int, object: Int, mask: [UInt8], width: Int, height: Int) throws -> VideoFrameResult {
         var s = try current()
         try check(frame: frame, in: s)
-        guard width > 0, height > 0, mask.count == width * height else { throw VideoPredictorError.maskSize(found: [height, width]) }
+        guard width > 0, height > 0, mask.count == width * height else {
+            throw VideoPredictorError.maskSize(found: [height, width])
+        }
         let obj = objectIndex(object, in: &s)
         let size = model.configuration.imageSize
         var m = Tensor(shape: [1, 1, height, width], scalars: mask.map { $0 != 0 ? 1 : 0 })
@@ -153,7 +160,9 @@ public final class SAM2VideoPredictor {
     public func clearPrompts(frame: Int, object: Int) throws -> VideoFrameResult {
         var s = try current()
         try check(frame: frame, in: s)
-        guard let obj = s.objectIDs.firstIndex(of: object) else { throw VideoPredictorError.unknownObject(object, known: s.objectIDs) }
+        guard let obj = s.objectIDs.firstIndex(of: object) else {
+            throw VideoPredictorError.unknownObject(object, known: s.objectIDs)
+        }
         clearPrompts(&s, frame: frame, obj: obj)
         let isCond = s.temporary.contains { $0.condFrames[frame] != nil }
         let result = consolidated(s, frame: frame, isCond: isCond)
@@ -165,7 +174,9 @@ public final class SAM2VideoPredictor {
     @discardableResult
     public func removeObject(_ object: Int) throws -> (objectIDs: [Int], updatedFrames: [VideoFrameResult]) {
         var s = try current()
-        guard let obj = s.objectIDs.firstIndex(of: object) else { throw VideoPredictorError.unknownObject(object, known: s.objectIDs) }
+        guard let obj = s.objectIDs.firstIndex(of: object) else {
+            throw VideoPredictorError.unknownObject(object, known: s.objectIDs)
+        }
         if s.objectIDs.count == 1 {
             resetState()
             return ([], [])
@@ -189,8 +200,10 @@ public final class SAM2VideoPredictor {
 
     /// Tracks every object through the video from `start` (default: the first prompted frame),
     /// forward or in reverse, over at most `maxFrames` more frames, calling `body` after each frame.
-    public func propagate(start: Int? = nil, maxFrames: Int? = nil, reverse: Bool = false,
-                          _ body: (VideoFrameResult) throws -> Void) throws {
+    public func propagate(
+        start: Int? = nil, maxFrames: Int? = nil, reverse: Bool = false,
+        _ body: (VideoFrameResult) throws -> Void
+    ) throws {
         var s = try current()
         try preflight(&s)
         state = s
@@ -202,8 +215,9 @@ public final class SAM2VideoPredictor {
                     masks.append(cond.predMasks)
                     scores.append(cond.objectScoreLogit)
                 } else {
-                    let (out, predMasks) = try runSingleFrame(&s, obj: obj, frame: frame, isInitCondFrame: false, points: nil,
-                                                              mask: nil, reverse: reverse, runMemoryEncoder: true, previous: nil)
+                    let (out, predMasks) = try runSingleFrame(
+                        &s, obj: obj, frame: frame, isInitCondFrame: false, points: nil,
+                        mask: nil, reverse: reverse, runMemoryEncoder: true, previous: nil)
                     s.outputs[obj].nonCondFrames[frame] = out
                     masks.append(predMasks)
                     scores.append(out.objectScoreLogit)
@@ -211,8 +225,11 @@ public final class SAM2VideoPredictor {
                 s.framesTracked[obj][frame] = reverse
             }
             state = s
-            try body(VideoFrameResult(frameIndex: frame, objectIDs: s.objectIDs, masks: videoResolution(Tensor.concatenate(masks, axis: 0), s),
-                                      objectScores: scores))
+            try body(
+                VideoFrameResult(
+                    frameIndex: frame, objectIDs: s.objectIDs,
+                    masks: videoResolution(Tensor.concatenate(masks, axis: 0), s),
+                    objectScores: scores))
         }
     }
 
@@ -240,22 +257,34 @@ public final class SAM2VideoPredictor {
     }
 
     private func check(frame: Int, in s: VideoState) throws {
-        guard frame >= 0 && frame < s.frames.frameCount else { throw VideoPredictorError.frameOutOfRange(frame, count: s.frames.frameCount) }
+        guard frame >= 0 && frame < s.frames.frameCount else {
+            throw VideoPredictorError.frameOutOfRange(frame, count: s.frames.frameCount)
+        }
     }
 
-    private func validate(points: [SIMD2<Float>], labels: [Int], box: SIMD4<Float>?, in s: VideoState, normalized: Bool) throws {
+    private func validate(points: [SIMD2<Float>], labels: [Int], box: SIMD4<Float>?, in s: VideoState, normalized: Bool)
+        throws
+    {
         let (w, h) = (s.frames.width, s.frames.height)
         let (maxX, maxY): (Float, Float) = normalized ? (1, 1) : (Float(w), Float(h))
         do {
             if let bad = labels.first(where: { $0 != 0 && $0 != 1 }) { throw PredictorError.invalidLabel(bad) }
             for p in points {
-                guard p.x.isFinite && p.y.isFinite else { throw PredictorError.nonFiniteCoordinate("point (\(p.x), \(p.y))") }
-                guard p.x >= 0 && p.y >= 0 && p.x <= maxX && p.y <= maxY else { throw PredictorError.pointOutsideImage(x: p.x, y: p.y, width: w, height: h) }
+                guard p.x.isFinite && p.y.isFinite else {
+                    throw PredictorError.nonFiniteCoordinate("point (\(p.x), \(p.y))")
+                }
+                guard p.x >= 0 && p.y >= 0 && p.x <= maxX && p.y <= maxY else {
+                    throw PredictorError.pointOutsideImage(x: p.x, y: p.y, width: w, height: h)
+                }
             }
             if let b = box {
-                guard b.x.isFinite && b.y.isFinite && b.z.isFinite && b.w.isFinite else { throw PredictorError.nonFiniteCoordinate("box (\(b.x), \(b.y), \(b.z), \(b.w))") }
+                guard b.x.isFinite && b.y.isFinite && b.z.isFinite && b.w.isFinite else {
+                    throw PredictorError.nonFiniteCoordinate("box (\(b.x), \(b.y), \(b.z), \(b.w))")
+                }
                 guard b.z >= b.x && b.w >= b.y else { throw PredictorError.invertedBox(b) }
-                guard b.z >= 0 && b.w >= 0 && b.x <= maxX && b.y <= maxY else { throw PredictorError.boxOutsideImage(b, width: w, height: h) }
+                guard b.z >= 0 && b.w >= 0 && b.x <= maxX && b.y <= maxY else {
+                    throw PredictorError.boxOutsideImage(b, width: w, height: h)
+                }
             }
         } catch let e as PredictorError {
             throw VideoPredictorError.prompt(e)
@@ -275,7 +304,9 @@ public final class SAM2VideoPredictor {
     }
 
     /// The shared part of `add_new_points_or_box` / `add_new_mask`: one inference on the prompted frame.
-    private func prompt(_ s: inout VideoState, obj: Int, frame: Int, points: PointInputs?, mask: Tensor?) throws -> VideoFrameResult {
+    private func prompt(_ s: inout VideoState, obj: Int, frame: Int, points: PointInputs?, mask: Tensor?) throws
+        -> VideoFrameResult
+    {
         let isInitCondFrame = s.framesTracked[obj][frame] == nil
         let reverse = isInitCondFrame ? false : s.framesTracked[obj][frame]!
         let isCond = isInitCondFrame
@@ -286,23 +317,28 @@ public final class SAM2VideoPredictor {
                 previous = clampTensor(prev.predMasks, -32, 32)
             }
         }
-        let (out, _) = try runSingleFrame(&s, obj: obj, frame: frame, isInitCondFrame: isInitCondFrame, points: points, mask: mask,
-                                           reverse: reverse, runMemoryEncoder: false, previous: previous)
+        let (out, _) = try runSingleFrame(
+            &s, obj: obj, frame: frame, isInitCondFrame: isInitCondFrame, points: points, mask: mask,
+            reverse: reverse, runMemoryEncoder: false, previous: previous)
         if isCond { s.temporary[obj].condFrames[frame] = out } else { s.temporary[obj].nonCondFrames[frame] = out }
         return consolidated(s, frame: frame, isCond: isCond)
     }
 
     /// `_run_single_frame_inference`: a tracking step; the stored output (memory rounded to bfloat16,
     /// holes filled) and the filled low-resolution masks.
-    private func runSingleFrame(_ s: inout VideoState, obj: Int, frame: Int, isInitCondFrame: Bool, points: PointInputs?,
-                                mask: Tensor?, reverse: Bool, runMemoryEncoder: Bool, previous: Tensor?) throws -> (TrackedFrame, Tensor) {
+    private func runSingleFrame(
+        _ s: inout VideoState, obj: Int, frame: Int, isInitCondFrame: Bool, points: PointInputs?,
+        mask: Tensor?, reverse: Bool, runMemoryEncoder: Bool, previous: Tensor?
+    ) throws -> (TrackedFrame, Tensor) {
         let features = try frameFeatures(&s, frame)
-        let step = model.trackStep(frame: frame, isInitCondFrame: isInitCondFrame, features: features, points: points, mask: mask,
-                                   memory: s.outputs[obj], numFrames: s.frames.trackedLength, reverse: reverse,
-                                   runMemoryEncoder: runMemoryEncoder, previousMaskLogits: previous)
+        let step = model.trackStep(
+            frame: frame, isInitCondFrame: isInitCondFrame, features: features, points: points, mask: mask,
+            memory: s.outputs[obj], numFrames: s.frames.trackedLength, reverse: reverse,
+            runMemoryEncoder: runMemoryEncoder, previousMaskLogits: previous)
         let predMasks = fillHoleArea > 0 ? fillHoles(step.lowResMasks, maxArea: fillHoleArea) : step.lowResMasks
-        let out = TrackedFrame(maskmemFeatures: step.maskmemFeatures.map(BFloat16Tensor.init(rounding:)), predMasks: predMasks,
-                               objPtr: step.objPtr, objectScoreLogit: step.objectScoreLogit)
+        let out = TrackedFrame(
+            maskmemFeatures: step.maskmemFeatures.map(BFloat16Tensor.init(rounding:)), predMasks: predMasks,
+            objPtr: step.objPtr, objectScoreLogit: step.objectScoreLogit)
         return (out, predMasks)
     }
 
@@ -327,15 +363,22 @@ public final class SAM2VideoPredictor {
                     if out.maskmemFeatures == nil {
                         let highRes = interpolateBilinear(out.predMasks, height: size, width: size)
                         let features = try frameFeatures(&s, frame)
-                        let memory = model.encodeNewMemory(features: features, highResMasks: highRes,
-                                                           objectScoreLogit: out.objectScoreLogit, isMaskFromPoints: true)
+                        let memory = model.encodeNewMemory(
+                            features: features, highResMasks: highRes,
+                            objectScoreLogit: out.objectScoreLogit, isMaskFromPoints: true)
                         out.maskmemFeatures = BFloat16Tensor(rounding: memory)
                     }
-                    if isCond { s.outputs[obj].condFrames[frame] = out } else { s.outputs[obj].nonCondFrames[frame] = out }
+                    if isCond {
+                        s.outputs[obj].condFrames[frame] = out
+                    } else {
+                        s.outputs[obj].nonCondFrames[frame] = out
+                    }
                 }
                 if isCond { s.temporary[obj].condFrames = [:] } else { s.temporary[obj].nonCondFrames = [:] }
             }
-            guard !s.outputs[obj].condFrames.isEmpty else { throw VideoPredictorError.noPromptsForObject(s.objectIDs[obj]) }
+            guard !s.outputs[obj].condFrames.isEmpty else {
+                throw VideoPredictorError.noPromptsForObject(s.objectIDs[obj])
+            }
             for frame in s.outputs[obj].condFrames.keys { s.outputs[obj].nonCondFrames[frame] = nil }
         }
     }
@@ -368,9 +411,10 @@ public final class SAM2VideoPredictor {
             }
         }
         let all = Tensor.concatenate(masks, axis: 0)
-        return VideoFrameResult(frameIndex: frame, objectIDs: s.objectIDs,
-                                masks: (nonOverlapMasks ? nonOverlapping(all) : all).reshaped([s.objectIDs.count, h, w]),
-                                objectScores: scores)
+        return VideoFrameResult(
+            frameIndex: frame, objectIDs: s.objectIDs,
+            masks: (nonOverlapMasks ? nonOverlapping(all) : all).reshaped([s.objectIDs.count, h, w]),
+            objectScores: scores)
     }
 
     /// Low-resolution masks [N, 1, s, s] → video resolution [N, H, W] (+ non-overlap constraint).

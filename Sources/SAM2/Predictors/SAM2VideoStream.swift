@@ -51,7 +51,8 @@ public enum VideoStreamError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .noFrame: return "no frame has been pushed yet: push a frame before prompting"
-        case .frameSize(let found, let expected): return "frame is \(found[0])×\(found[1]) but the stream's frames are \(expected[0])×\(expected[1])"
+        case .frameSize(let found, let expected):
+            return "frame is \(found[0])×\(found[1]) but the stream's frames are \(expected[0])×\(expected[1])"
         case .frameGone(let i): return "frame \(i) is no longer kept by the stream: only the latest frames are"
         }
     }
@@ -81,7 +82,8 @@ public final class SAM2VideoStream {
         }
         let source = frames!
         guard image.width == source.width && image.height == source.height else {
-            throw VideoStreamError.frameSize(found: [image.width, image.height], expected: [source.width, source.height])
+            throw VideoStreamError.frameSize(
+                found: [image.width, image.height], expected: [source.width, source.height])
         }
         let index = source.append(image)
         guard !predictor.objectIDs.isEmpty else { return nil }
@@ -92,10 +94,13 @@ public final class SAM2VideoStream {
 
     /// Points and/or a box for `object` on the latest frame.
     @discardableResult
-    public func addPoints(object: Int, points: [SIMD2<Float>] = [], labels: [Int] = [], box: SIMD4<Float>? = nil,
-                          clearOldPoints: Bool = true) throws -> VideoFrameResult {
+    public func addPoints(
+        object: Int, points: [SIMD2<Float>] = [], labels: [Int] = [], box: SIMD4<Float>? = nil,
+        clearOldPoints: Bool = true
+    ) throws -> VideoFrameResult {
         guard let frame = latestFrame else { throw VideoStreamError.noFrame }
-        return try predictor.addPoints(frame: frame, object: object, points: points, labels: labels, box: box, clearOldPoints: clearOldPoints)
+        return try predictor.addPoints(
+            frame: frame, object: object, points: points, labels: labels, box: box, clearOldPoints: clearOldPoints)
     }
 
     /// A mask for `object` on the latest frame.

@@ -22,7 +22,8 @@ struct SAM2Transforms: Sendable {
                 for c in 0..<3 { chw[c * plane + i] = Float(px[i * 3 + c]) / 255 }
             }
         }
-        let resized = interpolateBilinear(Tensor(shape: [1, 3, h, w], scalars: chw), height: resolution, width: resolution, antialias: true)
+        let resized = interpolateBilinear(
+            Tensor(shape: [1, 3, h, w], scalars: chw), height: resolution, width: resolution, antialias: true)
         // ref: Normalize — (x - mean) / std per channel
         var out = resized
         let s = resolution * resolution
@@ -63,12 +64,16 @@ struct SAM2Transforms: Sendable {
                     if maxHoleArea > 0 {
                         // Holes: background components of at most maxHoleArea pixels.
                         let areas = connectedComponentAreas(original.map { $0 <= maskThreshold }, height: sh, width: sw)
-                        for i in 0..<plane where areas[i] > 0 && Int(areas[i]) <= maxHoleArea { slice[i] = maskThreshold + 10 }
+                        for i in 0..<plane where areas[i] > 0 && Int(areas[i]) <= maxHoleArea {
+                            slice[i] = maskThreshold + 10
+                        }
                     }
                     if maxSprinkleArea > 0 {
                         // Sprinkles: foreground components of at most maxSprinkleArea pixels.
                         let areas = connectedComponentAreas(original.map { $0 > maskThreshold }, height: sh, width: sw)
-                        for i in 0..<plane where areas[i] > 0 && Int(areas[i]) <= maxSprinkleArea { slice[i] = maskThreshold - 10 }
+                        for i in 0..<plane where areas[i] > 0 && Int(areas[i]) <= maxSprinkleArea {
+                            slice[i] = maskThreshold - 10
+                        }
                     }
                 }
             }

@@ -17,32 +17,38 @@ public enum COCOMerge {
         for url in urls {
             let path = url.path
             guard let document = try COCOJSON.read(url) as? [String: Any] else {
-                throw DatasetFileError.invalidEntry(path: path, entry: "top level", problem: "not a COCO instances file (a JSON object with images and annotations)")
+                throw DatasetFileError.invalidEntry(
+                    path: path, entry: "top level",
+                    problem: "not a COCO instances file (a JSON object with images and annotations)")
             }
             let fileImages = try objects(document, "images", path: path)
             var idsHere: Set<Int> = []
             for (index, image) in fileImages.enumerated() {
                 let id = try identifier(image, entry: "images entry \(index)", path: path)
                 idsHere.insert(id)
-                try add(image, id: id, entry: "images entry \(index)", kind: "image", path: path,
-                        into: &images, source: &imageSource)
+                try add(
+                    image, id: id, entry: "images entry \(index)", kind: "image", path: path,
+                    into: &images, source: &imageSource)
             }
             if document["categories"] != nil {
                 for (index, category) in try objects(document, "categories", path: path).enumerated() {
                     let id = try identifier(category, entry: "categories entry \(index)", path: path)
-                    try add(category, id: id, entry: "categories entry \(index)", kind: "category", path: path,
-                            into: &categories, source: &categorySource)
+                    try add(
+                        category, id: id, entry: "categories entry \(index)", kind: "category", path: path,
+                        into: &categories, source: &categorySource)
                 }
             }
             for (index, var annotation) in try objects(document, "annotations", path: path).enumerated() {
                 guard let imageID = COCOJSON.integer(annotation["image_id"]), idsHere.contains(imageID) else {
-                    throw DatasetFileError.invalidEntry(path: path, entry: "annotations entry \(index)",
-                                                     problem: "\"image_id\" names no image of this file")
+                    throw DatasetFileError.invalidEntry(
+                        path: path, entry: "annotations entry \(index)",
+                        problem: "\"image_id\" names no image of this file")
                 }
                 annotation["id"] = annotations.count + 1
                 annotations.append(annotation)
             }
-            for (key, value) in document where !["images", "annotations", "categories"].contains(key) && others[key] == nil {
+            for (key, value) in document
+            where !["images", "annotations", "categories"].contains(key) && others[key] == nil {
                 others[key] = value
             }
         }
@@ -56,7 +62,8 @@ public enum COCOMerge {
     private static func objects(_ document: [String: Any], _ key: String, path: String) throws -> [[String: Any]] {
         try COCOJSON.list(document, key, path: path).enumerated().map { index, entry in
             guard let object = entry as? [String: Any] else {
-                throw DatasetFileError.invalidEntry(path: path, entry: "\(key) entry \(index)", problem: "is not an object")
+                throw DatasetFileError.invalidEntry(
+                    path: path, entry: "\(key) entry \(index)", problem: "is not an object")
             }
             return object
         }
@@ -64,14 +71,17 @@ public enum COCOMerge {
 
     private static func identifier(_ object: [String: Any], entry: String, path: String) throws -> Int {
         guard let id = COCOJSON.integer(object["id"]) else {
-            throw DatasetFileError.invalidEntry(path: path, entry: entry, problem: "\"id\" is missing or not an integer")
+            throw DatasetFileError.invalidEntry(
+                path: path, entry: entry, problem: "\"id\" is missing or not an integer")
         }
         return id
     }
 
     /// Appends `object` unless an equal one with its id is there; a different one is a conflict.
-    private static func add(_ object: [String: Any], id: Int, entry: String, kind: String, path: String,
-                            into list: inout [[String: Any]], source: inout [Int: (index: Int, file: String)]) throws {
+    private static func add(
+        _ object: [String: Any], id: Int, entry: String, kind: String, path: String,
+        into list: inout [[String: Any]], source: inout [Int: (index: Int, file: String)]
+    ) throws {
         guard let first = source[id] else {
             source[id] = (list.count, path)
             list.append(object)
@@ -79,8 +89,9 @@ public enum COCOMerge {
         }
         guard NSDictionary(dictionary: list[first.index]).isEqual(to: object) else {
             let name = { (o: [String: Any]) in (o["file_name"] ?? o["name"]).map { "\($0)" } ?? "?" }
-            throw DatasetFileError.invalidEntry(path: path, entry: entry,
-                                             problem: "\(kind) id \(id) is '\(name(object))' here but '\(name(list[first.index]))' in \(first.file)")
+            throw DatasetFileError.invalidEntry(
+                path: path, entry: entry,
+                problem: "\(kind) id \(id) is '\(name(object))' here but '\(name(list[first.index]))' in \(first.file)")
         }
     }
 }

@@ -28,11 +28,12 @@ public struct Detection: Sendable, Equatable {
     /// x0, y0, x1, y1 in pixels of a `width`×`height` image, the predictor's box prompt.
     public func corners(width: Int, height: Int) -> SIMD4<Float> {
         switch box {
-        case let .pixelsXYWH(x, y, w, h):
+        case .pixelsXYWH(let x, let y, let w, let h):
             return SIMD4(Float(x), Float(y), Float(x + w), Float(y + h))
-        case let .normalizedCenter(cx, cy, w, h):
+        case .normalizedCenter(let cx, let cy, let w, let h):
             let (W, H) = (Double(width), Double(height))
-            return SIMD4(Float((cx - w / 2) * W), Float((cy - h / 2) * H), Float((cx + w / 2) * W), Float((cy + h / 2) * H))
+            return SIMD4(
+                Float((cx - w / 2) * W), Float((cy - h / 2) * H), Float((cx + w / 2) * W), Float((cy + h / 2) * H))
         }
     }
 }
@@ -48,13 +49,13 @@ public enum DatasetFileError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .cannotRead(path, reason): return "cannot read \(path): \(reason)"
-        case let .invalidJSON(path, reason): return "\(path): not valid JSON (\(reason))"
-        case let .unknownFormat(path):
+        case .cannotRead(let path, let reason): return "cannot read \(path): \(reason)"
+        case .invalidJSON(let path, let reason): return "\(path): not valid JSON (\(reason))"
+        case .unknownFormat(let path):
             return "\(path): not COCO detection results (a list of {image_id, bbox, score, category_id}), "
                 + "a COCO instances file ({images, annotations, categories}) or YOLO labels (.txt or a folder of them)"
-        case let .invalidEntry(path, entry, problem): return "\(path): \(entry): \(problem)"
-        case let .invalidBox(source, problem): return "\(source): \(problem)"
+        case .invalidEntry(let path, let entry, let problem): return "\(path): \(entry): \(problem)"
+        case .invalidBox(let source, let problem): return "\(source): \(problem)"
         }
     }
 }
@@ -110,11 +111,13 @@ public struct DetectionSet: Sendable {
             throw DatasetFileError.cannotRead(path: url.path, reason: "no such file or directory")
         }
         if isDirectory.boolValue {
-            return DetectionSet(format: .yoloFolder, path: url.path, categories: [], byImage: [:], idsByFileName: nil, yoloLabels: [])
+            return DetectionSet(
+                format: .yoloFolder, path: url.path, categories: [], byImage: [:], idsByFileName: nil, yoloLabels: [])
         }
         if url.pathExtension.lowercased() == "txt" {
-            return DetectionSet(format: .yoloFile, path: url.path, categories: [], byImage: [:], idsByFileName: nil,
-                                yoloLabels: try YOLOLabels.read(url))
+            return DetectionSet(
+                format: .yoloFile, path: url.path, categories: [], byImage: [:], idsByFileName: nil,
+                yoloLabels: try YOLOLabels.read(url))
         }
         let document = try COCOJSON.read(url)
         var format: Format
@@ -135,7 +138,9 @@ public struct DetectionSet: Sendable {
         }
         if let imagesFrom {
             guard let object = try COCOJSON.read(imagesFrom) as? [String: Any], object["images"] != nil else {
-                throw DatasetFileError.invalidEntry(path: imagesFrom.path, entry: "top level", problem: "not a COCO instances file (no \"images\" list)")
+                throw DatasetFileError.invalidEntry(
+                    path: imagesFrom.path, entry: "top level", problem: "not a COCO instances file (no \"images\" list)"
+                )
             }
             fileNames = try COCOJSON.fileNames(object, path: imagesFrom.path)
             categories = try COCOJSON.categories(object, path: imagesFrom.path)
@@ -146,8 +151,9 @@ public struct DetectionSet: Sendable {
             let d = try COCOJSON.detection(entry, index: index, entryName: entryName, path: url.path)
             byImage[d.imageID, default: []].append(d.detection)
         }
-        return DetectionSet(format: format, path: url.path, categories: categories, byImage: byImage,
-                            idsByFileName: fileNames, yoloLabels: [])
+        return DetectionSet(
+            format: format, path: url.path, categories: categories, byImage: byImage,
+            idsByFileName: fileNames, yoloLabels: [])
     }
 
     /// The boxes of the image at `relativePath` (relative to the input folder, or the image's path
@@ -160,7 +166,9 @@ public struct DetectionSet: Sendable {
             return ImageBoxes(imageID: nil, detections: yoloLabels)
         case .yoloFolder:
             let label = labelFile(relativePath)
-            guard FileManager.default.fileExists(atPath: label.path) else { return ImageBoxes(imageID: nil, detections: []) }
+            guard FileManager.default.fileExists(atPath: label.path) else {
+                return ImageBoxes(imageID: nil, detections: [])
+            }
             return ImageBoxes(imageID: nil, detections: try YOLOLabels.read(label))
         case .cocoResults, .cocoInstances:
             let id: Int?
@@ -238,11 +246,17 @@ enum COCOJSON {
     static func fileNames(_ object: [String: Any], path: String) throws -> [String: Int] {
         var ids: [String: Int] = [:]
         for (index, entry) in try list(object, "images", path: path).enumerated() {
-            let where_ = "images entry \(index)"
-            guard let image = entry as? [String: Any] else { throw DatasetFileError.invalidEntry(path: path, entry: where_, problem: "is not an object") }
-            guard let id = integer(image["id"]) else { throw DatasetFileError.invalidEntry(path: path, entry: where_, problem: "\"id\" is missing or not an integer") }
+            let location = "images entry \(index)"
+            guard let image = entry as? [String: Any] else {
+                throw DatasetFileError.invalidEntry(path: path, entry: location, problem: "is not an object")
+            }
+            guard let id = integer(image["id"]) else {
+                throw DatasetFileError.invalidEntry(
+                    path: path, entry: location, problem: "\"id\" is missing or not an integer")
+            }
             guard let name = image["file_name"] as? String else {
-                throw DatasetFileError.invalidEntry(path: path, entry: where_, problem: "\"file_name\" is missing or not a string")
+                throw DatasetFileError.invalidEntry(
+                    path: path, entry: location, problem: "\"file_name\" is missing or not a string")
             }
             ids[name] = id
             let base = (name as NSString).lastPathComponent
@@ -254,24 +268,32 @@ enum COCOJSON {
     static func categories(_ object: [String: Any], path: String) throws -> [COCOCategory] {
         guard object["categories"] != nil else { return [] }
         return try list(object, "categories", path: path).enumerated().map { index, entry in
-            let where_ = "categories entry \(index)"
+            let location = "categories entry \(index)"
             guard let c = entry as? [String: Any], let id = integer(c["id"]) else {
-                throw DatasetFileError.invalidEntry(path: path, entry: where_, problem: "is not an object with an integer \"id\"")
+                throw DatasetFileError.invalidEntry(
+                    path: path, entry: location, problem: "is not an object with an integer \"id\"")
             }
-            return COCOCategory(id: id, name: c["name"] as? String ?? String(id), supercategory: c["supercategory"] as? String)
+            return COCOCategory(
+                id: id, name: c["name"] as? String ?? String(id), supercategory: c["supercategory"] as? String)
         }
     }
 
     /// One result or annotation: `image_id`, `bbox` [x, y, w, h] (w, h ≥ 0), `category_id`, optional `score`.
-    static func detection(_ entry: Any, index: Int, entryName: String, path: String) throws -> (imageID: Int, detection: Detection) {
-        let where_ = "\(entryName) \(index)"
-        func bad(_ problem: String) -> DatasetFileError { .invalidEntry(path: path, entry: where_, problem: problem) }
+    static func detection(_ entry: Any, index: Int, entryName: String, path: String) throws -> (
+        imageID: Int, detection: Detection
+    ) {
+        let location = "\(entryName) \(index)"
+        func bad(_ problem: String) -> DatasetFileError { .invalidEntry(path: path, entry: location, problem: problem) }
         guard let object = entry as? [String: Any] else { throw bad("is not an object") }
         guard let imageID = integer(object["image_id"]) else { throw bad("\"image_id\" is missing or not an integer") }
         guard let raw = object["bbox"] else { throw bad("\"bbox\" is missing") }
-        guard let list = raw as? [Any], list.count == 4 else { throw bad("\"bbox\" is not a list of 4 numbers [x, y, width, height]") }
+        guard let list = raw as? [Any], list.count == 4 else {
+            throw bad("\"bbox\" is not a list of 4 numbers [x, y, width, height]")
+        }
         let v = list.map(number)
-        guard let x = v[0], let y = v[1], let w = v[2], let h = v[3] else { throw bad("\"bbox\" holds a value that is not a finite number") }
+        guard let x = v[0], let y = v[1], let w = v[2], let h = v[3] else {
+            throw bad("\"bbox\" holds a value that is not a finite number")
+        }
         guard w >= 0 && h >= 0 else { throw bad("\"bbox\" has a negative width or height (\(w), \(h))") }
         guard let category = integer(object["category_id"] ?? 1) else { throw bad("\"category_id\" is not an integer") }
         var score: Float?
@@ -279,7 +301,7 @@ enum COCOJSON {
             guard let value = number(s) else { throw bad("\"score\" is not a finite number") }
             score = Float(value)
         }
-        let source = "\(path): \(where_)"
+        let source = "\(path): \(location)"
         return (imageID, Detection(box: .pixelsXYWH(x, y, w, h), categoryID: category, score: score, source: source))
     }
 }

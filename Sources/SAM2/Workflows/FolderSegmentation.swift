@@ -24,10 +24,14 @@ public struct FolderSegmentation: Sendable {
 
     public func directory(for image: ImageInput) -> URL { output.appendingPathComponent(image.stem) }
 
-    public func recordURL(for image: ImageInput) -> URL { directory(for: image).appendingPathComponent(SegmentationRecord.fileName) }
+    public func recordURL(for image: ImageInput) -> URL {
+        directory(for: image).appendingPathComponent(SegmentationRecord.fileName)
+    }
 
     /// An image is done when its record exists (it is written after all of its other files).
-    public func isDone(_ image: ImageInput) -> Bool { FileManager.default.fileExists(atPath: recordURL(for: image).path) }
+    public func isDone(_ image: ImageInput) -> Bool {
+        FileManager.default.fileExists(atPath: recordURL(for: image).path)
+    }
 
     /// The images a run will process: all with `overwrite`, else those not done.
     public var pending: [ImageInput] { overwrite ? images : images.filter { !isDone($0) } }
@@ -36,21 +40,27 @@ public struct FolderSegmentation: Sendable {
     /// record as soon as its masks are made (its files are written in the background). On an error,
     /// every image reported before it is completely written and none after it is marked done.
     public func run(predictor: SAM2ImagePredictor, onImage: (ImageInput, SegmentationRecord) -> Void) throws {
-        try OverlappedPipeline.run(pending, decode: { input in
-            try ImageIO.readImage(URL(fileURLWithPath: input.path))
-        }, process: { input, image -> (SegmentationResult, SegmentationRecord) in
-            try predictor.setImage(image)
-            let (result, imageID) = try prompts.result(for: image, input: input, predictor: predictor, sortByScore: sortByScore)
-            let record = result.record(image: input.relativePath, imageID: imageID ?? imageNumbers[input.relativePath],
-                                       outputDirectory: directory(for: input).path, cutouts: cutout != nil)
-            onImage(input, record)
-            return (result, record)
-        }, write: { [self] input, output in
-            let directory = directory(for: input)
-            try Self.removePreviousOutputs(in: directory)
-            try output.0.write(to: directory, cutout: cutout, overlay: overlay)
-            try output.1.write(to: recordURL(for: input))
-        })
+        try OverlappedPipeline.run(
+            pending,
+            decode: { input in
+                try ImageIO.readImage(URL(fileURLWithPath: input.path))
+            },
+            process: { input, image -> (SegmentationResult, SegmentationRecord) in
+                try predictor.setImage(image)
+                let (result, imageID) = try prompts.result(
+                    for: image, input: input, predictor: predictor, sortByScore: sortByScore)
+                let record = result.record(
+                    image: input.relativePath, imageID: imageID ?? imageNumbers[input.relativePath],
+                    outputDirectory: directory(for: input).path, cutouts: cutout != nil)
+                onImage(input, record)
+                return (result, record)
+            },
+            write: { [self] input, output in
+                let directory = directory(for: input)
+                try Self.removePreviousOutputs(in: directory)
+                try output.0.write(to: directory, cutout: cutout, overlay: overlay)
+                try output.1.write(to: recordURL(for: input))
+            })
     }
 
     /// The records of all images, in order (after `run`, each image has one).

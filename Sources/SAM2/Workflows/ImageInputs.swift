@@ -39,8 +39,12 @@ public enum ImageInputs {
             } catch {
                 throw ImageIOError.cannotRead(path: input, reason: AtomicFile.reason(error))
             }
-            let found = entries.filter { !$0.hasPrefix(".") && extensions.contains(($0 as NSString).pathExtension.lowercased()) }
-            guard !found.isEmpty else { throw ImageIOError.cannotRead(path: input, reason: "the folder holds no .jpg, .jpeg or .png image") }
+            let found = entries.filter {
+                !$0.hasPrefix(".") && extensions.contains(($0 as NSString).pathExtension.lowercased())
+            }
+            guard !found.isEmpty else {
+                throw ImageIOError.cannotRead(path: input, reason: "the folder holds no .jpg, .jpeg or .png image")
+            }
             images += found.map { ImageInput(path: (input as NSString).appendingPathComponent($0), relativePath: $0) }
         }
         return images

@@ -24,7 +24,12 @@ public enum OverlappedPipeline {
         do {
             for (index, item) in items.enumerated() {
                 let current = next!
-                next = index + 1 < items.count ? { let following = items[index + 1]; return Prefetch { try decode(following) } }() : nil
+                next =
+                    index + 1 < items.count
+                    ? {
+                        let following = items[index + 1]
+                        return Prefetch { try decode(following) }
+                    }() : nil
                 let output = try process(item, try current.wait())
                 if let error = writeFailure.error { throw error }
                 slots.wait()

@@ -31,7 +31,8 @@ public struct SegmentationRecord: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case index, prompt, score, area, bbox, file, cutout, segmentation, box
-            case categoryId = "category_id", detectorScore = "detector_score"
+            case categoryId = "category_id"
+            case detectorScore = "detector_score"
         }
     }
 
@@ -42,7 +43,9 @@ public struct SegmentationRecord: Codable, Sendable, Equatable {
     public var masks: [Mask]
 
     enum CodingKeys: String, CodingKey {
-        case image, imageId = "image_id", width, height, masks
+        case image
+        case imageId = "image_id"
+        case width, height, masks
     }
 
     /// One line of JSON.
@@ -66,7 +69,8 @@ public struct SegmentationRecord: Codable, Sendable, Equatable {
         do {
             return try decoder.decode(SegmentationRecord.self, from: data)
         } catch {
-            throw ImageIOError.cannotRead(path: url.path, reason: "not a segmentation record (\(error)); delete it or run with --overwrite")
+            throw ImageIOError.cannotRead(
+                path: url.path, reason: "not a segmentation record (\(error)); delete it or run with --overwrite")
         }
     }
 
@@ -76,14 +80,16 @@ public struct SegmentationRecord: Codable, Sendable, Equatable {
         let e = JSONEncoder()
         e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         e.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity, nan: nonFinite.nan)
+            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity,
+            nan: nonFinite.nan)
         return e
     }
 
     private static var decoder: JSONDecoder {
         let d = JSONDecoder()
         d.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity, nan: nonFinite.nan)
+            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity,
+            nan: nonFinite.nan)
         return d
     }
 }

@@ -17,11 +17,15 @@ enum YOLOLabels {
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if fields.isEmpty { continue }
-            func bad(_ problem: String) -> DatasetFileError { .invalidEntry(path: url.path, entry: "line \(index + 1)", problem: problem) }
+            func bad(_ problem: String) -> DatasetFileError {
+                .invalidEntry(path: url.path, entry: "line \(index + 1)", problem: problem)
+            }
             guard fields.count == 5 || fields.count == 6 else {
                 throw bad("expected 5 or 6 columns (class cx cy w h [confidence]), found \(fields.count)")
             }
-            guard let category = Int(fields[0]), category >= 0 else { throw bad("class '\(fields[0])' is not a non-negative integer") }
+            guard let category = Int(fields[0]), category >= 0 else {
+                throw bad("class '\(fields[0])' is not a non-negative integer")
+            }
             var v: [Double] = []
             for (column, field) in fields.dropFirst().enumerated() {
                 guard let x = Double(field), x.isFinite else {
@@ -31,8 +35,10 @@ enum YOLOLabels {
                 v.append(x)
             }
             guard v[2] >= 0 && v[3] >= 0 else { throw bad("negative width or height (\(v[2]), \(v[3]))") }
-            detections.append(Detection(box: .normalizedCenter(v[0], v[1], v[2], v[3]), categoryID: category,
-                                        score: v.count == 5 ? Float(v[4]) : nil, source: "\(url.path): line \(index + 1)"))
+            detections.append(
+                Detection(
+                    box: .normalizedCenter(v[0], v[1], v[2], v[3]), categoryID: category,
+                    score: v.count == 5 ? Float(v[4]) : nil, source: "\(url.path): line \(index + 1)"))
         }
         return detections
     }

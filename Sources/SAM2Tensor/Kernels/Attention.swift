@@ -30,7 +30,9 @@ public struct AttentionOperand: Sendable {
 
     /// x [B, L, H·D]: token-major, the heads side by side in the channels.
     public init(tokenMajor x: Tensor, heads: Int) {
-        precondition(x.rank == 3 && heads > 0 && x.shape[2] % heads == 0, "attention operand: \(x.shape) does not split into \(heads) heads")
+        precondition(
+            x.rank == 3 && heads > 0 && x.shape[2] % heads == 0,
+            "attention operand: \(x.shape) does not split into \(heads) heads")
         (tensor, batch, tokens, self.heads, dim) = (x, x.shape[0], x.shape[1], heads, x.shape[2] / heads)
         (offset, batchStride, tokenStride, headStride) = (0, x.shape[1] * x.shape[2], x.shape[2], x.shape[2] / heads)
     }
@@ -47,39 +49,51 @@ public struct AttentionOperand: Sendable {
     public init(headMajor x: Tensor) {
         precondition(x.rank == 4, "attention operand: expected [B, H, L, D], got \(x.shape)")
         (tensor, batch, heads, tokens, dim) = (x, x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        (offset, batchStride, tokenStride, headStride) = (0, x.shape[1] * x.shape[2] * x.shape[3], x.shape[3], x.shape[2] * x.shape[3])
+        (offset, batchStride, tokenStride, headStride) = (
+            0, x.shape[1] * x.shape[2] * x.shape[3], x.shape[3], x.shape[2] * x.shape[3]
+        )
     }
 
     var pointer: UnsafeMutablePointer<Float> { tensor.storage.pointer + offset }
 }
 
 /// q, k, v [B, L, H, D] views (any layout) → [B, Lq, H·Dv], token-major; scale defaults to 1/√D.
-public func scaledDotProductAttention(query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, scale: Float? = nil) -> Tensor {
+public func scaledDotProductAttention(
+    query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, scale: Float? = nil
+) -> Tensor {
     let (b, h, lq, dv) = (query.batch, query.heads, query.tokens, value.dim)
     let out = Tensor(uninitializedShape: [b, lq, h * dv])
-    attention(query: query, key: key, value: value, scale: scale,
-              out: AttentionOperand(tokenMajor: out, heads: h))
+    attention(
+        query: query, key: key, value: value, scale: scale,
+        out: AttentionOperand(tokenMajor: out, heads: h))
     return out
 }
 
 /// q [B, H, Lq, D], k [B, H, Lk, D], v [B, H, Lk, Dv] → [B, H, Lq, Dv]; scale defaults to 1/√D.
 public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, scale: Float? = nil) -> Tensor {
-    precondition(query.rank == 4 && key.rank == 4 && value.rank == 4,
-                 "attention expects rank-4 q, k, v; got \(query.shape), \(key.shape), \(value.shape)")
+    precondition(
+        query.rank == 4 && key.rank == 4 && value.rank == 4,
+        "attention expects rank-4 q, k, v; got \(query.shape), \(key.shape), \(value.shape)")
     let out = Tensor(uninitializedShape: [query.shape[0], query.shape[1], query.shape[2], value.shape[3]])
-    attention(query: AttentionOperand(headMajor: query), key: AttentionOperand(headMajor: key),
-              value: AttentionOperand(headMajor: value), scale: scale, out: AttentionOperand(headMajor: out))
+    attention(
+        query: AttentionOperand(headMajor: query), key: AttentionOperand(headMajor: key),
+        value: AttentionOperand(headMajor: value), scale: scale, out: AttentionOperand(headMajor: out))
     return out
 }
 
 /// The blocked kernel: writes softmax(q·kᵀ·scale)·v into `out` ([B, Lq, H, Dv] view).
-private func attention(query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, scale: Float?, out: AttentionOperand) {
+private func attention(
+    query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, scale: Float?, out: AttentionOperand
+) {
     let (b, h, lq, d) = (query.batch, query.heads, query.tokens, query.dim)
     let (lk, dv) = (key.tokens, value.dim)
-    precondition(key.batch == b && key.heads == h && key.dim == d,
-                 "attention: key [\(key.batch), \(lk), \(key.heads), \(key.dim)] does not match query [\(b), \(lq), \(h), \(d)]")
-    precondition(value.batch == b && value.heads == h && value.tokens == lk,
-                 "attention: value [\(value.batch), \(value.tokens), \(value.heads), \(dv)] does not match key [\(b), \(lk), \(h), \(d)]")
+    precondition(
+        key.batch == b && key.heads == h && key.dim == d,
+        "attention: key [\(key.batch), \(lk), \(key.heads), \(key.dim)] does not match query [\(b), \(lq), \(h), \(d)]")
+    precondition(
+        value.batch == b && value.heads == h && value.tokens == lk,
+        "attention: value [\(value.batch), \(value.tokens), \(value.heads), \(dv)] does not match key [\(b), \(lk), \(h), \(d)]"
+    )
     if b * h * lq * dv == 0 { return }
     nonisolated(unsafe) let (qp, kp, vp, op) = (query.pointer, key.pointer, value.pointer, out.pointer)
     let (qs, ks, vs, os) = (query, key, value, out)
@@ -107,7 +121,9 @@ private func attention(query: AttentionOperand, key: AttentionOperand, value: At
         defer { scores.deallocate() }
         for first in stride(from: items.lowerBound, to: items.upperBound, by: group) {
             let members = first..<min(first + group, items.upperBound)
-            func forEachMember(_ body: (_ bi: Int, _ hi: Int, _ q0: Int, _ rows: Int, _ s: UnsafeMutablePointer<Float>) -> Void) {
+            func forEachMember(
+                _ body: (_ bi: Int, _ hi: Int, _ q0: Int, _ rows: Int, _ s: UnsafeMutablePointer<Float>) -> Void
+            ) {
                 var s = scores
                 for item in members {
                     let q0 = (item % blocksPerHead) * qBlock
@@ -118,17 +134,20 @@ private func attention(query: AttentionOperand, key: AttentionOperand, value: At
             }
             var totalRows = 0
             forEachMember { bi, hi, q0, rows, s in
-                Gemm.sgemm(transA: false, transB: true, m: rows, n: lk, k: d, alpha: alpha,
-                           a: qp + bi * qs.batchStride + hi * qs.headStride + q0 * qs.tokenStride, lda: qs.tokenStride,
-                           b: kp + bi * ks.batchStride + hi * ks.headStride, ldb: ks.tokenStride,
-                           beta: 0, c: s, ldc: lk, threads: 1)
+                Gemm.sgemm(
+                    transA: false, transB: true, m: rows, n: lk, k: d, alpha: alpha,
+                    a: qp + bi * qs.batchStride + hi * qs.headStride + q0 * qs.tokenStride, lda: qs.tokenStride,
+                    b: kp + bi * ks.batchStride + hi * ks.headStride, ldb: ks.tokenStride,
+                    beta: 0, c: s, ldc: lk, threads: 1)
                 totalRows += rows
             }
             OneDNN.softmaxRowsInPlace(scores, rows: totalRows, columns: lk)
             forEachMember { bi, hi, q0, rows, s in
-                Gemm.sgemm(transA: false, transB: false, m: rows, n: dv, k: lk, alpha: 1,
-                           a: s, lda: lk, b: vp + bi * vs.batchStride + hi * vs.headStride, ldb: vs.tokenStride,
-                           beta: 0, c: op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride, ldc: os.tokenStride, threads: 1)
+                Gemm.sgemm(
+                    transA: false, transB: false, m: rows, n: dv, k: lk, alpha: 1,
+                    a: s, lda: lk, b: vp + bi * vs.batchStride + hi * vs.headStride, ldb: vs.tokenStride,
+                    beta: 0, c: op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride,
+                    ldc: os.tokenStride, threads: 1)
             }
         }
     }
@@ -138,7 +157,9 @@ private func attention(query: AttentionOperand, key: AttentionOperand, value: At
 /// The long-memory kernel: per block of query rows, for each tile of keys, S = scale · Q Ktᵀ; the
 /// running row maxima m and sums l are updated, S becomes e^(S − m), the accumulator O is rescaled
 /// by e^(m_old − m) and gains S Vt; at the end O / l is written into `out`.
-private func tiledAttention(query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, scale: Float?, out: AttentionOperand) {
+private func tiledAttention(
+    query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, scale: Float?, out: AttentionOperand
+) {
     let (b, h, lq, d) = (query.batch, query.heads, query.tokens, query.dim)
     let (lk, dv) = (key.tokens, value.dim)
     nonisolated(unsafe) let (qp, kp, vp, op) = (query.pointer, key.pointer, value.pointer, out.pointer)
@@ -152,7 +173,12 @@ private func tiledAttention(query: AttentionOperand, key: AttentionOperand, valu
         let acc = UnsafeMutablePointer<Float>.allocate(capacity: qBlock * dv)
         let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: qBlock)
         let rowSum = UnsafeMutablePointer<Float>.allocate(capacity: qBlock)
-        defer { scores.deallocate(); acc.deallocate(); rowMax.deallocate(); rowSum.deallocate() }
+        defer {
+            scores.deallocate()
+            acc.deallocate()
+            rowMax.deallocate()
+            rowSum.deallocate()
+        }
         for item in items {
             let (bi, hi) = (item / (h * blocksPerHead), (item / blocksPerHead) % h)
             let q0 = (item % blocksPerHead) * qBlock
@@ -160,10 +186,11 @@ private func tiledAttention(query: AttentionOperand, key: AttentionOperand, valu
             let qBase = qp + bi * qs.batchStride + hi * qs.headStride + q0 * qs.tokenStride
             for k0 in stride(from: 0, to: lk, by: tile) {
                 let n = min(tile, lk - k0)
-                Gemm.sgemm(transA: false, transB: true, m: rows, n: n, k: d, alpha: alpha,
-                           a: qBase, lda: qs.tokenStride,
-                           b: kp + bi * ks.batchStride + hi * ks.headStride + k0 * ks.tokenStride, ldb: ks.tokenStride,
-                           beta: 0, c: scores, ldc: n, threads: 1)
+                Gemm.sgemm(
+                    transA: false, transB: true, m: rows, n: n, k: d, alpha: alpha,
+                    a: qBase, lda: qs.tokenStride,
+                    b: kp + bi * ks.batchStride + hi * ks.headStride + k0 * ks.tokenStride, ldb: ks.tokenStride,
+                    beta: 0, c: scores, ldc: n, threads: 1)
                 for r in 0..<rows {
                     let row = scores + r * n
                     let tileMax = VectorMath.maximum(row, n)
@@ -178,9 +205,11 @@ private func tiledAttention(query: AttentionOperand, key: AttentionOperand, valu
                         rowMax[r] = m
                     }
                 }
-                Gemm.sgemm(transA: false, transB: false, m: rows, n: dv, k: n, alpha: 1,
-                           a: scores, lda: n, b: vp + bi * vs.batchStride + hi * vs.headStride + k0 * vs.tokenStride, ldb: vs.tokenStride,
-                           beta: k0 == 0 ? 0 : 1, c: acc, ldc: dv, threads: 1)
+                Gemm.sgemm(
+                    transA: false, transB: false, m: rows, n: dv, k: n, alpha: 1,
+                    a: scores, lda: n, b: vp + bi * vs.batchStride + hi * vs.headStride + k0 * vs.tokenStride,
+                    ldb: vs.tokenStride,
+                    beta: k0 == 0 ? 0 : 1, c: acc, ldc: dv, threads: 1)
             }
             let oBase = op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride
             for r in 0..<rows {

@@ -4,8 +4,9 @@
 
 /// x [N, C, H, W], weight [O, C, kh, kw], bias [O] → [N, OH, OW, O] (OH = (H + 2p − kh)/s + 1).
 public func conv2dChannelsLast(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int) -> Tensor {
-    precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1],
-                 "conv2dChannelsLast expects x [N,C,H,W] and weight [O,C,kh,kw], got \(x.shape) and \(weight.shape)")
+    precondition(
+        x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1],
+        "conv2dChannelsLast expects x [N,C,H,W] and weight [O,C,kh,kw], got \(x.shape) and \(weight.shape)")
     precondition(stride >= 1 && padding >= 0, "conv2dChannelsLast: bad stride \(stride) or padding \(padding)")
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])

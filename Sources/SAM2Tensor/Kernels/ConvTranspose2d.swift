@@ -4,13 +4,18 @@
 
 /// x [N, Cin, H, W], weight [Cin, Cout, s, s], bias [Cout] → [N, Cout, H·s, W·s], plus `residual`
 /// (of the output's shape) when given, added in the same pass.
-public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 2, residual: Tensor? = nil) -> Tensor {
-    precondition(x.rank == 4 && weight.rank == 4, "convTranspose2d expects x [N,Cin,H,W] and weight [Cin,Cout,k,k], got \(x.shape) and \(weight.shape)")
+public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 2, residual: Tensor? = nil)
+    -> Tensor
+{
+    precondition(
+        x.rank == 4 && weight.rank == 4,
+        "convTranspose2d expects x [N,Cin,H,W] and weight [Cin,Cout,k,k], got \(x.shape) and \(weight.shape)")
     let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let cout = weight.shape[1]
     let s = stride
-    precondition(weight.shape[0] == cin && weight.shape[2] == s && weight.shape[3] == s,
-                 "convTranspose2d: weight \(weight.shape) must be [\(cin), Cout, \(s), \(s)] (kernel == stride)")
+    precondition(
+        weight.shape[0] == cin && weight.shape[2] == s && weight.shape[3] == s,
+        "convTranspose2d: weight \(weight.shape) must be [\(cin), Cout, \(s), \(s)] (kernel == stride)")
     let out = transposedConvOutput(n: n, cout: cout, height: h * s, width: w * s, bias: bias, residual: residual)
     nonisolated(unsafe) let rp = residual?.storage.pointer
     let hw = h * w
@@ -25,9 +30,10 @@ public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: 
         if cin == 0 {
             colPointer.update(repeating: 0, count: rows * hw)
         } else {
-            Gemm.sgemm(transA: true, transB: false, m: rows, n: hw, k: cin, alpha: 1,
-                       a: weight.storage.pointer, lda: rows, b: x.storage.pointer + image * cin * hw, ldb: hw,
-                       beta: 0, c: colPointer, ldc: hw)
+            Gemm.sgemm(
+                transA: true, transB: false, m: rows, n: hw, k: cin, alpha: 1,
+                a: weight.storage.pointer, lda: rows, b: x.storage.pointer + image * cin * hw, ldb: hw,
+                beta: 0, c: colPointer, ldc: hw)
         }
         let imageOffset = image * cout * hw * s * s
         nonisolated(unsafe) let outImage = dst + imageOffset
@@ -61,11 +67,15 @@ public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: 
 
 /// Channels-last x [N, H·W, Cin] (tokens of an H×W map), weight [Cin, Cout, s, s], bias [Cout]
 /// → [N, Cout, H·s, W·s] (+ `residual`): the same transposed convolution without moving x to NCHW first.
-public func convTranspose2d(tokens x: Tensor, height h: Int, width w: Int, weight: Tensor, bias: Tensor?, stride s: Int = 2,
-                            residual: Tensor? = nil) -> Tensor {
-    precondition(x.rank == 3 && weight.rank == 4 && x.shape[1] == h * w && weight.shape[0] == x.shape[2]
-                 && weight.shape[2] == s && weight.shape[3] == s,
-                 "convTranspose2d(tokens:): x \(x.shape) and weight \(weight.shape) do not fit a \(h)×\(w) map with kernel = stride = \(s)")
+public func convTranspose2d(
+    tokens x: Tensor, height h: Int, width w: Int, weight: Tensor, bias: Tensor?, stride s: Int = 2,
+    residual: Tensor? = nil
+) -> Tensor {
+    precondition(
+        x.rank == 3 && weight.rank == 4 && x.shape[1] == h * w && weight.shape[0] == x.shape[2]
+            && weight.shape[2] == s && weight.shape[3] == s,
+        "convTranspose2d(tokens:): x \(x.shape) and weight \(weight.shape) do not fit a \(h)×\(w) map with kernel = stride = \(s)"
+    )
     let (n, cin, cout) = (x.shape[0], x.shape[2], weight.shape[1])
     let out = transposedConvOutput(n: n, cout: cout, height: h * s, width: w * s, bias: bias, residual: residual)
     nonisolated(unsafe) let rp = residual?.storage.pointer
@@ -78,9 +88,10 @@ public func convTranspose2d(tokens x: Tensor, height h: Int, width w: Int, weigh
     nonisolated(unsafe) let dst = out.storage.pointer
     nonisolated(unsafe) let bp = bias?.storage.pointer
     for image in 0..<n {
-        Gemm.sgemm(transA: false, transB: false, m: hw, n: rows, k: cin, alpha: 1,
-                   a: x.storage.pointer + image * hw * cin, lda: cin, b: weight.storage.pointer, ldb: rows,
-                   beta: 0, c: colPointer, ldc: rows)
+        Gemm.sgemm(
+            transA: false, transB: false, m: hw, n: rows, k: cin, alpha: 1,
+            a: x.storage.pointer + image * hw * cin, lda: cin, b: weight.storage.pointer, ldb: rows,
+            beta: 0, c: colPointer, ldc: rows)
         let imageOffset = image * cout * hw * s * s
         nonisolated(unsafe) let outImage = dst + imageOffset
         Parallel.forEach(cout) { co in
@@ -109,9 +120,16 @@ public func convTranspose2d(tokens x: Tensor, height h: Int, width w: Int, weigh
 }
 
 /// The output [N, Cout, H', W'] of a transposed convolution, after checking its bias and residual.
-private func transposedConvOutput(n: Int, cout: Int, height: Int, width: Int, bias: Tensor?, residual: Tensor?) -> Tensor {
-    if let bias { precondition(bias.count == cout, "convTranspose2d: bias \(bias.shape) does not match \(cout) outputs") }
+private func transposedConvOutput(n: Int, cout: Int, height: Int, width: Int, bias: Tensor?, residual: Tensor?)
+    -> Tensor
+{
+    if let bias {
+        precondition(bias.count == cout, "convTranspose2d: bias \(bias.shape) does not match \(cout) outputs")
+    }
     let shape = [n, cout, height, width]
-    if let residual { precondition(residual.shape == shape, "convTranspose2d: residual \(residual.shape) is not the output's \(shape)") }
+    if let residual {
+        precondition(
+            residual.shape == shape, "convTranspose2d: residual \(residual.shape) is not the output's \(shape)")
+    }
     return Tensor(uninitializedShape: shape)
 }

@@ -8,7 +8,9 @@ let elementwiseGrain = 1 << 16
 
 /// Applies `body(source, destination, count)` over contiguous chunks of x into a new tensor.
 @inline(__always)
-func mapChunks(_ x: Tensor, _ body: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+func mapChunks(_ x: Tensor, _ body: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)
+    -> Tensor
+{
     let out = Tensor(uninitializedShape: x.shape)
     nonisolated(unsafe) let src = x.storage.pointer
     nonisolated(unsafe) let dst = out.storage.pointer
@@ -57,10 +59,13 @@ public func mul(_ a: Tensor, _ b: Tensor) -> Tensor {
     broadcastBinary(a, b, "mul") { x, y, z, n in for i in 0..<n { z[i] = x[i] * y[i] } }
 }
 
-private func broadcastBinary(_ a: Tensor, _ b: Tensor, _ name: String,
-                             _ op: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
-    precondition(b.rank <= a.rank && Array(a.shape.suffix(b.rank)) == b.shape,
-                 "\(name): shape \(b.shape) is not a suffix of \(a.shape)")
+private func broadcastBinary(
+    _ a: Tensor, _ b: Tensor, _ name: String,
+    _ op: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+) -> Tensor {
+    precondition(
+        b.rank <= a.rank && Array(a.shape.suffix(b.rank)) == b.shape,
+        "\(name): shape \(b.shape) is not a suffix of \(a.shape)")
     let out = Tensor(uninitializedShape: a.shape)
     let inner = b.count
     if a.count == 0 || inner == 0 { return out }

@@ -9,9 +9,11 @@ public enum Gemm {
     /// Parallel.threadCount, or 1 for products too small to pay for waking other threads); pass 1
     /// inside Parallel workers. Several workers split the rows of C (or its columns when it has few
     /// rows) over Parallel and run oneDNN single-threaded, so OpenMP's threads never compete with ours.
-    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil) {
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil
+    ) {
         checkArguments(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
         if m == 0 || n == 0 { return }
         if k == 0 || alpha == 0 {
@@ -20,39 +22,48 @@ public enum Gemm {
         }
         let workers = max(1, threads ?? defaultThreads(m * n * k))
         if workers == 1 {
-            serial(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            serial(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                beta: beta, c: c, ldc: ldc)
             return
         }
         nonisolated(unsafe) let (ap, bp, cp) = (a, b, c)
         if m >= n || m >= 64 * workers {
             Parallel.forEachChunk(m, minimumChunk: 16, workers: workers) { rows in
-                serial(transA: transA, transB: transB, m: rows.count, n: n, k: k, alpha: alpha,
-                       a: ap + (transA ? rows.lowerBound : rows.lowerBound * lda), lda: lda, b: bp, ldb: ldb,
-                       beta: beta, c: cp + rows.lowerBound * ldc, ldc: ldc)
+                serial(
+                    transA: transA, transB: transB, m: rows.count, n: n, k: k, alpha: alpha,
+                    a: ap + (transA ? rows.lowerBound : rows.lowerBound * lda), lda: lda, b: bp, ldb: ldb,
+                    beta: beta, c: cp + rows.lowerBound * ldc, ldc: ldc)
             }
         } else {
             Parallel.forEachChunk(n, minimumChunk: 16, workers: workers) { cols in
-                serial(transA: transA, transB: transB, m: m, n: cols.count, k: k, alpha: alpha, a: ap, lda: lda,
-                       b: bp + (transB ? cols.lowerBound * ldb : cols.lowerBound), ldb: ldb,
-                       beta: beta, c: cp + cols.lowerBound, ldc: ldc)
+                serial(
+                    transA: transA, transB: transB, m: m, n: cols.count, k: k, alpha: alpha, a: ap, lda: lda,
+                    b: bp + (transB ? cols.lowerBound * ldb : cols.lowerBound), ldb: ldb,
+                    beta: beta, c: cp + cols.lowerBound, ldc: ldc)
             }
         }
     }
 
     /// One oneDNN call on the calling thread (OpenMP width 1).
-    private static func serial(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    private static func serial(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         omp_set_num_threads(1)
-        let status = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha,
-                                a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
+        let status = dnnl_sgemm(
+            transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha,
+            a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
         precondition(status == dnnl_success, "dnnl_sgemm failed (status \(status.rawValue)) for m=\(m) n=\(n) k=\(k)")
     }
 
     /// Plain reference: the same contract as `sgemm`, a triple loop with Double accumulation.
-    public static func sgemmPlain(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil) {
+    public static func sgemmPlain(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil
+    ) {
         checkArguments(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
         for i in 0..<m {
             for j in 0..<n {
@@ -76,8 +87,10 @@ public enum Gemm {
         work < smallProduct ? 1 : Parallel.threadCount
     }
 
-    private static func checkArguments(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                                       lda: Int, ldb: Int, ldc: Int) {
+    private static func checkArguments(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        lda: Int, ldb: Int, ldc: Int
+    ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "negative GEMM size m=\(m) n=\(n) k=\(k)")
         precondition(lda >= max(1, transA ? m : k), "lda \(lda) too small")
         precondition(ldb >= max(1, transB ? k : n), "ldb \(ldb) too small")

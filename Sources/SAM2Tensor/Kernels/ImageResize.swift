@@ -9,7 +9,7 @@ private struct PILCoefficients {
     var taps: Int
     var first: [Int]
     var count: [Int]
-    var weights: [Int]      // taps per output, fixed point
+    var weights: [Int]  // taps per output, fixed point
 
     init(inSize: Int, outSize: Int) {
         func cubic(_ v: Double) -> Double {
@@ -29,7 +29,7 @@ private struct PILCoefficients {
         var k = [Double](repeating: 0, count: taps)
         for o in 0..<outSize {
             let center = (Double(o) + 0.5) * scale
-            let lo = max(Int(center - support + 0.5), 0)          // C casts truncate toward zero
+            let lo = max(Int(center - support + 0.5), 0)  // C casts truncate toward zero
             let hi = min(Int(center + support + 0.5), inSize)
             let n = max(hi - lo, 0)
             var total = 0.0
@@ -55,10 +55,15 @@ private struct PILCoefficients {
 /// Resizes `pixels` (height rows of width·channels bytes, channels interleaved) to toWidth×toHeight
 /// like Pillow's Image.resize(BICUBIC). Channels are filtered independently (Pillow premultiplies
 /// alpha for RGBA in Python before this step; this function does not).
-public func resizeBicubicPIL(_ pixels: [UInt8], width: Int, height: Int, channels: Int, toWidth: Int, toHeight: Int) -> [UInt8] {
-    precondition(width > 0 && height > 0 && channels > 0 && toWidth > 0 && toHeight > 0,
-                 "resizeBicubicPIL: bad sizes \(width)×\(height)×\(channels) → \(toWidth)×\(toHeight)")
-    precondition(pixels.count == width * height * channels, "resizeBicubicPIL: \(pixels.count) bytes for \(width)×\(height)×\(channels)")
+public func resizeBicubicPIL(_ pixels: [UInt8], width: Int, height: Int, channels: Int, toWidth: Int, toHeight: Int)
+    -> [UInt8]
+{
+    precondition(
+        width > 0 && height > 0 && channels > 0 && toWidth > 0 && toHeight > 0,
+        "resizeBicubicPIL: bad sizes \(width)×\(height)×\(channels) → \(toWidth)×\(toHeight)")
+    precondition(
+        pixels.count == width * height * channels,
+        "resizeBicubicPIL: \(pixels.count) bytes for \(width)×\(height)×\(channels)")
     let vertical = PILCoefficients(inSize: height, outSize: toHeight)
     let rowFirst = vertical.first[0]
     let rowLast = vertical.first[toHeight - 1] + vertical.count[toHeight - 1]
@@ -85,7 +90,8 @@ public func resizeBicubicPIL(_ pixels: [UInt8], width: Int, height: Int, channel
                             let inRow = p + (y + base) * width * channels
                             let outRow = t + y * toWidth * channels
                             for ox in 0..<toWidth {
-                                let lo = horizontal.first[ox], n = horizontal.count[ox]
+                                let lo = horizontal.first[ox]
+                                let n = horizontal.count[ox]
                                 let k = kw + ox * horizontal.taps
                                 for ch in 0..<channels {
                                     var acc = half
@@ -116,7 +122,8 @@ public func resizeBicubicPIL(_ pixels: [UInt8], width: Int, height: Int, channel
                 Parallel.forEachChunk(toHeight, minimumChunk: 16) { range in
                     var acc = [Int](repeating: 0, count: rowBytes)
                     for oy in range {
-                        let lo = vertical.first[oy] - shift, n = vertical.count[oy]
+                        let lo = vertical.first[oy] - shift
+                        let n = vertical.count[oy]
                         let k = kw + oy * vertical.taps
                         for i in 0..<rowBytes { acc[i] = half }
                         for y in 0..<n {

@@ -39,8 +39,8 @@ struct AxisTaps {
         var taps = AxisTaps(outSize: outSize, stride: 4)
         let scale = Float(inSize) / Float(outSize)
         let a: Float = -0.75
-        func near(_ x: Float) -> Float { ((a + 2) * x - (a + 3)) * x * x + 1 }            // |x| ≤ 1
-        func far(_ x: Float) -> Float { ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }       // 1 < |x| < 2
+        func near(_ x: Float) -> Float { ((a + 2) * x - (a + 3)) * x * x + 1 }  // |x| ≤ 1
+        func far(_ x: Float) -> Float { ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }  // 1 < |x| < 2
         for o in 0..<outSize {
             let source = scale * (Float(o) + 0.5) - 0.5
             let floorSource = source.rounded(.down)
@@ -94,43 +94,60 @@ private func interpolate2d(_ x: Tensor, rows: AxisTaps, cols: AxisTaps, height: 
     if rows.stride == 2 && cols.stride == 2 && rows.size.allSatisfy({ $0 == 2 }) && cols.size.allSatisfy({ $0 == 2 }) {
         // Plain bilinear: two taps on each axis, the same products and sums in the same order.
         Parallel.forEachChunk(planes * height, minimumChunk: max(1, 4096 / max(width, 1))) { range in
-            rows.index.withUnsafeBufferPointer { ri in rows.weight.withUnsafeBufferPointer { rw in
-            cols.index.withUnsafeBufferPointer { ci in cols.weight.withUnsafeBufferPointer { cw in
-                for item in range {
-                    let plane = item / height, oy = item % height
-                    let input = src + plane * h * w
-                    let top = input + ri[2 * oy] * w, bottom = input + ri[2 * oy + 1] * w
-                    let (wt, wb) = (rw[2 * oy], rw[2 * oy + 1])
-                    let output = dst + item * width
-                    for ox in 0..<width {
-                        let (i0, i1, w0, w1) = (ci[2 * ox], ci[2 * ox + 1], cw[2 * ox], cw[2 * ox + 1])
-                        output[ox] = (top[i0] * w0 + top[i1] * w1) * wt + (bottom[i0] * w0 + bottom[i1] * w1) * wb
+            rows.index.withUnsafeBufferPointer { ri in
+                rows.weight.withUnsafeBufferPointer { rw in
+                    cols.index.withUnsafeBufferPointer { ci in
+                        cols.weight.withUnsafeBufferPointer { cw in
+                            for item in range {
+                                let plane = item / height
+                                let oy = item % height
+                                let input = src + plane * h * w
+                                let top = input + ri[2 * oy] * w
+                                let bottom = input + ri[2 * oy + 1] * w
+                                let (wt, wb) = (rw[2 * oy], rw[2 * oy + 1])
+                                let output = dst + item * width
+                                for ox in 0..<width {
+                                    let (i0, i1, w0, w1) = (ci[2 * ox], ci[2 * ox + 1], cw[2 * ox], cw[2 * ox + 1])
+                                    output[ox] =
+                                        (top[i0] * w0 + top[i1] * w1) * wt + (bottom[i0] * w0 + bottom[i1] * w1) * wb
+                                }
+                            }
+                        }
                     }
                 }
-            }}}}
+            }
         }
         return out
     }
     Parallel.forEachChunk(planes * height, minimumChunk: max(1, 4096 / max(width, 1))) { range in
-        rows.index.withUnsafeBufferPointer { ri in rows.weight.withUnsafeBufferPointer { rw in
-        cols.index.withUnsafeBufferPointer { ci in cols.weight.withUnsafeBufferPointer { cw in
-            for item in range {
-                let plane = item / height, oy = item % height
-                let input = src + plane * h * w
-                let output = dst + item * width
-                let rs = rows.stride, cs = cols.stride
-                for ox in 0..<width {
-                    var acc: Float = 0
-                    for i in 0..<rows.size[oy] {
-                        let line = input + ri[oy * rs + i] * w
-                        var inner = line[ci[ox * cs]] * cw[ox * cs]
-                        for j in 1..<max(cols.size[ox], 1) { inner += line[ci[ox * cs + j]] * cw[ox * cs + j] }
-                        acc = i == 0 ? inner * rw[oy * rs] : acc + inner * rw[oy * rs + i]
+        rows.index.withUnsafeBufferPointer { ri in
+            rows.weight.withUnsafeBufferPointer { rw in
+                cols.index.withUnsafeBufferPointer { ci in
+                    cols.weight.withUnsafeBufferPointer { cw in
+                        for item in range {
+                            let plane = item / height
+                            let oy = item % height
+                            let input = src + plane * h * w
+                            let output = dst + item * width
+                            let rs = rows.stride
+                            let cs = cols.stride
+                            for ox in 0..<width {
+                                var acc: Float = 0
+                                for i in 0..<rows.size[oy] {
+                                    let line = input + ri[oy * rs + i] * w
+                                    var inner = line[ci[ox * cs]] * cw[ox * cs]
+                                    for j in 1..<max(cols.size[ox], 1) {
+                                        inner += line[ci[ox * cs + j]] * cw[ox * cs + j]
+                                    }
+                                    acc = i == 0 ? inner * rw[oy * rs] : acc + inner * rw[oy * rs + i]
+                                }
+                                output[ox] = acc
+                            }
+                        }
                     }
-                    output[ox] = acc
                 }
             }
-        }}}}
+        }
     }
     return out
 }
@@ -139,48 +156,59 @@ private func interpolate2d(_ x: Tensor, rows: AxisTaps, cols: AxisTaps, height: 
 /// kernels do it: out = Σ_j w_j · x[index_j].
 private func interpolateAxis(_ x: Tensor, taps: AxisTaps, axis: Int, outSize: Int) -> Tensor {
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let oh = axis == 2 ? outSize : h, ow = axis == 3 ? outSize : w
+    let oh = axis == 2 ? outSize : h
+    let ow = axis == 3 ? outSize : w
     let out = Tensor(uninitializedShape: [n, c, oh, ow])
     nonisolated(unsafe) let src = x.storage.pointer
     nonisolated(unsafe) let dst = out.storage.pointer
     let stride = taps.stride
     Parallel.forEachChunk(n * c * oh, minimumChunk: max(1, 4096 / max(ow, 1))) { range in
-        taps.index.withUnsafeBufferPointer { ti in taps.weight.withUnsafeBufferPointer { tw in
-            for item in range {
-                let plane = item / oh, oy = item % oh
-                let input = src + plane * h * w
-                let output = dst + item * ow
-                if axis == 3 {
-                    let line = input + oy * w
-                    for ox in 0..<ow {
-                        let size = taps.size[ox]
-                        if size == 0 { output[ox] = 0; continue }
-                        var acc = line[ti[ox * stride]] * tw[ox * stride]
-                        for j in 1..<size { acc += line[ti[ox * stride + j]] * tw[ox * stride + j] }
-                        output[ox] = acc
-                    }
-                } else {
-                    let size = taps.size[oy]
-                    if size == 0 { output.update(repeating: 0, count: ow); continue }
-                    let first = input + ti[oy * stride] * w
-                    let w0 = tw[oy * stride]
-                    for ox in 0..<ow { output[ox] = first[ox] * w0 }
-                    for j in 1..<size {
-                        let line = input + ti[oy * stride + j] * w
-                        let wj = tw[oy * stride + j]
-                        for ox in 0..<ow { output[ox] += line[ox] * wj }
+        taps.index.withUnsafeBufferPointer { ti in
+            taps.weight.withUnsafeBufferPointer { tw in
+                for item in range {
+                    let plane = item / oh
+                    let oy = item % oh
+                    let input = src + plane * h * w
+                    let output = dst + item * ow
+                    if axis == 3 {
+                        let line = input + oy * w
+                        for ox in 0..<ow {
+                            let size = taps.size[ox]
+                            if size == 0 {
+                                output[ox] = 0
+                                continue
+                            }
+                            var acc = line[ti[ox * stride]] * tw[ox * stride]
+                            for j in 1..<size { acc += line[ti[ox * stride + j]] * tw[ox * stride + j] }
+                            output[ox] = acc
+                        }
+                    } else {
+                        let size = taps.size[oy]
+                        if size == 0 {
+                            output.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        let first = input + ti[oy * stride] * w
+                        let w0 = tw[oy * stride]
+                        for ox in 0..<ow { output[ox] = first[ox] * w0 }
+                        for j in 1..<size {
+                            let line = input + ti[oy * stride + j] * w
+                            let wj = tw[oy * stride + j]
+                            for ox in 0..<ow { output[ox] += line[ox] * wj }
+                        }
                     }
                 }
             }
-        }}
+        }
     }
     return out
 }
 
 private func checkResize(_ x: Tensor, _ height: Int, _ width: Int, _ name: String) {
     precondition(x.rank == 4, "\(name) expects [N, C, H, W], got \(x.shape)")
-    precondition(height > 0 && width > 0 && x.shape[2] > 0 && x.shape[3] > 0,
-                 "\(name): cannot resize \(x.shape) to \(height)×\(width)")
+    precondition(
+        height > 0 && width > 0 && x.shape[2] > 0 && x.shape[3] > 0,
+        "\(name): cannot resize \(x.shape) to \(height)×\(width)")
 }
 
 /// F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False, antialias=antialias).
@@ -188,13 +216,18 @@ public func interpolateBilinear(_ x: Tensor, height: Int, width: Int, antialias:
     checkResize(x, height, width, "interpolateBilinear")
     let (h, w) = (x.shape[2], x.shape[3])
     if !antialias {
-        return interpolate2d(x, rows: .linear(inSize: h, outSize: height), cols: .linear(inSize: w, outSize: width),
-                             height: height, width: width)
+        return interpolate2d(
+            x, rows: .linear(inSize: h, outSize: height), cols: .linear(inSize: w, outSize: width),
+            height: height, width: width)
     }
     // Width first, then height; an axis whose size does not change is skipped (identity).
     var y = x
-    if width != w { y = interpolateAxis(y, taps: .antialiasedLinear(inSize: w, outSize: width), axis: 3, outSize: width) }
-    if height != h { y = interpolateAxis(y, taps: .antialiasedLinear(inSize: h, outSize: height), axis: 2, outSize: height) }
+    if width != w {
+        y = interpolateAxis(y, taps: .antialiasedLinear(inSize: w, outSize: width), axis: 3, outSize: width)
+    }
+    if height != h {
+        y = interpolateAxis(y, taps: .antialiasedLinear(inSize: h, outSize: height), axis: 2, outSize: height)
+    }
     return y
 }
 
@@ -215,7 +248,8 @@ public func interpolateNearest(_ x: Tensor, height: Int, width: Int) -> Tensor {
     nonisolated(unsafe) let dst = out.storage.pointer
     Parallel.forEachChunk(n * c * height, minimumChunk: max(1, 4096 / width)) { range in
         for item in range {
-            let plane = item / height, oy = item % height
+            let plane = item / height
+            let oy = item % height
             let line = src + plane * h * w + rowIndex[oy] * w
             let output = dst + item * width
             for ox in 0..<width { output[ox] = line[colIndex[ox]] }
@@ -227,6 +261,7 @@ public func interpolateNearest(_ x: Tensor, height: Int, width: Int) -> Tensor {
 /// F.interpolate(x, size=(height, width), mode="bicubic", align_corners=False) (A = −0.75, no antialias).
 public func interpolateBicubic(_ x: Tensor, height: Int, width: Int) -> Tensor {
     checkResize(x, height, width, "interpolateBicubic")
-    return interpolate2d(x, rows: .cubic(inSize: x.shape[2], outSize: height), cols: .cubic(inSize: x.shape[3], outSize: width),
-                         height: height, width: width)
+    return interpolate2d(
+        x, rows: .cubic(inSize: x.shape[2], outSize: height), cols: .cubic(inSize: x.shape[3], outSize: width),
+        height: height, width: width)
 }

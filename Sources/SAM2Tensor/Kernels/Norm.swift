@@ -11,16 +11,22 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> 
 
 /// a + b (same shape) and its layer normalisation over the last dimension, in one pass — the
 /// residual-then-norm step of pre-norm transformer blocks.
-public func addLayerNorm(_ a: Tensor, _ b: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> (sum: Tensor, normalized: Tensor) {
+public func addLayerNorm(_ a: Tensor, _ b: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> (
+    sum: Tensor, normalized: Tensor
+) {
     precondition(a.shape == b.shape, "addLayerNorm: \(a.shape) and \(b.shape) differ")
     let (sum, normalized) = rowLayerNorm(a, b, weight: weight, bias: bias, eps: eps)
     return (sum!, normalized)
 }
 
 /// Rows of x (plus `addend`, when given, stored first as the sum) normalised over the last dimension.
-private func rowLayerNorm(_ x: Tensor, _ addend: Tensor?, weight: Tensor, bias: Tensor, eps: Float) -> (sum: Tensor?, normalized: Tensor) {
+private func rowLayerNorm(_ x: Tensor, _ addend: Tensor?, weight: Tensor, bias: Tensor, eps: Float) -> (
+    sum: Tensor?, normalized: Tensor
+) {
     let c = x.shape.last ?? 0
-    precondition(weight.count == c && bias.count == c, "layerNorm: weight \(weight.shape) / bias \(bias.shape) do not match last dim of \(x.shape)")
+    precondition(
+        weight.count == c && bias.count == c,
+        "layerNorm: weight \(weight.shape) / bias \(bias.shape) do not match last dim of \(x.shape)")
     let out = Tensor(uninitializedShape: x.shape)
     let sum = addend.map { _ in Tensor(uninitializedShape: x.shape) }
     let rows = c == 0 ? 0 : x.count / c
@@ -34,7 +40,8 @@ private func rowLayerNorm(_ x: Tensor, _ addend: Tensor?, weight: Tensor, bias: 
         for r in range {
             var xr = UnsafePointer(src + r * c)
             if let add, let sp {
-                let ar = add + r * c, s = sp + r * c
+                let ar = add + r * c
+                let s = sp + r * c
                 for i in 0..<c { s[i] = xr[i] + ar[i] }
                 xr = UnsafePointer(s)
             }
@@ -52,7 +59,9 @@ private func rowLayerNorm(_ x: Tensor, _ addend: Tensor?, weight: Tensor, bias: 
 public func layerNorm2d(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> Tensor {
     precondition(x.rank == 4, "layerNorm2d expects [N, C, H, W], got \(x.shape)")
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    precondition(weight.count == c && bias.count == c, "layerNorm2d: weight \(weight.shape) / bias \(bias.shape) do not match \(c) channels")
+    precondition(
+        weight.count == c && bias.count == c,
+        "layerNorm2d: weight \(weight.shape) / bias \(bias.shape) do not match \(c) channels")
     let out = Tensor(uninitializedShape: x.shape)
     let hw = h * w
     if out.count == 0 { return out }
@@ -68,30 +77,42 @@ public func layerNorm2d(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -
         var mean = [Float](repeating: 0, count: run)
         var inv = [Float](repeating: 0, count: run)
         mean.withUnsafeMutableBufferPointer { meanBuffer in
-        inv.withUnsafeMutableBufferPointer { invBuffer in
-            let m = meanBuffer.baseAddress!, v = invBuffer.baseAddress!
-            for item in range {
-                let image = item / runsPerImage
-                let p0 = (item % runsPerImage) * run
-                let len = min(run, hw - p0)
-                let base = src + image * c * hw + p0
-                let obase = dst + image * c * hw + p0
-                for p in 0..<len { m[p] = 0; v[p] = 0 }
-                for ch in 0..<c { let xp = base + ch * hw; for p in 0..<len { m[p] += xp[p] } }
-                let invC = 1 / Float(c)
-                for p in 0..<len { m[p] *= invC }
-                for ch in 0..<c {
-                    let xp = base + ch * hw
-                    for p in 0..<len { let d = xp[p] - m[p]; v[p] += d * d }
-                }
-                for p in 0..<len { v[p] = 1 / (v[p] * invC + eps).squareRoot() }
-                for ch in 0..<c {
-                    let xp = base + ch * hw, yp = obase + ch * hw
-                    let gc = g[ch], bc = b[ch]
-                    for p in 0..<len { yp[p] = (xp[p] - m[p]) * v[p] * gc + bc }
+            inv.withUnsafeMutableBufferPointer { invBuffer in
+                let m = meanBuffer.baseAddress!
+                let v = invBuffer.baseAddress!
+                for item in range {
+                    let image = item / runsPerImage
+                    let p0 = (item % runsPerImage) * run
+                    let len = min(run, hw - p0)
+                    let base = src + image * c * hw + p0
+                    let obase = dst + image * c * hw + p0
+                    for p in 0..<len {
+                        m[p] = 0
+                        v[p] = 0
+                    }
+                    for ch in 0..<c {
+                        let xp = base + ch * hw
+                        for p in 0..<len { m[p] += xp[p] }
+                    }
+                    let invC = 1 / Float(c)
+                    for p in 0..<len { m[p] *= invC }
+                    for ch in 0..<c {
+                        let xp = base + ch * hw
+                        for p in 0..<len {
+                            let d = xp[p] - m[p]
+                            v[p] += d * d
+                        }
+                    }
+                    for p in 0..<len { v[p] = 1 / (v[p] * invC + eps).squareRoot() }
+                    for ch in 0..<c {
+                        let xp = base + ch * hw
+                        let yp = obase + ch * hw
+                        let gc = g[ch]
+                        let bc = b[ch]
+                        for p in 0..<len { yp[p] = (xp[p] - m[p]) * v[p] * gc + bc }
+                    }
                 }
             }
-        }
         }
     }
     return out

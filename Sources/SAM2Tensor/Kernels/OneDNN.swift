@@ -34,7 +34,9 @@ enum OneDNN {
         guard count > 0 else { return }
         var md = plainDesc([count], dnnl_a)
         var desc = dnnl_eltwise_desc_t()
-        check(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, dnnl_eltwise_gelu_erf, &md, 0, 0), "GELU descriptor")
+        check(
+            dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, dnnl_eltwise_gelu_erf, &md, 0, 0),
+            "GELU descriptor")
         runInPlace(&desc, md, x, "GELU")
     }
 
@@ -48,18 +50,23 @@ enum OneDNN {
     }
 
     /// Creates the primitive of an operation descriptor and runs it with src = dst = x, single-threaded.
-    private static func runInPlace<Desc>(_ desc: inout Desc, _ md: dnnl_memory_desc_t, _ x: UnsafeMutablePointer<Float>, _ what: String) {
-        run(&desc, what, [(1, md, x), (17, md, x)])   // DNNL_ARG_SRC, DNNL_ARG_DST
+    private static func runInPlace<Desc>(
+        _ desc: inout Desc, _ md: dnnl_memory_desc_t, _ x: UnsafeMutablePointer<Float>, _ what: String
+    ) {
+        run(&desc, what, [(1, md, x), (17, md, x)])  // DNNL_ARG_SRC, DNNL_ARG_DST
     }
 
     /// Creates the primitive of an operation descriptor and executes it on the given (argument,
     /// descriptor, memory) triples on the calling thread (OpenMP width 1), waiting for the result.
-    static func run<Desc>(_ desc: inout Desc, _ what: String,
-                          _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutablePointer<Float>)]) {
+    static func run<Desc>(
+        _ desc: inout Desc, _ what: String,
+        _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutablePointer<Float>)]
+    ) {
         let engine = Self.engine.handle
         var pd: dnnl_primitive_desc_t?
-        check(withUnsafePointer(to: &desc) { dnnl_primitive_desc_create(&pd, UnsafeRawPointer($0), nil, engine, nil) },
-              "\(what) primitive descriptor")
+        check(
+            withUnsafePointer(to: &desc) { dnnl_primitive_desc_create(&pd, UnsafeRawPointer($0), nil, engine, nil) },
+            "\(what) primitive descriptor")
         defer { dnnl_primitive_desc_destroy(pd) }
         var primitive: dnnl_primitive_t?
         check(dnnl_primitive_create(&primitive, pd), "\(what) primitive")

@@ -8,9 +8,11 @@ public func applyRotary(_ x: Tensor, cos: Tensor, sin: Tensor, count: Int? = nil
     precondition(x.rank == 4 && x.shape[3] % 2 == 0, "applyRotary expects [B, H, L, D] with even D, got \(x.shape)")
     let (bh, l, d) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
     let positions = cos.shape[0]
-    precondition(cos.shape == [positions, d / 2] && sin.shape == cos.shape, "rotation tables \(cos.shape) do not fit \(x.shape)")
+    precondition(
+        cos.shape == [positions, d / 2] && sin.shape == cos.shape, "rotation tables \(cos.shape) do not fit \(x.shape)")
     let rotated = min(count ?? l, l)
-    precondition(rotated % positions == 0, "\(rotated) rotated tokens are not whole multiples of the \(positions) positions")
+    precondition(
+        rotated % positions == 0, "\(rotated) rotated tokens are not whole multiples of the \(positions) positions")
     let out = Tensor(uninitializedShape: x.shape)
     out.storage.pointer.update(from: x.storage.pointer, count: x.count)
     nonisolated(unsafe) let p = out.storage.pointer

@@ -9,7 +9,8 @@ public func softmax(_ x: Tensor) -> Tensor {
     nonisolated(unsafe) let dst = out.storage.pointer
     Parallel.forEachChunk(rows, minimumChunk: max(1, 16_384 / max(c, 1))) { range in
         for r in range {
-            let xr = src + r * c, yr = dst + r * c
+            let xr = src + r * c
+            let yr = dst + r * c
             let m = VectorMath.maximum(xr, c)
             let sum = VectorMath.expShifted(xr, yr, c, shift: m)
             VectorMath.scale(yr, c, by: 1 / sum)

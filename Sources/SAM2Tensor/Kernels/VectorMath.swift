@@ -7,55 +7,110 @@
 enum VectorMath {
     /// Largest of x[0..<count] (−∞ when empty; NaNs are skipped).
     static func maximum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
-        var a0 = -Float.infinity, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
+        var a0 = -Float.infinity
+        var a1 = a0
+        var a2 = a0
+        var a3 = a0
+        var a4 = a0
+        var a5 = a0
+        var a6 = a0
+        var a7 = a0
         var i = 0
         while i + 8 <= count {
-            a0 = x[i] > a0 ? x[i] : a0; a1 = x[i + 1] > a1 ? x[i + 1] : a1
-            a2 = x[i + 2] > a2 ? x[i + 2] : a2; a3 = x[i + 3] > a3 ? x[i + 3] : a3
-            a4 = x[i + 4] > a4 ? x[i + 4] : a4; a5 = x[i + 5] > a5 ? x[i + 5] : a5
-            a6 = x[i + 6] > a6 ? x[i + 6] : a6; a7 = x[i + 7] > a7 ? x[i + 7] : a7
+            a0 = x[i] > a0 ? x[i] : a0
+            a1 = x[i + 1] > a1 ? x[i + 1] : a1
+            a2 = x[i + 2] > a2 ? x[i + 2] : a2
+            a3 = x[i + 3] > a3 ? x[i + 3] : a3
+            a4 = x[i + 4] > a4 ? x[i + 4] : a4
+            a5 = x[i + 5] > a5 ? x[i + 5] : a5
+            a6 = x[i + 6] > a6 ? x[i + 6] : a6
+            a7 = x[i + 7] > a7 ? x[i + 7] : a7
             i += 8
         }
         var best = max(max(max(a0, a1), max(a2, a3)), max(max(a4, a5), max(a6, a7)))
-        while i < count { if x[i] > best { best = x[i] }; i += 1 }
+        while i < count {
+            if x[i] > best { best = x[i] }
+            i += 1
+        }
         return best
     }
 
     /// Σ x[0..<count] with eight partial sums.
     static func sum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
-        var a0: Float = 0, a1: Float = 0, a2: Float = 0, a3: Float = 0, a4: Float = 0, a5: Float = 0, a6: Float = 0, a7: Float = 0
+        var a0: Float = 0
+        var a1: Float = 0
+        var a2: Float = 0
+        var a3: Float = 0
+        var a4: Float = 0
+        var a5: Float = 0
+        var a6: Float = 0
+        var a7: Float = 0
         var i = 0
         while i + 8 <= count {
-            a0 += x[i]; a1 += x[i + 1]; a2 += x[i + 2]; a3 += x[i + 3]
-            a4 += x[i + 4]; a5 += x[i + 5]; a6 += x[i + 6]; a7 += x[i + 7]
+            a0 += x[i]
+            a1 += x[i + 1]
+            a2 += x[i + 2]
+            a3 += x[i + 3]
+            a4 += x[i + 4]
+            a5 += x[i + 5]
+            a6 += x[i + 6]
+            a7 += x[i + 7]
             i += 8
         }
         var total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
-        while i < count { total += x[i]; i += 1 }
+        while i < count {
+            total += x[i]
+            i += 1
+        }
         return total
     }
 
     /// Σ (x − mean)² with eight partial sums.
     static func squaredDeviation(_ x: UnsafePointer<Float>, _ count: Int, from mean: Float) -> Float {
-        var a0: Float = 0, a1: Float = 0, a2: Float = 0, a3: Float = 0, a4: Float = 0, a5: Float = 0, a6: Float = 0, a7: Float = 0
+        var a0: Float = 0
+        var a1: Float = 0
+        var a2: Float = 0
+        var a3: Float = 0
+        var a4: Float = 0
+        var a5: Float = 0
+        var a6: Float = 0
+        var a7: Float = 0
         var i = 0
         while i + 8 <= count {
-            let d0 = x[i] - mean, d1 = x[i + 1] - mean, d2 = x[i + 2] - mean, d3 = x[i + 3] - mean
-            let d4 = x[i + 4] - mean, d5 = x[i + 5] - mean, d6 = x[i + 6] - mean, d7 = x[i + 7] - mean
-            a0 += d0 * d0; a1 += d1 * d1; a2 += d2 * d2; a3 += d3 * d3
-            a4 += d4 * d4; a5 += d5 * d5; a6 += d6 * d6; a7 += d7 * d7
+            let d0 = x[i] - mean
+            let d1 = x[i + 1] - mean
+            let d2 = x[i + 2] - mean
+            let d3 = x[i + 3] - mean
+            let d4 = x[i + 4] - mean
+            let d5 = x[i + 5] - mean
+            let d6 = x[i + 6] - mean
+            let d7 = x[i + 7] - mean
+            a0 += d0 * d0
+            a1 += d1 * d1
+            a2 += d2 * d2
+            a3 += d3 * d3
+            a4 += d4 * d4
+            a5 += d5 * d5
+            a6 += d6 * d6
+            a7 += d7 * d7
             i += 8
         }
         var total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
-        while i < count { let d = x[i] - mean; total += d * d; i += 1 }
+        while i < count {
+            let d = x[i] - mean
+            total += d * d
+            i += 1
+        }
         return total
     }
 
     /// y = e^(x − shift) (x and y may be the same run); returns Σ y. Uses 2^k · p(r) with
     /// r = x − k·ln2 (Cody–Waite) and a degree-6 polynomial: relative error below 1e-6.
     /// Arguments below −87.3 (including −∞) give 0.
-    static func expShifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, shift: Float) -> Float {
-        let magic: Float = 12_582_912                         // 1.5 · 2^23: rounds to an integer in the low bits
+    static func expShifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, shift: Float)
+        -> Float
+    {
+        let magic: Float = 12_582_912  // 1.5 · 2^23: rounds to an integer in the low bits
         for i in 0..<count {
             let v0 = x[i] - shift
             let underflow = v0 < -87.3

@@ -35,8 +35,9 @@ struct MultiScaleAttention: Sendable {
             (qh, qw) = (q.shape[1], q.shape[2])
             query = AttentionOperand(tokenMajor: q.reshaped([b, qh * qw, dimOut]), heads: numHeads)
         }
-        let out = scaledDotProductAttention(query: query, key: AttentionOperand(packed: packed, part: 1),
-                                            value: AttentionOperand(packed: packed, part: 2))
+        let out = scaledDotProductAttention(
+            query: query, key: AttentionOperand(packed: packed, part: 1),
+            value: AttentionOperand(packed: packed, part: 2))
         return proj(out.reshaped([b, qh, qw, dimOut]))
     }
 }
@@ -54,16 +55,21 @@ struct MultiScaleBlock: Sendable {
     let mlp: MLP
     let proj: Linear?
 
-    init(_ weights: WeightScope, dim: Int, dimOut: Int, numHeads: Int, mlpRatio: Int, poolQuery: Bool,
-         windowSize: Int, eps: Float) throws {
+    init(
+        _ weights: WeightScope, dim: Int, dimOut: Int, numHeads: Int, mlpRatio: Int, poolQuery: Bool,
+        windowSize: Int, eps: Float
+    ) throws {
         self.dim = dim
         self.dimOut = dimOut
         self.windowSize = windowSize
         self.poolQuery = poolQuery
         norm1 = try LayerNorm(weights, "norm1", dim: dim, eps: eps)
-        attn = try MultiScaleAttention(weights.scoped("attn"), dim: dim, dimOut: dimOut, numHeads: numHeads, poolQuery: poolQuery)
+        attn = try MultiScaleAttention(
+            weights.scoped("attn"), dim: dim, dimOut: dimOut, numHeads: numHeads, poolQuery: poolQuery)
         norm2 = try LayerNorm(weights, "norm2", dim: dimOut, eps: eps)
-        mlp = try MLP(weights, "mlp", inputDim: dimOut, hiddenDim: dimOut * mlpRatio, outputDim: dimOut, numLayers: 2, activation: .gelu)
+        mlp = try MLP(
+            weights, "mlp", inputDim: dimOut, hiddenDim: dimOut * mlpRatio, outputDim: dimOut, numLayers: 2,
+            activation: .gelu)
         proj = dim != dimOut ? try Linear(weights, "proj", inputs: dim, outputs: dimOut) : nil
     }
 
@@ -83,7 +89,8 @@ struct MultiScaleBlock: Sendable {
             // ref: with query pooling the windows shrink by the stride; the padding is recomputed
             // from the pooled size.
             let size = poolQuery ? windowSize / 2 : windowSize
-            let hp = (h + size - 1) / size * size, wp = (w + size - 1) / size * size
+            let hp = (h + size - 1) / size * size
+            let wp = (w + size - 1) / size * size
             y = windowUnpartition(y, windowSize: size, paddedHeight: hp, paddedWidth: wp, height: h, width: w)
         } else {
             y = attn(x)
@@ -105,8 +112,9 @@ public struct Hiera: Sendable {
 
     init(_ weights: WeightScope, configuration config: HieraConfiguration, imageSize: Int) throws {
         let e = config.embedDim
-        patchEmbed = try Conv2d(weights.scoped("patch_embed"), "proj", inputs: 3, outputs: e, kernel: config.patchKernelSize,
-                                stride: config.patchStride, padding: config.patchPadding)
+        patchEmbed = try Conv2d(
+            weights.scoped("patch_embed"), "proj", inputs: 3, outputs: e, kernel: config.patchKernelSize,
+            stride: config.patchStride, padding: config.patchPadding)
         stageEnds = config.stages.indices.map { config.stages[...$0].reduce(0, +) - 1 }
         let poolBlocks = Set(stageEnds.dropLast().prefix(config.qPool).map { $0 + 1 })
         var blocks: [MultiScaleBlock] = []
@@ -122,9 +130,11 @@ public struct Hiera: Sendable {
                 heads *= config.headMul
                 stage += 1
             }
-            blocks.append(try MultiScaleBlock(weights.scoped("blocks.\(i)"), dim: dim, dimOut: dimOut, numHeads: heads,
-                                              mlpRatio: config.mlpRatio, poolQuery: poolBlocks.contains(i),
-                                              windowSize: window, eps: config.layerNormEps))
+            blocks.append(
+                try MultiScaleBlock(
+                    weights.scoped("blocks.\(i)"), dim: dim, dimOut: dimOut, numHeads: heads,
+                    mlpRatio: config.mlpRatio, poolQuery: poolBlocks.contains(i),
+                    windowSize: window, eps: config.layerNormEps))
             dim = dimOut
         }
         self.blocks = blocks
@@ -136,7 +146,8 @@ public struct Hiera: Sendable {
         let background = try weights.tensor("pos_embed", shape: [1, e, grid[0], grid[1]])
         let windowEmbed = try weights.tensor("pos_embed_window", shape: [1, e, window, window])
         let resized = interpolateBicubic(background, height: tokens, width: tokens)
-        positionEmbedding = add(resized, tile(windowEmbed, height: tokens, width: tokens)).permuted([0, 2, 3, 1]).reshaped([tokens, tokens, e])
+        positionEmbedding = add(resized, tile(windowEmbed, height: tokens, width: tokens)).permuted([0, 2, 3, 1])
+            .reshaped([tokens, tokens, e])
     }
 
     /// [B, 3, S, S] normalised image → per-stage maps [B, C_i, S/4/2^i, S/4/2^i]
@@ -154,7 +165,9 @@ public struct Hiera: Sendable {
 /// Repeats a [1, C, s, s] map over an [h, w] grid (`Tensor.tile`); h and w must be multiples of s.
 private func tile(_ x: Tensor, height: Int, width: Int) -> Tensor {
     let (s1, s2) = (x.shape[2], x.shape[3])
-    precondition(height % s1 == 0 && width % s2 == 0, "position grid \(height)×\(width) is not a multiple of the window \(s1)×\(s2)")
+    precondition(
+        height % s1 == 0 && width % s2 == 0,
+        "position grid \(height)×\(width) is not a multiple of the window \(s1)×\(s2)")
     let rows = Tensor.concatenate(Array(repeating: x, count: width / s2), axis: 3)
     return Tensor.concatenate(Array(repeating: rows, count: height / s1), axis: 2)
 }

@@ -29,7 +29,8 @@ struct FpnNeck: Sendable {
             let lateral = convs[n - i](trunkFeatures[i])
             if topDownLevels.contains(i), let coarser = previous {
                 // ref: F.interpolate(scale_factor=2.0, mode="nearest")
-                previous = add(lateral, interpolateNearest(coarser, height: coarser.shape[2] * 2, width: coarser.shape[3] * 2))
+                previous = add(
+                    lateral, interpolateNearest(coarser, height: coarser.shape[2] * 2, width: coarser.shape[3] * 2))
             } else {
                 previous = lateral
             }

@@ -40,9 +40,10 @@ public struct MaskDecoder: Sendable {
         transformerDim = c
         numMaskTokens = heads.numMultimaskOutputs + 1
         self.heads = heads
-        transformer = try TwoWayTransformer(weights.scoped("transformer"), depth: heads.transformerDepth, embeddingDim: c,
-                                            numHeads: heads.transformerHeads, mlpDim: heads.transformerMLPDim,
-                                            downsampleRate: heads.attentionDownsampleRate, eps: heads.layerNormEps)
+        transformer = try TwoWayTransformer(
+            weights.scoped("transformer"), depth: heads.transformerDepth, embeddingDim: c,
+            numHeads: heads.transformerHeads, mlpDim: heads.transformerMLPDim,
+            downsampleRate: heads.attentionDownsampleRate, eps: heads.layerNormEps)
         iouToken = try embedding(weights, "iou_token", count: 1, dim: c)
         maskTokens = try embedding(weights, "mask_tokens", count: numMaskTokens, dim: c)
         objScoreToken = heads.predObjScores ? try embedding(weights, "obj_score_token", count: 1, dim: c) : nil
@@ -53,38 +54,48 @@ public struct MaskDecoder: Sendable {
         convS0 = heads.useHighResFeatures ? try Conv2d(weights, "conv_s0", inputs: c, outputs: c / 8, kernel: 1) : nil
         convS1 = heads.useHighResFeatures ? try Conv2d(weights, "conv_s1", inputs: c, outputs: c / 4, kernel: 1) : nil
         hypernetworks = try (0..<numMaskTokens).map {
-            try MLP(weights, "output_hypernetworks_mlps.\($0)", inputDim: c, hiddenDim: c, outputDim: c / 8, numLayers: 3)
+            try MLP(
+                weights, "output_hypernetworks_mlps.\($0)", inputDim: c, hiddenDim: c, outputDim: c / 8, numLayers: 3)
         }
-        iouPredictionHead = try MLP(weights, "iou_prediction_head", inputDim: c, hiddenDim: heads.iouHeadHiddenDim,
-                                    outputDim: numMaskTokens, numLayers: heads.iouHeadDepth, sigmoidOutput: heads.iouPredictionUseSigmoid)
+        iouPredictionHead = try MLP(
+            weights, "iou_prediction_head", inputDim: c, hiddenDim: heads.iouHeadHiddenDim,
+            outputDim: numMaskTokens, numLayers: heads.iouHeadDepth, sigmoidOutput: heads.iouPredictionUseSigmoid)
         if heads.predObjScores && heads.predObjScoresMLP {
-            objScoreHead = try MLP(weights, "pred_obj_score_head", inputDim: c, hiddenDim: c, outputDim: 1, numLayers: 3)
+            objScoreHead = try MLP(
+                weights, "pred_obj_score_head", inputDim: c, hiddenDim: c, outputDim: 1, numLayers: 3)
             objScoreLinear = nil
         } else {
             objScoreHead = nil
-            objScoreLinear = heads.predObjScores ? try Linear(weights, "pred_obj_score_head", inputs: c, outputs: 1) : nil
+            objScoreLinear =
+                heads.predObjScores ? try Linear(weights, "pred_obj_score_head", inputs: c, outputs: 1) : nil
         }
     }
 
     /// Runs the decoder for B prompt sets on one image.
     /// - imageEmbedding [1 or B, C, h, w] (repeated over the prompts when 1), imagePE token-major [hw, C] (`PromptEncoder.densePositionEncoding`),
     ///   sparse [B, N, C], dense [B, C, h, w], highRes [feat_s0 [1|B, C/8, 4h, 4w], feat_s1 [1|B, C/4, 2h, 2w]].
-    func callAsFunction(imageEmbedding: Tensor, imagePE: Tensor, sparse: Tensor, dense: Tensor,
-                        multimaskOutput: Bool, highResFeatures: [Tensor]?) -> MaskDecoderOutput {
+    func callAsFunction(
+        imageEmbedding: Tensor, imagePE: Tensor, sparse: Tensor, dense: Tensor,
+        multimaskOutput: Bool, highResFeatures: [Tensor]?
+    ) -> MaskDecoderOutput {
         let tokens = promptTokens(sparse)
         let src = add(repeatBatch(imageEmbedding, tokens.shape[0]), dense)
         let (hs, imageTokens) = transformer(image: src, imagePE: imagePE, tokens: tokens)
-        return outputs(hs: hs, imageTokens: imageTokens, height: imageEmbedding.shape[2], width: imageEmbedding.shape[3],
-                     multimaskOutput: multimaskOutput, highResFeatures: highResFeatures)
+        return outputs(
+            hs: hs, imageTokens: imageTokens, height: imageEmbedding.shape[2], width: imageEmbedding.shape[3],
+            multimaskOutput: multimaskOutput, highResFeatures: highResFeatures)
     }
 
     /// The same for prompts without a mask input, on image tokens prepared once per image by
     /// `imageTokens(imageEmbedding:imagePE:dense:)` (identical results, less work per prompt).
-    func callAsFunction(imageTokens prepared: DecoderImageTokens, height: Int, width: Int, imagePE: Tensor, sparse: Tensor,
-                        multimaskOutput: Bool, highResFeatures: [Tensor]?) -> MaskDecoderOutput {
+    func callAsFunction(
+        imageTokens prepared: DecoderImageTokens, height: Int, width: Int, imagePE: Tensor, sparse: Tensor,
+        multimaskOutput: Bool, highResFeatures: [Tensor]?
+    ) -> MaskDecoderOutput {
         let (hs, imageTokens) = transformer(imageTokens: prepared, imagePE: imagePE, tokens: promptTokens(sparse))
-        return outputs(hs: hs, imageTokens: imageTokens, height: height, width: width,
-                     multimaskOutput: multimaskOutput, highResFeatures: highResFeatures)
+        return outputs(
+            hs: hs, imageTokens: imageTokens, height: height, width: width,
+            multimaskOutput: multimaskOutput, highResFeatures: highResFeatures)
     }
 
     /// The prompt-independent part of the decoder for one image [1, C, h, w] and a dense embedding
@@ -99,13 +110,16 @@ public struct MaskDecoder: Sendable {
         var outputTokens = [iouToken, maskTokens]
         if let objScoreToken { outputTokens.insert(objScoreToken, at: 0) }
         let fixed = Tensor.concatenate(outputTokens, axis: 0)
-        return Tensor.concatenate([repeatBatch(fixed.reshaped([1, fixed.shape[0], c]), sparse.shape[0]), sparse], axis: 1)
+        return Tensor.concatenate(
+            [repeatBatch(fixed.reshaped([1, fixed.shape[0], c]), sparse.shape[0]), sparse], axis: 1)
     }
 
     /// Upscaling, hypernetworks and heads on the transformer's output tokens hs [B, T, C] and image
     /// tokens [B, hw, C].
-    private func outputs(hs: Tensor, imageTokens: Tensor, height h: Int, width w: Int, multimaskOutput: Bool,
-                       highResFeatures: [Tensor]?) -> MaskDecoderOutput {
+    private func outputs(
+        hs: Tensor, imageTokens: Tensor, height h: Int, width w: Int, multimaskOutput: Bool,
+        highResFeatures: [Tensor]?
+    ) -> MaskDecoderOutput {
         let b = hs.shape[0]
         let c = transformerDim
         let s = objScoreToken == nil ? 0 : 1
@@ -122,9 +136,10 @@ public struct MaskDecoder: Sendable {
             upscaled = gelu(upscale2(gelu(upscaleNorm(upscale1(tokens: imageTokens, height: h, width: w)))))
         }
         // Hypernetworks: one MLP per mask token → [B, T, C/8]; masks = hyper_in @ upscaled.
-        let hyperIn = Tensor.concatenate((0..<numMaskTokens).map {
-            hypernetworks[$0](maskTokensOut.slice(axis: 1, $0..<($0 + 1)))
-        }, axis: 1)
+        let hyperIn = Tensor.concatenate(
+            (0..<numMaskTokens).map {
+                hypernetworks[$0](maskTokensOut.slice(axis: 1, $0..<($0 + 1)))
+            }, axis: 1)
         let (uh, uw) = (upscaled.shape[2], upscaled.shape[3])
         let masks = batchedMatmul(hyperIn, upscaled.reshaped([b, c / 8, uh * uw])).reshaped([b, numMaskTokens, uh, uw])
         let iouPred = iouPredictionHead(iouTokenOut)
@@ -148,9 +163,11 @@ public struct MaskDecoder: Sendable {
             outMasks = masks.slice(axis: 1, 0..<1)
             outIoU = iouPred.slice(axis: 1, 0..<1)
         }
-        let samTokens = multimaskOutput && heads.useMultimaskTokenForObjPtr
+        let samTokens =
+            multimaskOutput && heads.useMultimaskTokenForObjPtr
             ? maskTokensOut.slice(axis: 1, 1..<numMaskTokens) : maskTokensOut.slice(axis: 1, 0..<1)
-        return MaskDecoderOutput(masks: outMasks, iouPredictions: outIoU, samTokens: samTokens, objectScoreLogits: objectScores)
+        return MaskDecoderOutput(
+            masks: outMasks, iouPredictions: outIoU, samTokens: samTokens, objectScoreLogits: objectScores)
     }
 
     /// The share of pixels above +δ among those above −δ (1 when none is above −δ), per mask.
@@ -158,7 +175,8 @@ public struct MaskDecoder: Sendable {
         let plane = logits.shape[logits.rank - 2] * logits.shape[logits.rank - 1]
         let values = logits.scalars
         return stride(from: 0, to: values.count, by: plane).map { start in
-            var inner = 0, outer = 0
+            var inner = 0
+            var outer = 0
             for v in values[start..<(start + plane)] {
                 if v > delta { inner += 1 }
                 if v > -delta { outer += 1 }
@@ -170,7 +188,8 @@ public struct MaskDecoder: Sendable {
     /// Single-mask output: token 0's mask when it is stable, else the best multimask output by IoU.
     func dynamicMultimaskViaStability(_ masks: Tensor, _ iou: Tensor) -> (Tensor, Tensor) {
         let b = masks.shape[0]
-        let stability = MaskDecoder.stabilityScores(masks.slice(axis: 1, 0..<1), delta: heads.dynamicMultimaskStabilityDelta)
+        let stability = MaskDecoder.stabilityScores(
+            masks.slice(axis: 1, 0..<1), delta: heads.dynamicMultimaskStabilityDelta)
         let scores = iou.scalars
         var chosenMasks: [Tensor] = []
         var chosenIoU: [Float] = []

@@ -40,8 +40,9 @@ public struct PromptEncoder: Sendable {
         maskConv3 = try Conv2d(down, "6", inputs: maskInChans, outputs: embedDim, kernel: 1)
         densePositionEncoding = peLayer.grid(height: embeddingSize, width: embeddingSize)
         let plane = embeddingSize * embeddingSize
-        noMaskDenseEmbedding = Tensor(shape: [1, embedDim, embeddingSize, embeddingSize],
-                                      scalars: noMaskEmbed.scalars.flatMap { [Float](repeating: $0, count: plane) })
+        noMaskDenseEmbedding = Tensor(
+            shape: [1, embedDim, embeddingSize, embeddingSize],
+            scalars: noMaskEmbed.scalars.flatMap { [Float](repeating: $0, count: plane) })
     }
 
     /// Side of the mask input (4 × the embedding grid: 256 at 1024).
@@ -61,8 +62,9 @@ public struct PromptEncoder: Sendable {
             allLabels[i].append(-1)
         }
         shifted = padded
-        let pe = peLayer.encode(pixels: Tensor(shape: [b, n + 1, 2], scalars: shifted),
-                                imageHeight: inputImageSize, imageWidth: inputImageSize)
+        let pe = peLayer.encode(
+            pixels: Tensor(shape: [b, n + 1, 2], scalars: shifted),
+            imageHeight: inputImageSize, imageWidth: inputImageSize)
         var out = pe.scalars
         let tables = pointEmbeddings.map(\.scalars)
         let notAPoint = notAPointEmbed.scalars

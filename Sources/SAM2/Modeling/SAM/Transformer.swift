@@ -15,7 +15,8 @@ struct Attention: Sendable {
     let vProj: Linear
     let outProj: Linear
 
-    init(_ weights: WeightScope, embeddingDim: Int, numHeads: Int, downsampleRate: Int = 1, kvInDim: Int? = nil) throws {
+    init(_ weights: WeightScope, embeddingDim: Int, numHeads: Int, downsampleRate: Int = 1, kvInDim: Int? = nil) throws
+    {
         self.numHeads = numHeads
         internalDim = embeddingDim / downsampleRate
         qProj = try Linear(weights, "q_proj", inputs: embeddingDim, outputs: internalDim)
@@ -42,9 +43,10 @@ struct Attention: Sendable {
     /// Attention on projections already made: [B, N, internalDim] each → [B, Nq, C]
     func attend(projectedQuery q: Tensor, projectedKey k: Tensor, projectedValue v: Tensor) -> Tensor {
         // Heads are read in place from the projections and the output comes back token-major.
-        let out = scaledDotProductAttention(query: AttentionOperand(tokenMajor: q, heads: numHeads),
-                                            key: AttentionOperand(tokenMajor: k, heads: numHeads),
-                                            value: AttentionOperand(tokenMajor: v, heads: numHeads))
+        let out = scaledDotProductAttention(
+            query: AttentionOperand(tokenMajor: q, heads: numHeads),
+            key: AttentionOperand(tokenMajor: k, heads: numHeads),
+            value: AttentionOperand(tokenMajor: v, heads: numHeads))
         return outProj(out)
     }
 }
@@ -74,22 +76,31 @@ struct TwoWayAttentionBlock: Sendable {
     let crossAttnImageToToken: Attention
     let skipFirstLayerPE: Bool
 
-    init(_ weights: WeightScope, embeddingDim c: Int, numHeads: Int, mlpDim: Int, downsampleRate: Int, eps: Float, skipFirstLayerPE: Bool) throws {
+    init(
+        _ weights: WeightScope, embeddingDim c: Int, numHeads: Int, mlpDim: Int, downsampleRate: Int, eps: Float,
+        skipFirstLayerPE: Bool
+    ) throws {
         selfAttn = try Attention(weights.scoped("self_attn"), embeddingDim: c, numHeads: numHeads)
         norm1 = try LayerNorm(weights, "norm1", dim: c, eps: eps)
-        crossAttnTokenToImage = try Attention(weights.scoped("cross_attn_token_to_image"), embeddingDim: c, numHeads: numHeads, downsampleRate: downsampleRate)
+        crossAttnTokenToImage = try Attention(
+            weights.scoped("cross_attn_token_to_image"), embeddingDim: c, numHeads: numHeads,
+            downsampleRate: downsampleRate)
         norm2 = try LayerNorm(weights, "norm2", dim: c, eps: eps)
         mlp = try MLP(weights, "mlp", inputDim: c, hiddenDim: mlpDim, outputDim: c, numLayers: 2, activation: .relu)
         norm3 = try LayerNorm(weights, "norm3", dim: c, eps: eps)
         norm4 = try LayerNorm(weights, "norm4", dim: c, eps: eps)
-        crossAttnImageToToken = try Attention(weights.scoped("cross_attn_image_to_token"), embeddingDim: c, numHeads: numHeads, downsampleRate: downsampleRate)
+        crossAttnImageToToken = try Attention(
+            weights.scoped("cross_attn_image_to_token"), embeddingDim: c, numHeads: numHeads,
+            downsampleRate: downsampleRate)
         self.skipFirstLayerPE = skipFirstLayerPE
     }
 
     /// queries [B, T, C], keys [B, HW, C] → updated (queries, keys). `projected` holds this block's
     /// projections of `keys` when they were made beforehand (the first block, see DecoderImageTokens).
-    func callAsFunction(queries: Tensor, keys: Tensor, queryPE: Tensor, keyPE: Tensor,
-                        projected: DecoderImageTokens? = nil) -> (Tensor, Tensor) {
+    func callAsFunction(
+        queries: Tensor, keys: Tensor, queryPE: Tensor, keyPE: Tensor,
+        projected: DecoderImageTokens? = nil
+    ) -> (Tensor, Tensor) {
         var queries = queries
         var keys = keys
         let b = keys.shape[0]
@@ -105,9 +116,10 @@ struct TwoWayAttentionBlock: Sendable {
         let keysWithPE = projected == nil ? add(keys, keyPE) : nil
         let tokenToImage: Tensor
         if let p = projected {
-            tokenToImage = crossAttnTokenToImage.attend(projectedQuery: crossAttnTokenToImage.qProj(q),
-                                                        projectedKey: repeatBatch(p.tokenToImageKey, b),
-                                                        projectedValue: repeatBatch(p.tokenToImageValue, b))
+            tokenToImage = crossAttnTokenToImage.attend(
+                projectedQuery: crossAttnTokenToImage.qProj(q),
+                projectedKey: repeatBatch(p.tokenToImageKey, b),
+                projectedValue: repeatBatch(p.tokenToImageValue, b))
         } else {
             tokenToImage = crossAttnTokenToImage(q: q, k: keysWithPE!, v: keys)
         }
@@ -116,9 +128,10 @@ struct TwoWayAttentionBlock: Sendable {
         q = add(queries, queryPE)
         let imageToToken: Tensor
         if let p = projected {
-            imageToToken = crossAttnImageToToken.attend(projectedQuery: repeatBatch(p.imageToTokenQuery, b),
-                                                        projectedKey: crossAttnImageToToken.kProj(q),
-                                                        projectedValue: crossAttnImageToToken.vProj(queries))
+            imageToToken = crossAttnImageToToken.attend(
+                projectedQuery: repeatBatch(p.imageToTokenQuery, b),
+                projectedKey: crossAttnImageToToken.kProj(q),
+                projectedValue: crossAttnImageToToken.vProj(queries))
         } else {
             imageToToken = crossAttnImageToToken(q: keysWithPE!, k: q, v: queries)
         }
@@ -129,9 +142,10 @@ struct TwoWayAttentionBlock: Sendable {
     /// This block's projections of the image tokens `keys` [1, HW, C] (they depend on no prompt).
     func projections(ofKeys keys: Tensor, keyPE: Tensor) -> DecoderImageTokens {
         let k = add(keys, keyPE)
-        return DecoderImageTokens(keys: keys, tokenToImageKey: crossAttnTokenToImage.kProj(k),
-                                  tokenToImageValue: crossAttnTokenToImage.vProj(keys),
-                                  imageToTokenQuery: crossAttnImageToToken.qProj(k))
+        return DecoderImageTokens(
+            keys: keys, tokenToImageKey: crossAttnTokenToImage.kProj(k),
+            tokenToImageValue: crossAttnTokenToImage.vProj(keys),
+            imageToTokenQuery: crossAttnImageToToken.qProj(k))
     }
 }
 
@@ -141,13 +155,18 @@ struct TwoWayTransformer: Sendable {
     let finalAttnTokenToImage: Attention
     let normFinalAttn: LayerNorm
 
-    init(_ weights: WeightScope, depth: Int, embeddingDim: Int, numHeads: Int, mlpDim: Int, downsampleRate: Int, eps: Float) throws {
+    init(
+        _ weights: WeightScope, depth: Int, embeddingDim: Int, numHeads: Int, mlpDim: Int, downsampleRate: Int,
+        eps: Float
+    ) throws {
         layers = try (0..<depth).map {
-            try TwoWayAttentionBlock(weights.scoped("layers.\($0)"), embeddingDim: embeddingDim, numHeads: numHeads, mlpDim: mlpDim,
-                                     downsampleRate: downsampleRate, eps: eps, skipFirstLayerPE: $0 == 0)
+            try TwoWayAttentionBlock(
+                weights.scoped("layers.\($0)"), embeddingDim: embeddingDim, numHeads: numHeads, mlpDim: mlpDim,
+                downsampleRate: downsampleRate, eps: eps, skipFirstLayerPE: $0 == 0)
         }
-        finalAttnTokenToImage = try Attention(weights.scoped("final_attn_token_to_image"), embeddingDim: embeddingDim,
-                                              numHeads: numHeads, downsampleRate: downsampleRate)
+        finalAttnTokenToImage = try Attention(
+            weights.scoped("final_attn_token_to_image"), embeddingDim: embeddingDim,
+            numHeads: numHeads, downsampleRate: downsampleRate)
         normFinalAttn = try LayerNorm(weights, "norm_final_attn", dim: embeddingDim, eps: eps)
     }
 
@@ -155,12 +174,15 @@ struct TwoWayTransformer: Sendable {
     /// → (tokens [B, T, C], image tokens [B, hw, C])
     func callAsFunction(image: Tensor, imagePE: Tensor, tokens: Tensor) -> (Tensor, Tensor) {
         let (b, c) = (image.shape[0], image.shape[1])
-        return run(keys: image.reshaped([b, c, -1]).permuted([0, 2, 1]), keyPE: imagePE, tokens: tokens, firstLayer: nil)
+        return run(
+            keys: image.reshaped([b, c, -1]).permuted([0, 2, 1]), keyPE: imagePE, tokens: tokens, firstLayer: nil)
     }
 
     /// The same on image tokens prepared by `imageTokens` (any batch of prompts on that image).
     func callAsFunction(imageTokens: DecoderImageTokens, imagePE: Tensor, tokens: Tensor) -> (Tensor, Tensor) {
-        run(keys: repeatBatch(imageTokens.keys, tokens.shape[0]), keyPE: imagePE, tokens: tokens, firstLayer: imageTokens)
+        run(
+            keys: repeatBatch(imageTokens.keys, tokens.shape[0]), keyPE: imagePE, tokens: tokens,
+            firstLayer: imageTokens)
     }
 
     /// The prompt-independent part for one image [1, C, h, w] (embedding + dense embedding).
@@ -170,10 +192,13 @@ struct TwoWayTransformer: Sendable {
         return layers[0].projections(ofKeys: keys, keyPE: imagePE)
     }
 
-    private func run(keys keysIn: Tensor, keyPE: Tensor, tokens: Tensor, firstLayer: DecoderImageTokens?) -> (Tensor, Tensor) {
+    private func run(keys keysIn: Tensor, keyPE: Tensor, tokens: Tensor, firstLayer: DecoderImageTokens?) -> (
+        Tensor, Tensor
+    ) {
         var (queries, keys) = (tokens, keysIn)
         for (i, layer) in layers.enumerated() {
-            (queries, keys) = layer(queries: queries, keys: keys, queryPE: tokens, keyPE: keyPE, projected: i == 0 ? firstLayer : nil)
+            (queries, keys) = layer(
+                queries: queries, keys: keys, queryPE: tokens, keyPE: keyPE, projected: i == 0 ? firstLayer : nil)
         }
         let q = add(queries, tokens)
         let k = add(keys, keyPE)
@@ -190,7 +215,9 @@ struct RoPEAttention: Sendable {
     let rope: AxialRoPE
     let repeatKeys: Bool
 
-    init(_ weights: WeightScope, embeddingDim: Int, numHeads: Int, rope: AxialRoPE, repeatKeys: Bool, kvInDim: Int? = nil) throws {
+    init(
+        _ weights: WeightScope, embeddingDim: Int, numHeads: Int, rope: AxialRoPE, repeatKeys: Bool, kvInDim: Int? = nil
+    ) throws {
         attention = try Attention(weights, embeddingDim: embeddingDim, numHeads: numHeads, kvInDim: kvInDim)
         self.rope = rope
         self.repeatKeys = repeatKeys
@@ -210,9 +237,10 @@ struct RoPEAttention: Sendable {
         // one head and narrow values (the 64-channel memory), attending to v itself and projecting
         // the result costs a quarter of the products over the long key range.
         let projectAfter = a.numHeads == 1 && v.shape[2] < a.internalDim
-        let out = scaledDotProductAttention(query: applyRotary(query, cos: cos, sin: sin),
-                                            key: applyRotary(key, cos: cos, sin: sin, count: rotatedKeys),
-                                            value: projectAfter ? a.separateHeads(v) : a.separateHeads(a.vProj(v)))
+        let out = scaledDotProductAttention(
+            query: applyRotary(query, cos: cos, sin: sin),
+            key: applyRotary(key, cos: cos, sin: sin, count: rotatedKeys),
+            value: projectAfter ? a.separateHeads(v) : a.separateHeads(a.vProj(v)))
         let heads = a.recombineHeads(out)
         return a.outProj(projectAfter ? a.vProj(heads) : heads)
     }
