@@ -4,7 +4,8 @@
 
 import Foundation
 import SAM2
-import SAM2Tensor
+import SAM2IO
+import SAM2Workflows
 
 extension AnnotationServer {
     static let maxPoints = 256
@@ -129,7 +130,7 @@ extension AnnotationServer {
         masks.withUnsafeMutableBufferPointer { out in
             prediction.masks.withUnsafeBufferPointer { values in
                 nonisolated(unsafe) let (out, values) = (out, values)
-                Parallel.forEach(out.count) { k in
+                Runtime.parallelForEach(out.count) { k in
                     out[k] = UncompressedRLE(
                         plane: UnsafeBufferPointer(rebasing: values[(k * plane)..<((k + 1) * plane)]),
                         height: h, width: w, threshold: 0)

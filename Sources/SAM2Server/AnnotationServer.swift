@@ -5,6 +5,8 @@
 
 import Foundation
 import SAM2
+import SAM2IO
+import SAM2Workflows
 import Synchronization
 
 public final class AnnotationServer: Sendable {

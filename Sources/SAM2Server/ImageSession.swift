@@ -5,6 +5,8 @@
 
 import Foundation
 import SAM2
+import SAM2IO
+import SAM2Workflows
 
 final class ImageSession: @unchecked Sendable {
     let id: String

@@ -2,6 +2,8 @@
 
 import Foundation
 import SAM2
+import SAM2IO
+import SAM2Workflows
 
 enum InfoCommand {
     static let help = """

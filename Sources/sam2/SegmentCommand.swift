@@ -3,6 +3,8 @@
 
 import Foundation
 import SAM2
+import SAM2IO
+import SAM2Workflows
 
 enum SegmentCommand {
     static let help = """

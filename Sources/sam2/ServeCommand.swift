@@ -3,7 +3,9 @@
 
 import Foundation
 import SAM2
+import SAM2IO
 import SAM2Server
+import SAM2Workflows
 
 enum ServeCommand {
     static let help = """

@@ -4,6 +4,8 @@
 
 import Foundation
 import SAM2
+import SAM2IO
+import SAM2Workflows
 
 enum TrackCommand {
     static let help = """

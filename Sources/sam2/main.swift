@@ -3,6 +3,8 @@
 
 import Foundation
 import SAM2
+import SAM2IO
+import SAM2Workflows
 
 let usage = """
     sam2 — SAM 2 (Segment Anything Model 2) segmentation, natively.

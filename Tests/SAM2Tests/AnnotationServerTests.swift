@@ -8,7 +8,9 @@ import Foundation
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
 @testable import SAM2Server
+@testable import SAM2Workflows
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

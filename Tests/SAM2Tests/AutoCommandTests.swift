@@ -6,6 +6,8 @@ import Foundation
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 @Suite(.serialized) struct AutoCommandTests {
     static let base = ["auto", CLI.image, "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--quiet"]

@@ -5,6 +5,8 @@ import Foundation
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 struct ConfigurationTests {
     static let names = SAM2Configuration.presets.map(\.name)

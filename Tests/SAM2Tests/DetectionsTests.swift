@@ -6,6 +6,8 @@ import Foundation
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 @Suite struct DetectionsTests {
     static func fixture(_ name: String) -> URL { ModelFixtures.url("detections/\(name)") }

@@ -6,6 +6,8 @@ import Foundation
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 struct FullSizeParityTests {
     static let directory = ProcessInfo.processInfo.environment["SAM2_FULL_SIZE_DIR"]

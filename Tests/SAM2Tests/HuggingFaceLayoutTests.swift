@@ -9,6 +9,8 @@ import SAM2Tensor
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 struct HuggingFaceLayoutTests {
     static let hfFile = ModelFixtures.url("model/small_2.1_hf.safetensors")

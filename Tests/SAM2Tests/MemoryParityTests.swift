@@ -7,6 +7,8 @@ import SAM2Checkpoint
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 struct MemoryParityTests {
     static func modules() throws -> (MemoryEncoder, MemoryAttention) {

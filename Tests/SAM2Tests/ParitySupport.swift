@@ -6,6 +6,8 @@ import SAM2Checkpoint
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 enum ModelFixtures {
     static let root = Bundle.module.resourceURL!.appendingPathComponent("Fixtures")

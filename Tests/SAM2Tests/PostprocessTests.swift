@@ -6,6 +6,8 @@
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 struct PostprocessTests {
     /// Rows of '#' (foreground logit +5) and '.' (background −5) → [1, 1, H, W].

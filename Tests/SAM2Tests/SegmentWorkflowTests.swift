@@ -6,6 +6,8 @@ import Foundation
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 @Suite(.serialized) struct SegmentWorkflowTests {
     static let model = ["--checkpoint", CLI.checkpoint, "--config", CLI.config, "--quiet"]

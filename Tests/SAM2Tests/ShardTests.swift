@@ -4,6 +4,8 @@
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 @Suite struct ShardTests {
     @Test func parsing() {

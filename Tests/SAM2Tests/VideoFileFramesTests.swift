@@ -6,6 +6,8 @@ import Foundation
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 struct VideoFileFramesTests {
     static let clip = ModelFixtures.url("video/clip.mp4")

@@ -9,6 +9,8 @@ import SAM2Checkpoint
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 struct VideoPredictorParityTests {
     @Test(arguments: ["2.1", "2.0"])

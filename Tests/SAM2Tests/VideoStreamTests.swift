@@ -6,6 +6,8 @@ import Foundation
 import Testing
 
 @testable import SAM2
+@testable import SAM2IO
+@testable import SAM2Workflows
 
 struct VideoStreamTests {
     @Test(arguments: ["2.1", "2.0"])

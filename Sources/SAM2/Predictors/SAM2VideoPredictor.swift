@@ -77,11 +77,8 @@ public final class SAM2VideoPredictor {
 
     // MARK: Session
 
-    /// Opens a video: a folder of integer-named JPEG frames, or a video file (or any frame source).
-    public func initState(video url: URL) throws {
-        try initState(frames: openVideo(url))
-    }
-
+    /// Starts a session on a video's frames (SAM2IO opens JPEG folders and video files:
+    /// `initState(video:)`).
     public func initState(frames: any VideoFrameSource) throws {
         state = VideoState(frames: frames)
     }

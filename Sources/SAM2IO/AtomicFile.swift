@@ -2,6 +2,7 @@
 // interrupted or failed write never leaves a half-written file or touches an existing one (SPEC §6).
 
 import Foundation
+import SAM2
 
 /// A failure of `AtomicFile`: the temporary file could not be created, synced or renamed.
 public enum AtomicFileError: Error, CustomStringConvertible, Equatable {

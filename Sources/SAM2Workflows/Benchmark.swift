@@ -1,6 +1,8 @@
 // Benchmark: median wall-clock times of set_image and predict, as `sam2 bench` reports them.
 
 import Foundation
+import SAM2
+import SAM2IO
 
 public enum Benchmark {
     public struct Result: Sendable {

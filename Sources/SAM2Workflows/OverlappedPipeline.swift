@@ -5,6 +5,8 @@
 
 import Dispatch
 import Foundation
+import SAM2
+import SAM2IO
 
 public enum OverlappedPipeline {
     /// Calls `process` on the caller's thread for each item in order, with the item's `decode` made

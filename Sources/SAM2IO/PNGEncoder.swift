@@ -3,6 +3,7 @@
 
 import CPNG
 import Foundation
+import SAM2
 
 enum PNGEncoder {
     enum Kind {

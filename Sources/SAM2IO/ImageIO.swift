@@ -2,6 +2,7 @@
 // RGB, RGBA and indexed PNGs atomically. The reference uses PIL (`sam2/utils/misc.py`, `tools/vos_inference.py`).
 
 import Foundation
+import SAM2
 
 /// Image and mask files. Readers decode by content (magic bytes), not by extension, and produce what
 /// PIL produces (`ImageOps.exif_transpose(Image.open(path)).convert("RGB")`); writers are atomic.

@@ -2,6 +2,8 @@
 // categories de-duplicated by id, annotations re-numbered 1, 2, …; conflicting definitions are errors.
 
 import Foundation
+import SAM2
+import SAM2IO
 
 public enum COCOMerge {
     /// The merged file as JSON (keys sorted). An image or category id defined differently in two files,

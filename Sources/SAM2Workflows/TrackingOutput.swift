@@ -4,6 +4,8 @@
 // each object's area and score. Every file is written atomically.
 
 import Foundation
+import SAM2
+import SAM2IO
 
 /// One frame's summary: each object's area (pixels with logit > 0) and object-presence logit.
 public struct TrackedFrameSummary: Sendable {

@@ -3,6 +3,8 @@
 // which marks the image done), each file atomically; decoding, encoding and writing overlap.
 
 import Foundation
+import SAM2
+import SAM2IO
 
 public struct FolderSegmentation: Sendable {
     public var images: [ImageInput]

@@ -3,6 +3,8 @@
 // server's export write it.
 
 import Foundation
+import SAM2
+import SAM2IO
 
 public struct COCOInstances: Sendable {
     private var images: [String] = []

@@ -3,6 +3,8 @@
 // SegmentationRecord; MaskPrompt reads a mask prompt from a file.
 
 import Foundation
+import SAM2
+import SAM2IO
 import SAM2Tensor
 
 public struct SegmentationResult: Sendable {

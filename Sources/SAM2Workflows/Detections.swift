@@ -2,6 +2,8 @@
 // detection results, a COCO instances file or YOLO txt labels and matched to image files (SPEC §7).
 
 import Foundation
+import SAM2
+import SAM2IO
 
 /// One box of a detector, with its category and (when the file has one) its confidence.
 public struct Detection: Sendable, Equatable {

@@ -2,6 +2,8 @@
 // image, or a detector's boxes looked up per image — turned into an image's masks.
 
 import Foundation
+import SAM2
+import SAM2IO
 import SAM2Tensor
 
 public struct SegmentPrompts: Sendable {

@@ -1,10 +1,9 @@
-// Video frames for the tracker: a folder of integer-named JPEG frames (`00000.jpg`, …) or a video file
-// (VideoFileFrames.swift), decoded lazily one frame at a time and resized as the reference's video
-// loader does (PIL bicubic on 8-bit data, no EXIF orientation, /255 in double precision, ImageNet
-// normalisation).
+// Video frames for the tracker from files: a folder of integer-named JPEG frames (`00000.jpg`, …) or a
+// video file (VideoFileFrames.swift), decoded lazily one frame at a time (reference: `load_video_frames`
+// in sam2/utils/misc.py; the resize and normalisation are SAM2's `videoFrameInput`).
 
 import Foundation
-import SAM2Tensor
+import SAM2
 
 public enum VideoError: Error, CustomStringConvertible, Equatable {
     case notAFolder(String)
@@ -50,21 +49,6 @@ public enum VideoError: Error, CustomStringConvertible, Equatable {
     }
 
     public static func == (a: VideoError, b: VideoError) -> Bool { a.description == b.description }
-}
-
-/// Where the tracker gets its frames: how many, their size, and each frame's pixels on demand.
-public protocol VideoFrameSource: Sendable {
-    var frameCount: Int { get }
-    var width: Int { get }
-    var height: Int { get }
-    func frame(_ index: Int) throws -> RGBImage
-    /// The video's length as the tracker's memory sees it (`num_frames`, which bounds the object
-    /// pointers it looks back on); the frame count, unless the source is still growing.
-    var trackedLength: Int { get }
-}
-
-extension VideoFrameSource {
-    public var trackedLength: Int { frameCount }
 }
 
 /// Opens a video for the tracker: a folder → its JPEG frames, anything else → a video file.
@@ -150,18 +134,9 @@ public struct JPEGFolderFrames: VideoFrameSource {
     }
 }
 
-/// The reference's video frame preprocessing: an 8-bit frame → normalised input [1, 3, S, S].
-func videoFrameInput(_ image: RGBImage, size: Int, mean: [Float], std: [Float]) -> Tensor {
-    let resized = resizeBicubicPIL(
-        image.pixels, width: image.width, height: image.height, channels: 3, toWidth: size, toHeight: size)
-    let plane = size * size
-    var chw = [Float](repeating: 0, count: 3 * plane)
-    for i in 0..<plane {
-        for c in 0..<3 {
-            // ref: numpy divides in double, the result is stored as float32, then normalised in float32
-            let v = Float(Double(resized[i * 3 + c]) / 255.0)
-            chw[c * plane + i] = (v - mean[c]) / std[c]
-        }
+extension SAM2VideoPredictor {
+    /// Opens a video: a folder of integer-named JPEG frames, or a video file.
+    public func initState(video url: URL) throws {
+        try initState(frames: openVideo(url))
     }
-    return Tensor(shape: [1, 3, size, size], scalars: chw)
 }

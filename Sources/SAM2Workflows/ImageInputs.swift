@@ -2,6 +2,8 @@
 // files in name order — each with the name that matches it to boxes, shards and output folders.
 
 import Foundation
+import SAM2
+import SAM2IO
 
 /// An image to process: its path and its name relative to the folder it was found in (a file given
 /// directly: its file name).

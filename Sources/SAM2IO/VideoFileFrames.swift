@@ -6,6 +6,7 @@
 
 import CFFmpeg
 import Foundation
+import SAM2
 
 /// The frames of a video file, decoded lazily and converted to 8-bit RGB with libswscale.
 public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {

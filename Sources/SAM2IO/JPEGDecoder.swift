@@ -3,6 +3,7 @@
 
 import CJPEG
 import Foundation
+import SAM2
 
 enum JPEGDecoder {
     static func decode(_ data: Data, name: String) throws -> DecodedRaster {

@@ -3,6 +3,7 @@
 
 import CPNG
 import Foundation
+import SAM2
 
 enum PNGDecoder {
     static func decode(_ data: Data, name: String) throws -> DecodedRaster {

@@ -2,6 +2,7 @@
 // reference's saved logits and our fixtures; writes format 1.0 with numpy's 64-byte header padding.
 
 import Foundation
+import SAM2
 
 /// A .npy file that could not be read or written.
 public enum NPYError: Error, CustomStringConvertible, Equatable {

@@ -3,6 +3,8 @@
 // as OUT/<image>/masks.json, where it marks the image done and feeds the COCO file of a resumed run.
 
 import Foundation
+import SAM2
+import SAM2IO
 
 public struct SegmentationRecord: Codable, Sendable, Equatable {
     /// The name of the record in an image's output folder.

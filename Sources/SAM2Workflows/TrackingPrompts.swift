@@ -3,6 +3,8 @@
 // and boxes on the frame, labels 0/1, mask files that decode at the video's size) before any work.
 
 import Foundation
+import SAM2
+import SAM2IO
 
 /// One prompt of a prompts file: clicks and/or a box, or a mask, for one object on one frame.
 public struct TrackingPrompt: Sendable {

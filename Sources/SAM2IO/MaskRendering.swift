@@ -1,6 +1,8 @@
 // MaskRendering: RGBA cut-outs, coloured overlays and bounding boxes of masks, for users.
 // The reference draws these in its notebooks (`show_mask`) and `sam2/utils/amg.py` (`batched_mask_to_box`).
 
+import SAM2
+
 /// Renderings of masks (`width·height` bytes, nonzero = inside) over an `RGBImage` of the same size.
 public enum MaskRendering {
     /// Overlay colours: the reference notebooks' blue (30, 144, 255) first, then matplotlib's tab10.

@@ -2,6 +2,8 @@
 // box's centre and size as fractions of the image — as detections (SPEC §7).
 
 import Foundation
+import SAM2
+import SAM2IO
 
 enum YOLOLabels {
     /// The boxes of a label file; blank lines are skipped; any malformed line is an error naming the
