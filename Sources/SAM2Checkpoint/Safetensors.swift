@@ -47,34 +47,32 @@ public final class SafetensorsFile: Sendable {
         self.dataStart = dataStart
         let dataLength = r.count - dataStart
         let header = Data(bytes: r.base + 8, count: Int(headerLength))
-        guard let json = try? JSONSerialization.jsonObject(with: header), let object = json as? [String: Any] else {
+        let parsed: SafetensorsHeader
+        do {
+            parsed = try JSONDecoder().decode(SafetensorsHeader.self, from: header)
+        } catch let error as SafetensorsHeader.Problem {
+            throw corrupt(error.message)
+        } catch {
             throw corrupt("the safetensors header is not a JSON object")
         }
 
         var infos: [String: TensorInfo] = [:]
         var ranges: [String: Range<Int>] = [:]
-        var metadata: [String: String] = [:]
-        for (key, value) in object {
-            if key == "__metadata__" {
-                guard let m = value as? [String: Any] else { throw corrupt("__metadata__ is not an object") }
-                for (k, v) in m { metadata[k] = (v as? String) ?? "\(v)" }
-                continue
-            }
-            guard let entry = value as? [String: Any], let dtypeName = entry["dtype"] as? String,
-                let shapeValues = entry["shape"] as? [Any], let offsetValues = entry["data_offsets"] as? [Any]
-            else {
-                throw corrupt("tensor \(key): the header entry needs dtype, shape and data_offsets")
-            }
+        let metadata = parsed.metadata
+        for (key, entry) in parsed.tensors {
+            let dtypeName = entry.dtype
             guard let dtype = StoredDType(safetensors: dtypeName) else {
                 throw CheckpointError.unknownDType(path: path, key: key, dtype: dtypeName)
             }
-            guard let shape = SafetensorsFile.integers(shapeValues), shape.allSatisfy({ $0 >= 0 }) else {
-                throw corrupt("tensor \(key): shape \(shapeValues) is not a list of sizes")
+            let shape = entry.shape
+            guard shape.allSatisfy({ $0 >= 0 }) else {
+                throw corrupt("tensor \(key): shape \(shape) is not a list of sizes")
             }
-            guard let offsets = SafetensorsFile.integers(offsetValues), offsets.count == 2,
+            let offsets = entry.offsets
+            guard offsets.count == 2,
                 offsets[0] >= 0, offsets[0] <= offsets[1]
             else {
-                throw corrupt("tensor \(key): data_offsets \(offsetValues) is not [begin, end]")
+                throw corrupt("tensor \(key): data_offsets \(offsets) is not [begin, end]")
             }
             guard offsets[1] <= dataLength else {
                 throw CheckpointError.truncated(
@@ -123,14 +121,53 @@ public final class SafetensorsFile: Sendable {
         let stored = StoredTensor(info: info, strides: StoredTensor.contiguousStrides(info.shape), offset: 0)
         return stored.materialize(from: region)
     }
+}
 
-    private static func integers(_ values: [Any]) -> [Int]? {
-        var out: [Int] = []
-        for v in values {
-            // JSONSerialization gives NSNumber; `as? Int` refuses fractions and out-of-range values.
-            guard let n = v as? Int else { return nil }
-            out.append(n)
+/// The JSON header: tensor name → dtype, shape, data_offsets; `__metadata__` → strings.
+private struct SafetensorsHeader: Decodable {
+    struct Entry: Decodable {
+        var dtype: String
+        var shape: [Int]
+        var offsets: [Int]
+
+        enum CodingKeys: String, CodingKey {
+            case dtype, shape
+            case offsets = "data_offsets"
         }
-        return out
+    }
+
+    /// A header that is JSON but not a safetensors header; the message names the entry.
+    struct Problem: Error {
+        var message: String
+    }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    var tensors: [String: Entry] = [:]
+    var metadata: [String: String] = [:]
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        for key in c.allKeys {
+            if key.stringValue == "__metadata__" {
+                guard let m = try? c.decode([String: String].self, forKey: key) else {
+                    throw Problem(message: "__metadata__ is not an object of strings")
+                }
+                metadata = m
+                continue
+            }
+            // Integers only: JSONDecoder refuses fractions and values out of Int's range.
+            guard let entry = try? c.decode(Entry.self, forKey: key) else {
+                throw Problem(
+                    message: "tensor \(key.stringValue): the header entry needs dtype (a string), shape and "
+                        + "data_offsets (lists of integers)")
+            }
+            tensors[key.stringValue] = entry
+        }
     }
 }

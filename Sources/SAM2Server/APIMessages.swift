@@ -37,7 +37,7 @@ struct MaskRecord: Encodable {
     var score: Float
     var area: Int
     var bbox: [Int]
-    var rle: Annotation.Segmentation?
+    var rle: COCORLE?
     /// Base64 of a grayscale PNG (0 / 255) with `format: "png"`.
     var png: String?
     var stabilityScore: Float?
@@ -77,7 +77,7 @@ struct SaveAnnotationRequest: Decodable {
     /// Image id (from open/upload).
     var image: String
     var label: String
-    var segmentation: Annotation.Segmentation
+    var segmentation: COCORLE
     var score: Float?
     var prompt: Annotation.Prompt?
 }

@@ -206,7 +206,7 @@ extension AnnotationServer {
             record.png = try ImageIO.encodeGrayPNG(rle.mask(), width: rle.width, height: rle.height, name: "mask")
                 .base64EncodedString()
         } else {
-            record.rle = Annotation.Segmentation(size: [rle.height, rle.width], counts: rle.cocoString)
+            record.rle = COCORLE(rle)
         }
         return record
     }

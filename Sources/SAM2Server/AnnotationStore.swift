@@ -10,13 +10,6 @@ import Synchronization
 
 /// One accepted object.
 struct Annotation: Codable, Sendable {
-    struct Segmentation: Codable, Sendable {
-        /// [height, width]
-        var size: [Int]
-        /// pycocotools' compressed counts.
-        var counts: String
-    }
-
     struct Prompt: Codable, Sendable {
         var points: [[Float]]?
         var labels: [Int]?
@@ -28,7 +21,7 @@ struct Annotation: Codable, Sendable {
     var image: String
     var label: String
     var score: Float?
-    var segmentation: Segmentation
+    var segmentation: COCORLE
     var area: Int
     /// x, y, width, height as `sam2 segment` reports it.
     var bbox: [Int]
@@ -126,14 +119,14 @@ final class AnnotationStore: Sendable {
                 let imageID =
                     imageIDs[a.image] ?? document.addImage(fileName: a.image, width: rle.width, height: rle.height)
                 imageIDs[a.image] = imageID
-                document.addAnnotation(
-                    imageID: imageID, categoryID: labels.firstIndex(of: a.label)! + 1, mask: rle,
-                    score: a.score ?? .nan,
-                    fields: "\"area\":\(a.area),\"bbox\":\(a.bbox),\"label\":\(jsonString(a.label))")
+                var annotation = COCOAnnotation(
+                    imageID: imageID, categoryID: labels.firstIndex(of: a.label)! + 1, segmentation: COCORLE(rle),
+                    score: a.score, area: a.area, bbox: a.bbox)
+                annotation.label = a.label
+                document.addAnnotation(annotation)
             }
-            try AtomicFile.write(
-                Data(document.json(categories: categories).utf8), to: exportDir.appendingPathComponent("instances.json")
-            )
+            document.setCategories(categories)
+            try document.write(to: exportDir.appendingPathComponent("instances.json"))
             written.append("export/instances.json")
         }
         if png {

@@ -4,6 +4,27 @@ import Foundation
 import SAM2
 import SAM2IO
 
+/// `sam2 bench --json`'s object: config, threads, and the medians in milliseconds (two decimals).
+public struct BenchmarkReport: Encodable, Sendable {
+    public var config: String
+    public var threads: Int
+    public var setImageMs: Double
+    public var predictMs: Double
+
+    public init(config: String, threads: Int, result: Benchmark.Result) {
+        self.config = config
+        self.threads = threads
+        setImageMs = (result.setImageMilliseconds * 100).rounded() / 100
+        predictMs = (result.predictMilliseconds * 100).rounded() / 100
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case config, threads
+        case setImageMs = "set_image_ms"
+        case predictMs = "predict_ms"
+    }
+}
+
 public enum Benchmark {
     public struct Result: Sendable {
         public var setImageMilliseconds: Double

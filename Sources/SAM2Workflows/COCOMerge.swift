@@ -10,15 +10,15 @@ public enum COCOMerge {
     /// or an annotation whose image is not in its file, is an error naming the file and the entry.
     /// Top-level members other than images, annotations and categories come from the first file that has them.
     public static func merge(_ urls: [URL]) throws -> Data {
-        var images: [[String: Any]] = []
+        var images: [JSONValue] = []
         var imageSource: [Int: (index: Int, file: String)] = [:]
-        var categories: [[String: Any]] = []
+        var categories: [JSONValue] = []
         var categorySource: [Int: (index: Int, file: String)] = [:]
-        var annotations: [[String: Any]] = []
-        var others: [String: Any] = [:]
+        var annotations: [JSONValue] = []
+        var others: [String: JSONValue] = [:]
         for url in urls {
             let path = url.path
-            guard let document = try COCOJSON.read(url) as? [String: Any] else {
+            guard let document = try JSONCoding.read(url).object else {
                 throw DatasetFileError.invalidEntry(
                     path: path, entry: "top level",
                     problem: "not a COCO instances file (a JSON object with images and annotations)")
@@ -41,13 +41,13 @@ public enum COCOMerge {
                 }
             }
             for (index, var annotation) in try objects(document, "annotations", path: path).enumerated() {
-                guard let imageID = COCOJSON.integer(annotation["image_id"]), idsHere.contains(imageID) else {
+                guard let imageID = annotation["image_id"]?.integer, idsHere.contains(imageID) else {
                     throw DatasetFileError.invalidEntry(
                         path: path, entry: "annotations entry \(index)",
                         problem: "\"image_id\" names no image of this file")
                 }
-                annotation["id"] = annotations.count + 1
-                annotations.append(annotation)
+                annotation["id"] = .number(Double(annotations.count + 1))
+                annotations.append(.object(annotation))
             }
             for (key, value) in document
             where !["images", "annotations", "categories"].contains(key) && others[key] == nil {
@@ -55,15 +55,17 @@ public enum COCOMerge {
             }
         }
         var merged = others
-        merged["images"] = images
-        merged["annotations"] = annotations
-        merged["categories"] = categories
-        return try JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys, .withoutEscapingSlashes])
+        merged["images"] = .array(images)
+        merged["annotations"] = .array(annotations)
+        merged["categories"] = .array(categories)
+        return try JSONCoding.encode(JSONValue.object(merged))
     }
 
-    private static func objects(_ document: [String: Any], _ key: String, path: String) throws -> [[String: Any]] {
+    private static func objects(_ document: [String: JSONValue], _ key: String, path: String) throws
+        -> [[String: JSONValue]]
+    {
         try COCOJSON.list(document, key, path: path).enumerated().map { index, entry in
-            guard let object = entry as? [String: Any] else {
+            guard let object = entry.object else {
                 throw DatasetFileError.invalidEntry(
                     path: path, entry: "\(key) entry \(index)", problem: "is not an object")
             }
@@ -71,8 +73,8 @@ public enum COCOMerge {
         }
     }
 
-    private static func identifier(_ object: [String: Any], entry: String, path: String) throws -> Int {
-        guard let id = COCOJSON.integer(object["id"]) else {
+    private static func identifier(_ object: [String: JSONValue], entry: String, path: String) throws -> Int {
+        guard let id = object["id"]?.integer else {
             throw DatasetFileError.invalidEntry(
                 path: path, entry: entry, problem: "\"id\" is missing or not an integer")
         }
@@ -81,19 +83,21 @@ public enum COCOMerge {
 
     /// Appends `object` unless an equal one with its id is there; a different one is a conflict.
     private static func add(
-        _ object: [String: Any], id: Int, entry: String, kind: String, path: String,
-        into list: inout [[String: Any]], source: inout [Int: (index: Int, file: String)]
+        _ object: [String: JSONValue], id: Int, entry: String, kind: String, path: String,
+        into list: inout [JSONValue], source: inout [Int: (index: Int, file: String)]
     ) throws {
         guard let first = source[id] else {
             source[id] = (list.count, path)
-            list.append(object)
+            list.append(.object(object))
             return
         }
-        guard NSDictionary(dictionary: list[first.index]).isEqual(to: object) else {
-            let name = { (o: [String: Any]) in (o["file_name"] ?? o["name"]).map { "\($0)" } ?? "?" }
+        guard list[first.index] == .object(object) else {
+            let name = { (o: JSONValue) in (o["file_name"] ?? o["name"]).map { $0.string ?? "\($0)" } ?? "?" }
             throw DatasetFileError.invalidEntry(
                 path: path, entry: entry,
-                problem: "\(kind) id \(id) is '\(name(object))' here but '\(name(list[first.index]))' in \(first.file)")
+                problem:
+                    "\(kind) id \(id) is '\(name(.object(object)))' here but '\(name(list[first.index]))' in \(first.file)"
+            )
         }
     }
 }

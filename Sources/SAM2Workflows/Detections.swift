@@ -62,19 +62,6 @@ public enum DatasetFileError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// A category of a COCO file.
-public struct COCOCategory: Sendable, Equatable, Codable {
-    public var id: Int
-    public var name: String
-    public var supercategory: String?
-
-    public init(id: Int, name: String, supercategory: String? = nil) {
-        self.id = id
-        self.name = name
-        self.supercategory = supercategory
-    }
-}
-
 /// The boxes of a detection file, looked up per image.
 ///
 /// Matching images: a COCO instances file (or COCO results with `imagesFrom:` an instances file)
@@ -121,16 +108,16 @@ public struct DetectionSet: Sendable {
                 format: .yoloFile, path: url.path, categories: [], byImage: [:], idsByFileName: nil,
                 yoloLabels: try YOLOLabels.read(url))
         }
-        let document = try COCOJSON.read(url)
+        let document = try JSONCoding.read(url)
         var format: Format
-        let entries: [Any]
+        let entries: [JSONValue]
         var categories: [COCOCategory] = []
         var fileNames: [String: Int]?
         switch document {
-        case let list as [Any]:
+        case .array(let list):
             format = .cocoResults
             entries = list
-        case let object as [String: Any] where object["annotations"] != nil:
+        case .object(let object) where object["annotations"] != nil:
             format = .cocoInstances
             entries = try COCOJSON.list(object, "annotations", path: url.path)
             fileNames = try COCOJSON.fileNames(object, path: url.path)
@@ -139,7 +126,7 @@ public struct DetectionSet: Sendable {
             throw DatasetFileError.unknownFormat(path: url.path)
         }
         if let imagesFrom {
-            guard let object = try COCOJSON.read(imagesFrom) as? [String: Any], object["images"] != nil else {
+            guard let object = try JSONCoding.read(imagesFrom).object, object["images"] != nil else {
                 throw DatasetFileError.invalidEntry(
                     path: imagesFrom.path, entry: "top level", problem: "not a COCO instances file (no \"images\" list)"
                 )
@@ -204,59 +191,26 @@ public struct DetectionSet: Sendable {
 
 /// Reading the pieces of COCO JSON files, with errors that name the file and the entry.
 enum COCOJSON {
-    static func read(_ url: URL) throws -> Any {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw DatasetFileError.cannotRead(path: url.path, reason: AtomicFile.reason(error))
-        }
-        do {
-            return try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        } catch {
-            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "cannot be parsed"
-            throw DatasetFileError.invalidJSON(path: url.path, reason: detail)
-        }
-    }
-
-    static func list(_ object: [String: Any], _ key: String, path: String) throws -> [Any] {
-        guard let list = object[key] as? [Any] else {
+    static func list(_ object: [String: JSONValue], _ key: String, path: String) throws -> [JSONValue] {
+        guard let list = object[key]?.array else {
             throw DatasetFileError.invalidEntry(path: path, entry: "\"\(key)\"", problem: "is not a list")
         }
         return list
     }
 
-    /// A JSON number; booleans (NSNumbers of C type char) are not numbers here.
-    private static func numeric(_ value: Any?) -> NSNumber? {
-        guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
-        return n
-    }
-
-    /// An integer JSON number (not a boolean, not a fraction).
-    static func integer(_ value: Any?) -> Int? {
-        guard let d = numeric(value)?.doubleValue else { return nil }
-        guard d.rounded() == d, abs(d) < 9e15 else { return nil }
-        return Int(d)
-    }
-
-    static func number(_ value: Any?) -> Double? {
-        guard let d = numeric(value)?.doubleValue, d.isFinite else { return nil }
-        return d
-    }
-
     /// `images[].file_name` → `images[].id`.
-    static func fileNames(_ object: [String: Any], path: String) throws -> [String: Int] {
+    static func fileNames(_ object: [String: JSONValue], path: String) throws -> [String: Int] {
         var ids: [String: Int] = [:]
         for (index, entry) in try list(object, "images", path: path).enumerated() {
             let location = "images entry \(index)"
-            guard let image = entry as? [String: Any] else {
+            guard let image = entry.object else {
                 throw DatasetFileError.invalidEntry(path: path, entry: location, problem: "is not an object")
             }
-            guard let id = integer(image["id"]) else {
+            guard let id = image["id"]?.integer else {
                 throw DatasetFileError.invalidEntry(
                     path: path, entry: location, problem: "\"id\" is missing or not an integer")
             }
-            guard let name = image["file_name"] as? String else {
+            guard let name = image["file_name"]?.string else {
                 throw DatasetFileError.invalidEntry(
                     path: path, entry: location, problem: "\"file_name\" is missing or not a string")
             }
@@ -267,40 +221,39 @@ enum COCOJSON {
         return ids
     }
 
-    static func categories(_ object: [String: Any], path: String) throws -> [COCOCategory] {
+    static func categories(_ object: [String: JSONValue], path: String) throws -> [COCOCategory] {
         guard object["categories"] != nil else { return [] }
         return try list(object, "categories", path: path).enumerated().map { index, entry in
-            let location = "categories entry \(index)"
-            guard let c = entry as? [String: Any], let id = integer(c["id"]) else {
+            guard let c = entry.object, let id = c["id"]?.integer else {
                 throw DatasetFileError.invalidEntry(
-                    path: path, entry: location, problem: "is not an object with an integer \"id\"")
+                    path: path, entry: "categories entry \(index)", problem: "is not an object with an integer \"id\"")
             }
             return COCOCategory(
-                id: id, name: c["name"] as? String ?? String(id), supercategory: c["supercategory"] as? String)
+                id: id, name: c["name"]?.string ?? String(id), supercategory: c["supercategory"]?.string)
         }
     }
 
     /// One result or annotation: `image_id`, `bbox` [x, y, w, h] (w, h ≥ 0), `category_id`, optional `score`.
-    static func detection(_ entry: Any, index: Int, entryName: String, path: String) throws -> (
+    static func detection(_ entry: JSONValue, index: Int, entryName: String, path: String) throws -> (
         imageID: Int, detection: Detection
     ) {
         let location = "\(entryName) \(index)"
         func bad(_ problem: String) -> DatasetFileError { .invalidEntry(path: path, entry: location, problem: problem) }
-        guard let object = entry as? [String: Any] else { throw bad("is not an object") }
-        guard let imageID = integer(object["image_id"]) else { throw bad("\"image_id\" is missing or not an integer") }
+        guard let object = entry.object else { throw bad("is not an object") }
+        guard let imageID = object["image_id"]?.integer else { throw bad("\"image_id\" is missing or not an integer") }
         guard let raw = object["bbox"] else { throw bad("\"bbox\" is missing") }
-        guard let list = raw as? [Any], list.count == 4 else {
+        guard let list = raw.array, list.count == 4 else {
             throw bad("\"bbox\" is not a list of 4 numbers [x, y, width, height]")
         }
-        let v = list.map(number)
-        guard let x = v[0], let y = v[1], let w = v[2], let h = v[3] else {
-            throw bad("\"bbox\" holds a value that is not a finite number")
-        }
+        guard let v = raw.numbers else { throw bad("\"bbox\" holds a value that is not a finite number") }
+        let (x, y, w, h) = (v[0], v[1], v[2], v[3])
         guard w >= 0 && h >= 0 else { throw bad("\"bbox\" has a negative width or height (\(w), \(h))") }
-        guard let category = integer(object["category_id"] ?? 1) else { throw bad("\"category_id\" is not an integer") }
+        guard let category = (object["category_id"] ?? .number(1)).integer else {
+            throw bad("\"category_id\" is not an integer")
+        }
         var score: Float?
         if let s = object["score"] {
-            guard let value = number(s) else { throw bad("\"score\" is not a finite number") }
+            guard let value = s.number else { throw bad("\"score\" is not a finite number") }
             score = Float(value)
         }
         let source = "\(path): \(location)"

@@ -10,13 +10,6 @@ public struct SegmentationRecord: Codable, Sendable, Equatable {
     /// The name of the record in an image's output folder.
     public static let fileName = "masks.json"
 
-    public struct RLE: Codable, Sendable, Equatable {
-        /// [height, width]
-        public var size: [Int]
-        /// COCO compressed counts.
-        public var counts: String
-    }
-
     public struct Mask: Codable, Sendable, Equatable {
         public var index: Int
         public var prompt: Int
@@ -25,7 +18,7 @@ public struct SegmentationRecord: Codable, Sendable, Equatable {
         public var bbox: [Int]
         public var file: String?
         public var cutout: String?
-        public var segmentation: RLE
+        public var segmentation: COCORLE
         /// The detector's box (x0, y0, x1, y1, pixels) the mask answers.
         public var box: [Float]?
         public var categoryId: Int?
@@ -51,9 +44,7 @@ public struct SegmentationRecord: Codable, Sendable, Equatable {
     }
 
     /// One line of JSON.
-    public var json: String {
-        String(decoding: try! Self.encoder.encode(self), as: UTF8.self)
-    }
+    public var json: String { JSONCoding.line(self) }
 
     /// Writes the record to `url` atomically.
     public func write(to url: URL) throws {
@@ -69,29 +60,10 @@ public struct SegmentationRecord: Codable, Sendable, Equatable {
             throw ImageIOError.cannotRead(path: url.path, reason: AtomicFile.reason(error))
         }
         do {
-            return try decoder.decode(SegmentationRecord.self, from: data)
+            return try JSONCoding.decode(SegmentationRecord.self, from: data)
         } catch {
             throw ImageIOError.cannotRead(
                 path: url.path, reason: "not a segmentation record (\(error)); delete it or run with --overwrite")
         }
-    }
-
-    private static let nonFinite = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-
-    private static var encoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity,
-            nan: nonFinite.nan)
-        return e
-    }
-
-    private static var decoder: JSONDecoder {
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity,
-            nan: nonFinite.nan)
-        return d
     }
 }

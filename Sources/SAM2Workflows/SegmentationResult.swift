@@ -116,18 +116,11 @@ public struct SegmentationResult: Sendable {
             return SegmentationRecord.Mask(
                 index: m.index, prompt: m.prompt, score: m.score, area: m.area, bbox: m.bbox,
                 file: file(m.fileName), cutout: cutouts ? file(m.cutoutName) : nil,
-                segmentation: .init(size: [image.height, image.width], counts: rle.cocoString),
+                segmentation: COCORLE(rle),
                 box: box, categoryId: m.detection?.categoryID, detectorScore: m.detection?.score)
         }
         return SegmentationRecord(image: path, imageId: imageID, width: image.width, height: image.height, masks: items)
     }
-}
-
-/// A JSON string literal.
-public func jsonString(_ s: String) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .withoutEscapingSlashes
-    return String(decoding: try! encoder.encode(s), as: UTF8.self)
 }
 
 /// Mask prompts from files: low-resolution logits (.npy) or a mask image of the input's size.

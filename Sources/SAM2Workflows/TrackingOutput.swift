@@ -7,25 +7,27 @@ import Foundation
 import SAM2
 import SAM2IO
 
-/// One frame's summary: each object's area (pixels with logit > 0) and object-presence logit.
-public struct TrackedFrameSummary: Sendable {
-    public struct Object: Sendable {
+/// One frame's summary: each object's area (pixels with logit > 0) and object-presence logit; its JSON
+/// is `sam2 track --json`'s line: `{"frame": F, "objects": [{"area", "id", "score"}]}`.
+public struct TrackedFrameSummary: Sendable, Encodable {
+    public struct Object: Sendable, Encodable {
         public var id: Int
         public var area: Int
-        /// The object-score logit (> 0: present); nil when the object has no output on the frame.
+        /// The object-score logit (> 0: present); nil (JSON null) when the object has no output on the frame.
         public var score: Float?
+
+        enum CodingKeys: String, CodingKey { case id, area, score }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(area, forKey: .area)
+            try c.encode(score.map(NullableFloat.init), forKey: .score)
+        }
     }
 
     public var frame: Int
     public var objects: [Object]
-
-    /// `{"frame": F, "objects": [{"id", "area", "score"}]}` on one line.
-    public var json: String {
-        let items = objects.map { o in
-            "{\"id\":\(o.id),\"area\":\(o.area),\"score\":\(o.score.map { "\($0)" } ?? "null")}"
-        }
-        return "{\"frame\":\(frame),\"objects\":[\(items.joined(separator: ","))]}"
-    }
 }
 
 public struct TrackingOutputError: Error, CustomStringConvertible, Equatable {

@@ -69,7 +69,7 @@ public enum TrackingPrompts {
             if let value = fields["points"] {
                 guard case .array(let list) = value else { throw fail("\"points\" is not a list of [x, y]") }
                 prompt.points = try list.map { p in
-                    guard let xy = p.numbers, xy.count == 2 else {
+                    guard let xy = p.numbers?.map(Float.init), xy.count == 2 else {
                         throw fail("point \(p) is not [x, y] (two finite numbers)")
                     }
                     guard xy[0] >= 0 && xy[1] >= 0 && xy[0] <= Float(width) && xy[1] <= Float(height) else {
@@ -93,7 +93,7 @@ public enum TrackingPrompts {
                 )
             }
             if let value = fields["box"] {
-                guard let b = value.numbers, b.count == 4 else {
+                guard let b = value.numbers?.map(Float.init), b.count == 4 else {
                     throw fail("box \(value) is not [x0, y0, x1, y1] (four finite numbers)")
                 }
                 guard b[2] >= b[0] && b[3] >= b[1] else { throw fail("box \(value) has x1 < x0 or y1 < y0") }
@@ -124,61 +124,6 @@ public enum TrackingPrompts {
                 throw fail("no prompt: give \"points\" with \"labels\", a \"box\" or a \"mask\"")
             }
             return prompt
-        }
-    }
-}
-
-/// A JSON value that keeps booleans, numbers and strings apart (JSONSerialization does not).
-enum JSONValue: Decodable, CustomStringConvertible {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
-        } else if let n = try? c.decode(Double.self) {
-            self = .number(n)
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
-        } else if let a = try? c.decode([JSONValue].self) {
-            self = .array(a)
-        } else {
-            self = .object(try c.decode([String: JSONValue].self))
-        }
-    }
-
-    /// An integral number that fits an Int.
-    var integer: Int? {
-        guard case .number(let n) = self, n.rounded() == n, abs(n) < 1e15 else { return nil }
-        return Int(n)
-    }
-
-    /// A list of finite numbers.
-    var numbers: [Float]? {
-        guard case .array(let list) = self else { return nil }
-        let values = list.compactMap { v -> Float? in
-            guard case .number(let n) = v, n.isFinite else { return nil }
-            return Float(n)
-        }
-        return values.count == list.count ? values : nil
-    }
-
-    var description: String {
-        switch self {
-        case .null: return "null"
-        case .bool(let b): return String(b)
-        case .number(let n): return n.rounded() == n && abs(n) < 1e15 ? String(Int(n)) : String(n)
-        case .string(let s): return jsonString(s)
-        case .array(let a): return "[" + a.map(\.description).joined(separator: ", ") + "]"
-        case .object(let o):
-            return "{" + o.keys.sorted().map { "\(jsonString($0)): \(o[$0]!)" }.joined(separator: ", ") + "}"
         }
     }
 }

@@ -43,11 +43,8 @@ enum AutoCommand {
             print(help)
             return
         }
-        guard let checkpoint = try args.value("--checkpoint") else {
-            throw ToolError.usage("auto: --checkpoint CKPT is required (see sam2 auto --help)")
-        }
-        let configName = try args.value("--config")
-        let options = try generatorOptions(&args)
+        let model = try ModelOptions(&args)
+        var options = try generatorOptions(&args)
         let modeText = try args.value("--output-mode") ?? "coco_rle"
         let modes: [String: AutomaticMaskOutputMode] = [
             "binary": .binaryMask, "rle": .uncompressedRLE, "coco_rle": .cocoRLE,
@@ -55,11 +52,11 @@ enum AutoCommand {
         guard let mode = modes[modeText] else {
             throw ToolError.usage("auto: --output-mode '\(modeText)' is not binary, rle or coco_rle")
         }
+        options.outputMode = mode
         let json = args.flag("--json")
         let outputDir = try args.value("--output")
         let cocoPath = try args.value("--coco")
         let quiet = args.flag("--quiet")
-        let threads = try args.int("--threads", range: 1...1024)
         let inputs = try args.positionals()
         guard !inputs.isEmpty else {
             throw ToolError.usage("auto: expected one or more IMAGE or DIR (see sam2 auto --help)")
@@ -68,51 +65,32 @@ enum AutoCommand {
         if outputDir != nil, let duplicate = ImageInputs.duplicateStem(images) {
             throw ToolError.usage("auto: two images are named '\(duplicate)'; --output DIR needs distinct names")
         }
-        if let threads { Runtime.setThreadCount(threads) }
+        model.applyThreads()
 
-        let configuration = try configName.map { try SAM2Configuration.named($0) }
-        let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configuration)
-        var generatorOptions = options
-        generatorOptions.outputMode = mode
         let generator: SAM2AutomaticMaskGenerator
         do {
-            generator = try SAM2AutomaticMaskGenerator(model: model, options: generatorOptions)
+            generator = try SAM2AutomaticMaskGenerator(model: model.load(), options: options)
         } catch let error as AutomaticMaskGeneratorError {
             throw ToolError.usage("auto: \(error)")
         }
+        let job = AutomaticMaskJob(
+            images: images, output: outputDir.map { URL(fileURLWithPath: $0) },
+            coco: cocoPath.map { URL(fileURLWithPath: $0) })
         let progress = ProgressBar("auto", total: images.count, quiet: quiet)
-        var coco = COCOInstances()
-        for input in images {
-            let path = input.path
-            let image = try ImageIO.readImage(URL(fileURLWithPath: path))
-            let masks = try generator.generate(image) { progress.advance(0, note: "\(input.stem) \(Int($0 * 100))%") }
-            if json { print(jsonLine(path: path, image: image, masks: masks)) }
-            if let outputDir {
-                let dir = URL(fileURLWithPath: outputDir).appendingPathComponent(input.stem)
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                let binary = masks.map { $0.rle.mask() }
-                for (k, mask) in binary.enumerated() {
-                    try ImageIO.writeGrayPNG(
-                        mask, width: image.width, height: image.height, to: dir.appendingPathComponent("mask_\(k).png"))
-                }
-                try ImageIO.writeRGBPNG(
-                    MaskRendering.overlay(image, masks: binary), to: dir.appendingPathComponent("overlay.png"))
+        try job.run(
+            generator: generator,
+            progress: { input, done in
+                progress.advance(0, note: "\(input.stem) \(Int(done * 100))%")
             }
-            if cocoPath != nil {
-                let id = coco.addImage(fileName: path, width: image.width, height: image.height)
-                for m in masks {
-                    coco.addAnnotation(
-                        imageID: id, categoryID: 1, height: image.height, width: image.width, counts: m.rle.cocoString,
-                        score: m.predictedIoU, fields: recordFields(m))
-                }
+        ) { input, image, masks in
+            if json {
+                print(
+                    JSONCoding.line(
+                        AutomaticMaskLine(image: input.path, width: image.width, height: image.height, masks: masks)))
             }
             progress.advance()
         }
         progress.finish()
-        if let cocoPath {
-            let json = coco.json(categories: [COCOCategory(id: 1, name: "object", supercategory: "object")])
-            try AtomicFile.write(Data(json.utf8), to: URL(fileURLWithPath: cocoPath))
-        }
     }
 
     /// The generator options given on the command line; out-of-range values are usage errors.
@@ -156,37 +134,4 @@ enum AutoCommand {
         o.multimaskOutput = !args.flag("--no-multimask")
         return o
     }
-
-    /// `{"image", "width", "height", "masks": [records]}` with the reference's record fields.
-    static func jsonLine(path: String, image: RGBImage, masks: [AutomaticMask]) -> String {
-        let records = masks.map { m -> String in
-            let segmentation: String
-            switch m.segmentation {
-            case .binary(let values):
-                let rows = (0..<image.height).map { y in
-                    "["
-                        + values[(y * image.width)..<((y + 1) * image.width)].map { $0 == 0 ? "0" : "1" }.joined(
-                            separator: ",") + "]"
-                }
-                segmentation = "[" + rows.joined(separator: ",") + "]"
-            case .uncompressedRLE(let rle):
-                segmentation =
-                    "{\"size\":[\(rle.height),\(rle.width)],\"counts\":[\(rle.counts.map(String.init).joined(separator: ","))]}"
-            case .cocoRLE(let counts):
-                segmentation = "{\"size\":[\(image.height),\(image.width)],\"counts\":\(jsonString(counts))}"
-            }
-            return "{\"segmentation\":\(segmentation),\(recordFields(m))}"
-        }
-        return
-            "{\"image\":\(jsonString(path)),\"width\":\(image.width),\"height\":\(image.height),\"masks\":[\(records.joined(separator: ","))]}"
-    }
-
-    /// The record's fields after `segmentation`.
-    static func recordFields(_ m: AutomaticMask) -> String {
-        "\"area\":\(m.area),\"bbox\":\(ints(m.bbox)),\"predicted_iou\":\(jsonNumber(m.predictedIoU)),"
-            + "\"point_coords\":[[\(jsonNumber(m.pointCoords.x)),\(jsonNumber(m.pointCoords.y))]],"
-            + "\"stability_score\":\(jsonNumber(m.stabilityScore)),\"crop_box\":\(ints(m.cropBox))"
-    }
-
-    static func ints(_ v: [Int]) -> String { "[" + v.map(String.init).joined(separator: ",") + "]" }
 }

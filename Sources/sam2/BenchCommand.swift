@@ -20,36 +20,28 @@ enum BenchCommand {
             print(help)
             return
         }
-        guard let checkpoint = try args.value("--checkpoint") else {
-            throw ToolError.usage("bench: --checkpoint CKPT is required (see sam2 bench --help)")
-        }
+        let options = try ModelOptions(&args)
         let imagePath = try args.value("--image")
         let repeats = try args.int("--repeat", default: 5, range: 1...10_000)!
-        let threads = try args.int("--threads", range: 1...1024)
-        let configName = try args.value("--config")
         let json = args.flag("--json")
         let quiet = args.flag("--quiet")
         let extra = try args.positionals()
         guard extra.isEmpty else {
             throw ToolError.usage("bench: unexpected argument '\(extra[0])' (see sam2 bench --help)")
         }
-        if let threads { Runtime.setThreadCount(threads) }
+        options.applyThreads()
 
         let image =
             try imagePath.map { try ImageIO.readImage(URL(fileURLWithPath: $0)) }
             ?? Benchmark.syntheticImage(side: 1024)
-        let model = try SAM2Model.load(
-            checkpoint: URL(fileURLWithPath: checkpoint),
-            configuration: configName.map { try SAM2Configuration.named($0) })
+        let model = try options.load()
         let progress = ProgressBar("bench", total: 2 * repeats, quiet: quiet)
         let result = try Benchmark.run(model: model, image: image, repeats: repeats) { progress.advance() }
         progress.finish()
         if json {
             print(
-                String(
-                    format: "{\"config\":\"%@\",\"threads\":%d,\"set_image_ms\":%.2f,\"predict_ms\":%.2f}",
-                    model.configuration.name, Runtime.threadCount, result.setImageMilliseconds,
-                    result.predictMilliseconds))
+                JSONCoding.line(
+                    BenchmarkReport(config: model.configuration.name, threads: Runtime.threadCount, result: result)))
         } else {
             print(
                 "config \(model.configuration.name), \(Runtime.threadCount) threads, \(image.width)×\(image.height) image, median of \(repeats)"

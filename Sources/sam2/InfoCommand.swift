@@ -31,10 +31,7 @@ enum InfoCommand {
         let summary = try CheckpointSummary.read(
             URL(fileURLWithPath: paths[0]), configuration: configName.map { try SAM2Configuration.named($0) })
         if json {
-            let dtypes = summary.dtypes.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
-            print(
-                "{\"config\":\"\(summary.configuration.name)\",\"version\":\"\(summary.configuration.version)\",\"format\":\"\(summary.format)\",\"dtypes\":{\(dtypes)},\"tensors\":\(summary.tensorCount),\"values\":\(summary.valueCount)}"
-            )
+            print(JSONCoding.line(summary))
         } else {
             print("config:  \(summary.configuration.name)")
             print("version: SAM \(summary.configuration.version)")

@@ -60,10 +60,7 @@ enum SegmentCommand {
             print(help)
             return
         }
-        guard let checkpoint = try args.value("--checkpoint") else {
-            throw ToolError.usage("segment: --checkpoint CKPT is required (see sam2 segment --help)")
-        }
-        let configName = try args.value("--config")
+        let model = try ModelOptions(&args)
         var prompts = SegmentPrompts()
         for text in try args.values("--point") {
             let v = try args.numbers(text, option: "--point", counts: [2, 3])
@@ -104,7 +101,6 @@ enum SegmentCommand {
             }
             return shard
         }
-        let threads = try args.int("--threads", range: 1...1024)
         let quiet = args.flag("--quiet")
         let inputs = try args.positionals()
         guard inputs.count == 1 else {
@@ -153,7 +149,7 @@ enum SegmentCommand {
         } else if shard != nil || overwrite {
             throw ToolError.usage("segment: --shard and --overwrite apply to a folder of images")
         }
-        if let threads { Runtime.setThreadCount(threads) }
+        model.applyThreads()
 
         let all = try ImageInputs.list(inputs)
         if let boxesFrom {
@@ -166,7 +162,6 @@ enum SegmentCommand {
                             .utf8))
             }
         }
-        let configuration = try configName.map { try SAM2Configuration.named($0) }
         let outputs = Outputs(
             directory: outputDir, cutout: style, overlay: overlay, coco: cocoPath, json: json, sort: sort, quiet: quiet)
         if folder {
@@ -183,12 +178,11 @@ enum SegmentCommand {
             job.sortByScore = sort
             job.overwrite = overwrite
             job.imageNumbers = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1.relativePath, $0 + 1) })
-            try runFolder(job, checkpoint: checkpoint, configuration: configuration, outputs: outputs)
+            try runFolder(job, model: model, outputs: outputs)
         } else {
             try runImage(
-                all[0], prompts: prompts, maskInput: maskInputPath, checkpoint: checkpoint,
-                configuration: configuration,
-                outputs: outputs, logits: logitsPath)
+                all[0], prompts: prompts, maskInput: maskInputPath, model: model, outputs: outputs,
+                logits: logitsPath)
         }
     }
 
@@ -205,14 +199,14 @@ enum SegmentCommand {
 
     /// One image: masks in OUT/ directly, logits on request, the record or a line per mask on stdout.
     private static func runImage(
-        _ input: ImageInput, prompts: SegmentPrompts, maskInput: String?, checkpoint: String,
-        configuration: SAM2Configuration?, outputs: Outputs, logits: String?
+        _ input: ImageInput, prompts: SegmentPrompts, maskInput: String?, model options: ModelOptions,
+        outputs: Outputs, logits: String?
     ) throws {
         var prompts = prompts
         let progress = ProgressBar("segment", total: 3, quiet: outputs.quiet)
         defer { progress.finish() }
         let image = try ImageIO.readImage(URL(fileURLWithPath: input.path))
-        let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configuration)
+        let model = try options.load()
         progress.advance(note: "model loaded")
         let predictor = SAM2ImagePredictor(model: model)
         prompts.maskInput = try maskInput.map {
@@ -247,7 +241,7 @@ enum SegmentCommand {
     /// A folder (or its shard): images done already are skipped (unless --overwrite), a progress bar
     /// counts the others, and --coco gathers every image's record at the end.
     private static func runFolder(
-        _ job: FolderSegmentation, checkpoint: String, configuration: SAM2Configuration?, outputs: Outputs
+        _ job: FolderSegmentation, model: ModelOptions, outputs: Outputs
     ) throws {
         let (json, coco, quiet) = (outputs.json, outputs.coco, outputs.quiet)
         let pending = job.pending
@@ -258,10 +252,10 @@ enum SegmentCommand {
             )
         }
         if !pending.isEmpty {
-            let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configuration)
+            let predictor = SAM2ImagePredictor(model: try model.load())
             let progress = ProgressBar("segment", total: pending.count, quiet: quiet)
             defer { progress.finish() }
-            try job.run(predictor: SAM2ImagePredictor(model: model)) { input, record in
+            try job.run(predictor: predictor) { input, record in
                 if json { print(record.json) }
                 progress.advance(note: input.relativePath)
             }
@@ -272,9 +266,10 @@ enum SegmentCommand {
     /// The COCO file of the records: the detection file's categories (others named by their id), or
     /// category 1 "object" for masks of points and boxes.
     private static func writeCOCO(_ records: [SegmentationRecord], detections: DetectionSet?, to path: String) throws {
-        let categories = detections?.categories ?? [COCOCategory(id: 1, name: "object", supercategory: "object")]
         var instances = COCOInstances()
         for record in records { instances.add(record, imageID: record.imageId, fileName: record.image ?? "") }
-        try AtomicFile.write(Data(instances.json(categories: categories).utf8), to: URL(fileURLWithPath: path))
+        instances.setCategories(
+            detections?.categories ?? [COCOCategory(id: 1, name: "object", supercategory: "object")])
+        try instances.write(to: URL(fileURLWithPath: path))
     }
 }

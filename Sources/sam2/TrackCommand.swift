@@ -37,29 +37,25 @@ enum TrackCommand {
             print(help)
             return
         }
-        guard let checkpoint = try args.value("--checkpoint") else {
-            throw ToolError.usage("track: --checkpoint CKPT is required (see sam2 track --help)")
-        }
+        let model = try ModelOptions(&args)
         guard let promptsPath = try args.value("--prompts") else {
             throw ToolError.usage("track: --prompts FILE is required (see sam2 track --help)")
         }
         guard let outputPath = try args.value("--output") else {
             throw ToolError.usage("track: --output DIR is required (see sam2 track --help)")
         }
-        let configName = try args.value("--config")
         let perObject = args.flag("--per-object")
         let saveLogits = args.flag("--save-logits")
         let startFrame = try args.int("--start-frame", range: 0...Int.max)
         let reverse = args.flag("--reverse")
         let maxFrames = try args.int("--max-frames", range: 0...Int.max)
         let json = args.flag("--json")
-        let threads = try args.int("--threads", range: 1...1024)
         let quiet = args.flag("--quiet")
         let inputs = try args.positionals()
         guard inputs.count == 1 else {
             throw ToolError.usage("track: expected one VIDEO or FRAME_DIR, got \(inputs.count) (see sam2 track --help)")
         }
-        if let threads { Runtime.setThreadCount(threads) }
+        model.applyThreads()
 
         // Everything that can be checked without the model, before anything is written.
         let video = try openVideo(URL(fileURLWithPath: inputs[0]))
@@ -77,9 +73,7 @@ enum TrackCommand {
             directory: URL(fileURLWithPath: outputPath), perObject: perObject,
             saveLogits: saveLogits, objectIDs: objectIDs)
 
-        let configuration = try configName.map { try SAM2Configuration.named($0) }
-        let model = try SAM2Model.load(checkpoint: URL(fileURLWithPath: checkpoint), configuration: configuration)
-        let predictor = SAM2VideoPredictor(model: model)
+        let predictor = SAM2VideoPredictor(model: try model.load())
         try predictor.initState(frames: video)
         let prompting = ProgressBar("prompts", total: prompts.count, quiet: quiet)
         for p in prompts {
@@ -101,7 +95,7 @@ enum TrackCommand {
             let summary = try output.write(result)
             if json {
                 progress.finish()
-                FileHandle.standardOutput.write(Data((summary.json + "\n").utf8))
+                FileHandle.standardOutput.write(Data((JSONCoding.line(summary) + "\n").utf8))
             }
             progress.advance(note: "frame \(result.frameIndex)")
         }

@@ -3,7 +3,8 @@
 import Foundation
 import SAM2Checkpoint
 
-public struct CheckpointSummary: Sendable {
+/// Encodes as `sam2 info --json`'s object: config, version, format, dtypes, tensors, values.
+public struct CheckpointSummary: Sendable, Encodable {
     public var configuration: SAM2Configuration
     public var format: String
     /// Element type name → number of tensors, sorted by name.
@@ -24,5 +25,17 @@ public struct CheckpointSummary: Sendable {
         return CheckpointSummary(
             configuration: config, format: format, dtypes: dtypes,
             tensorCount: file.keys.count, valueCount: file.valueCount)
+    }
+
+    enum CodingKeys: String, CodingKey { case config, version, format, dtypes, tensors, values }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(configuration.name, forKey: .config)
+        try c.encode(configuration.version, forKey: .version)
+        try c.encode(format, forKey: .format)
+        try c.encode(Dictionary(uniqueKeysWithValues: dtypes.map { ($0.key, $0.value) }), forKey: .dtypes)
+        try c.encode(tensorCount, forKey: .tensors)
+        try c.encode(valueCount, forKey: .values)
     }
 }
