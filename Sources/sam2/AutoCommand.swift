@@ -79,17 +79,15 @@ enum AutoCommand {
         let progress = ProgressBar("auto", total: images.count, quiet: quiet)
         try job.run(
             generator: generator,
-            progress: { input, done in
-                progress.advance(0, note: "\(input.stem) \(Int(done * 100))%")
-            }
-        ) { input, image, masks in
-            if json {
-                print(
-                    JSONCoding.line(
-                        AutomaticMaskLine(image: input.path, width: image.width, height: image.height, masks: masks)))
-            }
-            progress.advance()
-        }
+            progress: { input, done in progress.advance(0, note: "\(input.stem) \(Int(done * 100))%") },
+            onImage: { input, image, masks in
+                if json {
+                    let line = AutomaticMaskLine(
+                        image: input.path, width: image.width, height: image.height, masks: masks)
+                    print(JSONCoding.line(line))
+                }
+                progress.advance()
+            })
         progress.finish()
     }
 
