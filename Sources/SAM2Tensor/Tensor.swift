@@ -231,3 +231,27 @@ public struct Tensor: Sendable {
         return out
     }
 }
+
+extension Tensor {
+    /// Each slice along `axis` (which must have size 1) repeated `count` times (`repeat_interleave`
+    /// of a size-1 axis, `expand` + `contiguous`).
+    public func repeated(_ count: Int, axis: Int) -> Tensor {
+        let axis = axis < 0 ? axis + rank : axis
+        precondition(shape[axis] == 1, "repeated expects size 1 on axis \(axis) of \(shape)")
+        return Tensor.concatenate(Array(repeating: self, count: count), axis: axis)
+    }
+
+    /// This tensor with `axis` of size `size`: itself when it has it already, else its size-1 axis
+    /// repeated (a batch of one shared by a batch of `size`).
+    public func expanded(to size: Int, axis: Int) -> Tensor {
+        let axis = axis < 0 ? axis + rank : axis
+        return shape[axis] == size ? self : repeated(size, axis: axis)
+    }
+}
+
+/// Python's floor division `a // b` (rounds toward −∞, unlike Swift's `/`), which the reference's
+/// index arithmetic uses.
+public func floorDivide(_ a: Int, _ b: Int) -> Int {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}

@@ -1,6 +1,6 @@
 // SegmentationResult: the masks of `segment` flattened to numbered records (score, area, bbox)
 // and written as mask PNGs, cut-outs (inverted, cropped), an overlay, logits (.npy) and a
-// SegmentationRecord; MaskPrompt reads a mask prompt from a file.
+// SegmentationRecord.
 
 import Foundation
 import SAM2
@@ -120,27 +120,5 @@ public struct SegmentationResult: Sendable {
                 box: box, categoryId: m.detection?.categoryID, detectorScore: m.detection?.score)
         }
         return SegmentationRecord(image: path, imageId: imageID, width: image.width, height: image.height, masks: items)
-    }
-}
-
-/// Mask prompts from files: low-resolution logits (.npy) or a mask image of the input's size.
-public enum MaskPrompt {
-    public static func read(_ url: URL, image: RGBImage, side: Int) throws -> Tensor {
-        if url.pathExtension.lowercased() == "npy" {
-            let (shape, values) = try NPY.read(url)
-            guard shape == [side, side] || shape == [1, side, side] else {
-                throw PredictorError.maskInputShape(found: shape, expected: [1, side, side])
-            }
-            return Tensor(shape: [1, side, side], scalars: values)
-        }
-        let mask = try ImageIO.readMask(url)
-        guard mask.width == image.width && mask.height == image.height else {
-            throw PredictorError.maskInputShape(
-                found: [mask.height, mask.width], expected: [image.height, image.width])
-        }
-        // A binary mask becomes logits of ±10 after a bilinear (antialiased) resize to side×side.
-        let m = Tensor(shape: [1, 1, mask.height, mask.width], scalars: mask.values.map { $0 > 0 ? 1 : 0 })
-        let small = interpolateBilinear(m, height: side, width: side, antialias: true)
-        return Tensor(shape: [1, side, side], scalars: small.scalars.map { ($0 * 2 - 1) * 10 })
     }
 }

@@ -102,15 +102,6 @@ enum MaskPlanes {
         }
     }
 
-    /// A copy of `x` with every value clamped to [−limit, limit].
-    static func clamped(_ x: Tensor, to limit: Float) -> Tensor {
-        var out = x
-        out.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = min(max(p[i], -limit), limit) }
-        }
-        return out
-    }
-
     /// `body(i)` for i in 0..<count, in parallel, collected in order.
     private static func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
         [T](unsafeUninitializedCapacity: count) { buffer, initialized in

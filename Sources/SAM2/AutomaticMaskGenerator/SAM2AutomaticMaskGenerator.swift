@@ -264,7 +264,7 @@ public final class SAM2AutomaticMaskGenerator {
         Tensor, [Float]
     ) {
         let (s0, s1) = (lowRes.shape[1], lowRes.shape[2])
-        let clamped = MaskPlanes.clamped(lowRes, to: 32)
+        let clamped = lowRes.clamped(min: -32, max: 32)
         var masks: [Tensor] = []
         var scores: [Float] = []
         for start in stride(from: 0, to: points.count, by: options.pointsPerBatch) {

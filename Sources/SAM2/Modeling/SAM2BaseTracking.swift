@@ -162,7 +162,7 @@ extension SAM2Model {
 
     /// `_use_mask_as_output`: a binary mask prompt [1, 1, S, S] taken as the output.
     func useMaskAsOutput(_ backbone: Tensor, highRes: [Tensor], mask: Tensor) -> SAMHeadsOutput {
-        let highResMasks = Tensor(shape: mask.shape, scalars: mask.scalars.map { $0 * 20 - 10 })
+        let highResMasks = mask.map { $0 * 20 - 10 }
         let lowRes = interpolateBilinear(
             highResMasks, height: mask.shape[2] / 4, width: mask.shape[3] / 4, antialias: true)
         let c = configuration.hiddenDim
@@ -215,9 +215,9 @@ extension SAM2Model {
                 if tRel == 1 {
                     prevFrame = reverse ? frame + tRel : frame - tRel
                 } else if !reverse {
-                    prevFrame = floorDiv(frame - 2, stride) * stride - (tRel - 2) * stride
+                    prevFrame = floorDivide(frame - 2, stride) * stride - (tRel - 2) * stride
                 } else {
-                    prevFrame = -floorDiv(-(frame + 2), stride) * stride + (tRel - 2) * stride
+                    prevFrame = -floorDivide(-(frame + 2), stride) * stride + (tRel - 2) * stride
                 }
                 if let out = previous(prevFrame) { tPosAndPrevs.append((tPos, out)) }
             }
@@ -291,9 +291,8 @@ extension SAM2Model {
         let m = configuration.memory
         let binarize = m.binarizeMaskFromPtsForMemEnc && isMaskFromPoints
         let (scaleFactor, bias) = (m.sigmoidScaleForMemEnc, m.sigmoidBiasForMemEnc)
-        let probabilities =
-            binarize ? highResMasks.scalars.map { $0 > 0 ? Float(1) : 0 } : sigmoid(highResMasks).scalars
-        let maskForMem = Tensor(shape: highResMasks.shape, scalars: probabilities.map { $0 * scaleFactor + bias })
+        let probabilities = binarize ? highResMasks.map { $0 > 0 ? 1 : 0 } : sigmoid(highResMasks)
+        let maskForMem = probabilities.map { $0 * scaleFactor + bias }
         var feats = tracking.memoryEncoder(pixFeat: features.vision, masks: maskForMem, skipMaskSigmoid: true).features
         if let noObj = tracking.noObjEmbedSpatial, !(objectScoreLogit > 0) {
             feats = add(feats.permuted([0, 2, 3, 1]), noObj).permuted([0, 3, 1, 2])
@@ -335,19 +334,5 @@ extension SAM2Model {
         return TrackStepOutput(
             lowResMasks: sam.lowResMasks, highResMasks: sam.highResMasks, objPtr: sam.objPtr,
             objectScoreLogit: sam.objectScoreLogit, maskmemFeatures: memoryFeatures)
-    }
-}
-
-/// Python's floor division.
-private func floorDiv(_ a: Int, _ b: Int) -> Int {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-}
-
-extension Tensor {
-    /// Each slice along `axis` repeated `count` times in place (`repeat_interleave`).
-    func repeated(_ count: Int, axis: Int) -> Tensor {
-        precondition(shape[axis] == 1, "repeated expects size 1 on axis \(axis)")
-        return Tensor.concatenate(Array(repeating: self, count: count), axis: axis)
     }
 }

@@ -255,13 +255,13 @@ public final class SAM2ImagePredictor {
         if let maskInput {
             let side = model.promptEncoder.maskInputSize
             let m = try normalizedMaskInput(maskInput, side: side)
-            dense = repeatBatch(model.promptEncoder.embedMask(m), batch)
+            dense = model.promptEncoder.embedMask(m).expanded(to: batch, axis: 0)
         }
         let sparseTokens = sparse ?? Tensor(shape: [batch, 0, config.hiddenDim])
         let out = decode(
             features, imageIndex: imageIndex, sparse: sparseTokens, dense: dense, multimaskOutput: multimaskOutput)
         var masks = t.postprocessMasks(out.masks, originalHeight: h, originalWidth: w)
-        let lowRes = clamp(out.masks, min: -32, max: 32)
+        let lowRes = out.masks.clamped(min: -32, max: 32)
         if !returnLogits {
             let threshold = maskThreshold
             masks.withUnsafeMutableBufferPointer { p in
@@ -303,6 +303,14 @@ public final class SAM2ImagePredictor {
         return model.maskDecoder(
             imageTokens: prepared, height: embedding.dim(2), width: embedding.dim(3), imagePE: pe,
             sparse: sparse, multimaskOutput: multimaskOutput, highResFeatures: highRes)
+    }
+
+    /// A binary mask (H×W values, nonzero inside) as a mask prompt: logits of ±10 after a bilinear
+    /// (antialiased) resize to side×side, [1, side, side].
+    public static func maskInput(fromMask mask: [UInt8], width: Int, height: Int, side: Int) -> Tensor {
+        let m = Tensor(shape: [1, 1, height, width], scalars: mask.map { $0 > 0 ? 1 : 0 })
+        let small = interpolateBilinear(m, height: side, width: side, antialias: true)
+        return small.map { ($0 * 2 - 1) * 10 }.reshaped([1, side, side])
     }
 
     /// Mask logits as [s, s], [1, s, s] or [B, 1, s, s] → [B, 1, s, s].
@@ -354,13 +362,4 @@ public final class SAM2ImagePredictor {
             }
         }
     }
-}
-
-/// Elementwise clamp (a copy).
-private func clamp(_ x: Tensor, min lo: Float, max hi: Float) -> Tensor {
-    var out = x
-    out.withUnsafeMutableBufferPointer { p in
-        for i in 0..<p.count { p[i] = Swift.min(Swift.max(p[i], lo), hi) }
-    }
-    return out
 }

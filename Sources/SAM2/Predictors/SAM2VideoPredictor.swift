@@ -62,17 +62,30 @@ public final class SAM2VideoPredictor {
         self.nonOverlapMasks = nonOverlapMasks
     }
 
+    /// One tracked object: its prompts, its outputs (the memory bank) and where it has been tracked
+    /// (the reference keeps each of these in a dictionary per object index).
+    struct ObjectTrack {
+        let id: Int
+        /// Clicks and boxes per frame (`point_inputs_per_obj`).
+        var pointInputs: [Int: PointInputs] = [:]
+        /// Mask prompts per frame (`mask_inputs_per_obj`).
+        var maskInputs: [Int: Tensor] = [:]
+        /// Outputs that have joined the memory bank (`output_dict_per_obj`).
+        var outputs = ObjectMemory()
+        /// Outputs of prompts not yet propagated (`temp_output_dict_per_obj`).
+        var temporary = ObjectMemory()
+        /// Frames tracked, with the direction of that pass (`frames_tracked_per_obj`).
+        var framesTracked: [Int: Bool] = [:]
+    }
+
     /// The per-video inference state (`inference_state`).
     struct VideoState {
         let frames: any VideoFrameSource
-        var objectIDs: [Int] = []
-        var pointInputs: [[Int: PointInputs]] = []
-        var maskInputs: [[Int: Tensor]] = []
-        var outputs: [ObjectMemory] = []
-        var temporary: [ObjectMemory] = []
-        /// Frames each object has been tracked on, with the direction of that pass.
-        var framesTracked: [[Int: Bool]] = []
+        /// In the order the objects were first prompted.
+        var objects: [ObjectTrack] = []
         var cachedFeatures: (frame: Int, features: FrameFeatures)?
+
+        var objectIDs: [Int] { objects.map(\.id) }
     }
 
     // MARK: Session
@@ -117,13 +130,13 @@ public final class SAM2VideoPredictor {
         let scaleX = normalizedCoordinates ? size : size / Float(s.frames.width)
         let scaleY = normalizedCoordinates ? size : size / Float(s.frames.height)
         coords = coords.map { SIMD2($0.x * scaleX, $0.y * scaleY) }
-        if !clearOldPoints, let old = s.pointInputs[obj][frame] {
+        if !clearOldPoints, let old = s.objects[obj].pointInputs[frame] {
             coords = old.coords + coords
             allLabels = old.labels + allLabels
         }
         let inputs = PointInputs(coords: coords, labels: allLabels)
-        s.pointInputs[obj][frame] = inputs
-        s.maskInputs[obj][frame] = nil
+        s.objects[obj].pointInputs[frame] = inputs
+        s.objects[obj].maskInputs[frame] = nil
         let result = try prompt(&s, obj: obj, frame: frame, points: inputs, mask: nil)
         state = s
         return result
@@ -143,10 +156,10 @@ public final class SAM2VideoPredictor {
         if height != size || width != size {
             // ref: antialiased bilinear resize to the input size, then ≥ 0.5
             m = interpolateBilinear(m, height: size, width: size, antialias: true)
-            m = Tensor(shape: m.shape, scalars: m.scalars.map { $0 >= 0.5 ? 1 : 0 })
+            m = m.map { $0 >= 0.5 ? 1 : 0 }
         }
-        s.maskInputs[obj][frame] = m
-        s.pointInputs[obj][frame] = nil
+        s.objects[obj].maskInputs[frame] = m
+        s.objects[obj].pointInputs[frame] = nil
         let result = try prompt(&s, obj: obj, frame: frame, points: nil, mask: m)
         state = s
         return result
@@ -161,7 +174,7 @@ public final class SAM2VideoPredictor {
             throw VideoPredictorError.unknownObject(object, known: s.objectIDs)
         }
         clearPrompts(&s, frame: frame, obj: obj)
-        let isCond = s.temporary.contains { $0.condFrames[frame] != nil }
+        let isCond = s.objects.contains { $0.temporary.condFrames[frame] != nil }
         let result = consolidated(s, frame: frame, isCond: isCond)
         state = s
         return result
@@ -174,20 +187,15 @@ public final class SAM2VideoPredictor {
         guard let obj = s.objectIDs.firstIndex(of: object) else {
             throw VideoPredictorError.unknownObject(object, known: s.objectIDs)
         }
-        if s.objectIDs.count == 1 {
+        if s.objects.count == 1 {
             resetState()
             return ([], [])
         }
-        let inputFrames = Set(s.pointInputs[obj].keys).union(s.maskInputs[obj].keys).sorted()
+        let inputFrames = Set(s.objects[obj].pointInputs.keys).union(s.objects[obj].maskInputs.keys).sorted()
         for frame in inputFrames { clearPrompts(&s, frame: frame, obj: obj) }
-        s.objectIDs.remove(at: obj)
-        s.pointInputs.remove(at: obj)
-        s.maskInputs.remove(at: obj)
-        s.outputs.remove(at: obj)
-        s.temporary.remove(at: obj)
-        s.framesTracked.remove(at: obj)
+        s.objects.remove(at: obj)
         let updated = inputFrames.map { frame in
-            consolidated(s, frame: frame, isCond: s.temporary.contains { $0.condFrames[frame] != nil })
+            consolidated(s, frame: frame, isCond: s.objects.contains { $0.temporary.condFrames[frame] != nil })
         }
         state = s
         return (s.objectIDs, updated)
@@ -207,19 +215,19 @@ public final class SAM2VideoPredictor {
         for frame in try propagationOrder(start: start, maxFrames: maxFrames, reverse: reverse) {
             var masks: [Tensor] = []
             var scores: [Float?] = []
-            for obj in s.objectIDs.indices {
-                if let cond = s.outputs[obj].condFrames[frame] {
+            for obj in s.objects.indices {
+                if let cond = s.objects[obj].outputs.condFrames[frame] {
                     masks.append(cond.predMasks)
                     scores.append(cond.objectScoreLogit)
                 } else {
                     let (out, predMasks) = try runSingleFrame(
                         &s, obj: obj, frame: frame, isInitCondFrame: false, points: nil,
                         mask: nil, reverse: reverse, runMemoryEncoder: true, previous: nil)
-                    s.outputs[obj].nonCondFrames[frame] = out
+                    s.objects[obj].outputs.nonCondFrames[frame] = out
                     masks.append(predMasks)
                     scores.append(out.objectScoreLogit)
                 }
-                s.framesTracked[obj][frame] = reverse
+                s.objects[obj].framesTracked[frame] = reverse
             }
             state = s
             try body(
@@ -235,7 +243,7 @@ public final class SAM2VideoPredictor {
     public func propagationOrder(start: Int? = nil, maxFrames: Int? = nil, reverse: Bool = false) throws -> [Int] {
         let s = try current()
         let n = s.frames.frameCount
-        let prompted = s.outputs.flatMap(\.condFrames.keys) + s.temporary.flatMap(\.condFrames.keys)
+        let prompted = s.objects.flatMap { Array($0.outputs.condFrames.keys) + Array($0.temporary.condFrames.keys) }
         guard let first = start ?? prompted.min() else { throw VideoPredictorError.noPrompts }
         try check(frame: first, in: s)
         let limit = maxFrames ?? n
@@ -291,33 +299,35 @@ public final class SAM2VideoPredictor {
     /// `_obj_id_to_idx`: the index of an object id, adding the object when it is new.
     private func objectIndex(_ id: Int, in s: inout VideoState) -> Int {
         if let i = s.objectIDs.firstIndex(of: id) { return i }
-        s.objectIDs.append(id)
-        s.pointInputs.append([:])
-        s.maskInputs.append([:])
-        s.outputs.append(ObjectMemory())
-        s.temporary.append(ObjectMemory())
-        s.framesTracked.append([:])
-        return s.objectIDs.count - 1
+        s.objects.append(ObjectTrack(id: id))
+        return s.objects.count - 1
     }
 
     /// The shared part of `add_new_points_or_box` / `add_new_mask`: one inference on the prompted frame.
     private func prompt(_ s: inout VideoState, obj: Int, frame: Int, points: PointInputs?, mask: Tensor?) throws
         -> VideoFrameResult
     {
-        let isInitCondFrame = s.framesTracked[obj][frame] == nil
-        let reverse = isInitCondFrame ? false : s.framesTracked[obj][frame]!
+        let isInitCondFrame = s.objects[obj].framesTracked[frame] == nil
+        let reverse = isInitCondFrame ? false : s.objects[obj].framesTracked[frame]!
         let isCond = isInitCondFrame
         var previous: Tensor?
         if points != nil {
-            let temp = isCond ? s.temporary[obj].condFrames[frame] : s.temporary[obj].nonCondFrames[frame]
-            if let prev = temp ?? s.outputs[obj].condFrames[frame] ?? s.outputs[obj].nonCondFrames[frame] {
-                previous = clampTensor(prev.predMasks, -32, 32)
+            let temp =
+                isCond ? s.objects[obj].temporary.condFrames[frame] : s.objects[obj].temporary.nonCondFrames[frame]
+            if let prev = temp ?? s.objects[obj].outputs.condFrames[frame]
+                ?? s.objects[obj].outputs.nonCondFrames[frame]
+            {
+                previous = prev.predMasks.clamped(min: -32, max: 32)
             }
         }
         let (out, _) = try runSingleFrame(
             &s, obj: obj, frame: frame, isInitCondFrame: isInitCondFrame, points: points, mask: mask,
             reverse: reverse, runMemoryEncoder: false, previous: previous)
-        if isCond { s.temporary[obj].condFrames[frame] = out } else { s.temporary[obj].nonCondFrames[frame] = out }
+        if isCond {
+            s.objects[obj].temporary.condFrames[frame] = out
+        } else {
+            s.objects[obj].temporary.nonCondFrames[frame] = out
+        }
         return consolidated(s, frame: frame, isCond: isCond)
     }
 
@@ -330,7 +340,7 @@ public final class SAM2VideoPredictor {
         let features = try frameFeatures(&s, frame)
         let step = model.trackStep(
             frame: frame, isInitCondFrame: isInitCondFrame, features: features, points: points, mask: mask,
-            memory: s.outputs[obj], numFrames: s.frames.trackedLength, reverse: reverse,
+            memory: s.objects[obj].outputs, numFrames: s.frames.trackedLength, reverse: reverse,
             runMemoryEncoder: runMemoryEncoder, previousMaskLogits: previous)
         let predMasks = fillHoleArea > 0 ? fillHoles(step.lowResMasks, maxArea: fillHoleArea) : step.lowResMasks
         let out = TrackedFrame(
@@ -353,9 +363,9 @@ public final class SAM2VideoPredictor {
     private func preflight(_ s: inout VideoState) throws {
         guard !s.objectIDs.isEmpty else { throw VideoPredictorError.noPrompts }
         let size = model.configuration.imageSize
-        for obj in s.objectIDs.indices {
+        for obj in s.objects.indices {
             for isCond in [false, true] {
-                let temp = isCond ? s.temporary[obj].condFrames : s.temporary[obj].nonCondFrames
+                let temp = isCond ? s.objects[obj].temporary.condFrames : s.objects[obj].temporary.nonCondFrames
                 for (frame, var out) in temp.sorted(by: { $0.key < $1.key }) {
                     if out.maskmemFeatures == nil {
                         let highRes = interpolateBilinear(out.predMasks, height: size, width: size)
@@ -366,29 +376,33 @@ public final class SAM2VideoPredictor {
                         out.maskmemFeatures = BFloat16Tensor(rounding: memory)
                     }
                     if isCond {
-                        s.outputs[obj].condFrames[frame] = out
+                        s.objects[obj].outputs.condFrames[frame] = out
                     } else {
-                        s.outputs[obj].nonCondFrames[frame] = out
+                        s.objects[obj].outputs.nonCondFrames[frame] = out
                     }
                 }
-                if isCond { s.temporary[obj].condFrames = [:] } else { s.temporary[obj].nonCondFrames = [:] }
+                if isCond {
+                    s.objects[obj].temporary.condFrames = [:]
+                } else {
+                    s.objects[obj].temporary.nonCondFrames = [:]
+                }
             }
-            guard !s.outputs[obj].condFrames.isEmpty else {
+            guard !s.objects[obj].outputs.condFrames.isEmpty else {
                 throw VideoPredictorError.noPromptsForObject(s.objectIDs[obj])
             }
-            for frame in s.outputs[obj].condFrames.keys { s.outputs[obj].nonCondFrames[frame] = nil }
+            for frame in s.objects[obj].outputs.condFrames.keys { s.objects[obj].outputs.nonCondFrames[frame] = nil }
         }
     }
 
     /// `clear_all_prompts_in_frame` without the output.
     private func clearPrompts(_ s: inout VideoState, frame: Int, obj: Int) {
-        s.pointInputs[obj][frame] = nil
-        s.maskInputs[obj][frame] = nil
-        s.temporary[obj].condFrames[frame] = nil
-        s.temporary[obj].nonCondFrames[frame] = nil
-        if let out = s.outputs[obj].condFrames.removeValue(forKey: frame) {
-            s.outputs[obj].nonCondFrames[frame] = out
-            s.framesTracked[obj][frame] = nil
+        s.objects[obj].pointInputs[frame] = nil
+        s.objects[obj].maskInputs[frame] = nil
+        s.objects[obj].temporary.condFrames[frame] = nil
+        s.objects[obj].temporary.nonCondFrames[frame] = nil
+        if let out = s.objects[obj].outputs.condFrames.removeValue(forKey: frame) {
+            s.objects[obj].outputs.nonCondFrames[frame] = out
+            s.objects[obj].framesTracked[frame] = nil
         }
     }
 
@@ -397,9 +411,11 @@ public final class SAM2VideoPredictor {
         let (w, h) = (s.frames.width, s.frames.height)
         var masks: [Tensor] = []
         var scores: [Float?] = []
-        for obj in s.objectIDs.indices {
-            let temp = isCond ? s.temporary[obj].condFrames[frame] : s.temporary[obj].nonCondFrames[frame]
-            if let out = temp ?? s.outputs[obj].condFrames[frame] ?? s.outputs[obj].nonCondFrames[frame] {
+        for obj in s.objects.indices {
+            let temp =
+                isCond ? s.objects[obj].temporary.condFrames[frame] : s.objects[obj].temporary.nonCondFrames[frame]
+            if let out = temp ?? s.objects[obj].outputs.condFrames[frame] ?? s.objects[obj].outputs.nonCondFrames[frame]
+            {
                 masks.append(interpolateBilinear(out.predMasks, height: h, width: w))
                 scores.append(out.objectScoreLogit)
             } else {
@@ -436,20 +452,4 @@ func nonOverlapping(_ masks: Tensor) -> Tensor {
         for i in 0..<n where i != best { v[i * plane + p] = min(v[i * plane + p], -10) }
     }
     return Tensor(shape: masks.shape, scalars: v)
-}
-
-/// `fill_holes_in_mask_scores`: background components (score ≤ 0) of at most `maxArea` pixels get
-/// the score 0.1. [N, 1, h, w].
-func fillHoles(_ masks: Tensor, maxArea: Int) -> Tensor {
-    let (h, w) = (masks.dim(2), masks.dim(3))
-    var v = masks.scalars
-    for start in stride(from: 0, to: v.count, by: h * w) {
-        let areas = connectedComponentAreas(v[start..<(start + h * w)].map { $0 <= 0 }, height: h, width: w)
-        for i in 0..<(h * w) where areas[i] > 0 && Int(areas[i]) <= maxArea { v[start + i] = 0.1 }
-    }
-    return Tensor(shape: masks.shape, scalars: v)
-}
-
-func clampTensor(_ x: Tensor, _ lo: Float, _ hi: Float) -> Tensor {
-    Tensor(shape: x.shape, scalars: x.scalars.map { min(max($0, lo), hi) })
 }

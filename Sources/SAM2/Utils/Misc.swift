@@ -1,6 +1,6 @@
-// Connected components of binary masks with 8-connectivity, on the CPU (reference:
-// `get_connected_components` in sam2/utils/misc.py, which needs the CUDA extension; without it the
-// reference skips hole filling — we always run it).
+// Mask post-processing of sam2/utils/misc.py: connected components of binary masks with
+// 8-connectivity, on the CPU (`get_connected_components`, which needs the reference's CUDA extension;
+// without it the reference skips hole filling — we always run it), and `fill_holes_in_mask_scores`.
 
 /// For each pixel of an H×W binary mask: the area of the 8-connected component it belongs to,
 /// 0 for background pixels.
@@ -46,4 +46,16 @@ func connectedComponentAreas(_ mask: [Bool], height: Int, width: Int) -> [Int32]
     var out = [Int32](repeating: 0, count: mask.count)
     for i in 0..<mask.count where mask[i] { out[i] = areas[Int(roots[i])] }
     return out
+}
+
+/// `fill_holes_in_mask_scores`: background components (score ≤ 0) of at most `maxArea` pixels get
+/// the score 0.1. [N, 1, h, w].
+func fillHoles(_ masks: Tensor, maxArea: Int) -> Tensor {
+    let (h, w) = (masks.dim(2), masks.dim(3))
+    var v = masks.scalars
+    for start in stride(from: 0, to: v.count, by: h * w) {
+        let areas = connectedComponentAreas(v[start..<(start + h * w)].map { $0 <= 0 }, height: h, width: w)
+        for i in 0..<(h * w) where areas[i] > 0 && Int(areas[i]) <= maxArea { v[start + i] = 0.1 }
+    }
+    return Tensor(shape: masks.shape, scalars: v)
 }

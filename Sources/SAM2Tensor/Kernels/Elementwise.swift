@@ -1,5 +1,6 @@
 // Elementwise: pointwise activations (exact-erf GELU, ReLU, sigmoid), add/mul with suffix
-// broadcasting, and scaling. Large tensors are split in contiguous chunks over Parallel workers.
+// broadcasting, scaling, clamping and any pointwise map. Large tensors are split in contiguous chunks
+// over Parallel workers.
 
 import Foundation
 
@@ -83,4 +84,18 @@ private func broadcastBinary(
         }
     }
     return out
+}
+
+extension Tensor {
+    /// `f` applied to every element (a new tensor of the same shape).
+    public func map(_ f: @Sendable (Float) -> Float) -> Tensor {
+        mapChunks(self) { src, dst, count in
+            for i in 0..<count { dst[i] = f(src[i]) }
+        }
+    }
+
+    /// Every element clamped to [lo, hi] (`torch.clamp`).
+    public func clamped(min lo: Float, max hi: Float) -> Tensor {
+        map { Swift.min(Swift.max($0, lo), hi) }
+    }
 }

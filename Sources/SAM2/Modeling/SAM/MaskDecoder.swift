@@ -79,7 +79,7 @@ public struct MaskDecoder: Sendable {
         multimaskOutput: Bool, highResFeatures: [Tensor]?
     ) -> MaskDecoderOutput {
         let tokens = promptTokens(sparse)
-        let src = add(repeatBatch(imageEmbedding, tokens.shape[0]), dense)
+        let src = add(imageEmbedding.expanded(to: tokens.shape[0], axis: 0), dense)
         let (hs, imageTokens) = transformer(image: src, imagePE: imagePE, tokens: tokens)
         return outputs(
             hs: hs, imageTokens: imageTokens, height: imageEmbedding.shape[2], width: imageEmbedding.shape[3],
@@ -111,7 +111,7 @@ public struct MaskDecoder: Sendable {
         if let objScoreToken { outputTokens.insert(objScoreToken, at: 0) }
         let fixed = Tensor.concatenate(outputTokens, axis: 0)
         return Tensor.concatenate(
-            [repeatBatch(fixed.reshaped([1, fixed.shape[0], c]), sparse.shape[0]), sparse], axis: 1)
+            [fixed.reshaped([1, fixed.shape[0], c]).expanded(to: sparse.shape[0], axis: 0), sparse], axis: 1)
     }
 
     /// Upscaling, hypernetworks and heads on the transformer's output tokens hs [B, T, C] and image
@@ -130,8 +130,9 @@ public struct MaskDecoder: Sendable {
         // them; the high-resolution features are added in the convolutions' own output pass.
         var upscaled: Tensor
         if let highResFeatures {
-            let first = upscale1(tokens: imageTokens, height: h, width: w, residual: repeatBatch(highResFeatures[1], b))
-            upscaled = gelu(upscale2(gelu(upscaleNorm(first)), residual: repeatBatch(highResFeatures[0], b)))
+            let first = upscale1(
+                tokens: imageTokens, height: h, width: w, residual: highResFeatures[1].expanded(to: b, axis: 0))
+            upscaled = gelu(upscale2(gelu(upscaleNorm(first)), residual: highResFeatures[0].expanded(to: b, axis: 0)))
         } else {
             upscaled = gelu(upscale2(gelu(upscaleNorm(upscale1(tokens: imageTokens, height: h, width: w)))))
         }
@@ -203,11 +204,4 @@ public struct MaskDecoder: Sendable {
         }
         return (Tensor.concatenate(chosenMasks, axis: 0), Tensor(shape: [b, 1], scalars: chosenIoU))
     }
-}
-
-/// Repeats a [1, ...] tensor B times along the first axis (no copy when it already has B).
-func repeatBatch(_ x: Tensor, _ b: Int) -> Tensor {
-    if x.shape[0] == b { return x }
-    precondition(x.shape[0] == 1, "cannot repeat a batch of \(x.shape[0]) to \(b)")
-    return Tensor.concatenate(Array(repeating: x, count: b), axis: 0)
 }

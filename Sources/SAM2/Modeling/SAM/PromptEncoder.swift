@@ -91,5 +91,5 @@ public struct PromptEncoder: Sendable {
     }
 
     /// The dense embedding without a mask: `no_mask_embed` at every position, [B, C, h, w].
-    func noMaskDense(batch: Int) -> Tensor { repeatBatch(noMaskDenseEmbedding, batch) }
+    func noMaskDense(batch: Int) -> Tensor { noMaskDenseEmbedding.expanded(to: batch, axis: 0) }
 }

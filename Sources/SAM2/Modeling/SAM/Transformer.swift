@@ -118,8 +118,8 @@ struct TwoWayAttentionBlock: Sendable {
         if let p = projected {
             tokenToImage = crossAttnTokenToImage.attend(
                 projectedQuery: crossAttnTokenToImage.qProj(q),
-                projectedKey: repeatBatch(p.tokenToImageKey, b),
-                projectedValue: repeatBatch(p.tokenToImageValue, b))
+                projectedKey: p.tokenToImageKey.expanded(to: b, axis: 0),
+                projectedValue: p.tokenToImageValue.expanded(to: b, axis: 0))
         } else {
             tokenToImage = crossAttnTokenToImage(q: q, k: keysWithPE!, v: keys)
         }
@@ -129,7 +129,7 @@ struct TwoWayAttentionBlock: Sendable {
         let imageToToken: Tensor
         if let p = projected {
             imageToToken = crossAttnImageToToken.attend(
-                projectedQuery: repeatBatch(p.imageToTokenQuery, b),
+                projectedQuery: p.imageToTokenQuery.expanded(to: b, axis: 0),
                 projectedKey: crossAttnImageToToken.kProj(q),
                 projectedValue: crossAttnImageToToken.vProj(queries))
         } else {
@@ -181,7 +181,7 @@ struct TwoWayTransformer: Sendable {
     /// The same on image tokens prepared by `imageTokens` (any batch of prompts on that image).
     func callAsFunction(imageTokens: DecoderImageTokens, imagePE: Tensor, tokens: Tensor) -> (Tensor, Tensor) {
         run(
-            keys: repeatBatch(imageTokens.keys, tokens.shape[0]), keyPE: imagePE, tokens: tokens,
+            keys: imageTokens.keys.expanded(to: tokens.shape[0], axis: 0), keyPE: imagePE, tokens: tokens,
             firstLayer: imageTokens)
     }
 
