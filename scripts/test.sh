@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the system packages and runs the whole test suite: the Swift tests, then the annotation
-# page's end-to-end test in headless Chromium (selenium from PyPI in a venv under .build/).
+# Installs the system packages and runs the whole test suite: the style checks (scripts/lint.sh),
+# the Swift tests, then the annotation page's end-to-end test in headless Chromium (selenium from
+# PyPI in a venv under .build/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
+bash scripts/lint.sh
 swift build --build-tests
 swift test --skip-build
 venv=.build/browser-venv

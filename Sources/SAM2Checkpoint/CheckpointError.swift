@@ -39,7 +39,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
             return "cannot open checkpoint \(path): \(reason)"
         case .notACheckpoint(let path, let looksLike):
             return
-                "\(path) is not a checkpoint (expected a PyTorch .pt zip archive or a .safetensors file): it looks like \(looksLike)"
+                "\(path) is not a checkpoint (expected a PyTorch .pt zip archive or a .safetensors file): it looks "
+                + "like \(looksLike)"
         case .truncated(let path, let detail):
             return "checkpoint \(path) is truncated: \(detail); download or copy it again"
         case .corruptArchive(let path, let detail):
@@ -51,12 +52,14 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
         case .unsupportedOpcode(let path, let opcode, let offset):
             let printable = (0x21..<0x7f).contains(opcode) ? " '\(Character(Unicode.Scalar(opcode)))'" : ""
             return
-                "unsupported pickle opcode 0x\(String(opcode, radix: 16))\(printable) at byte \(offset) of \(path): only tensor state dicts (pickle protocol 2-5) can be read"
+                "unsupported pickle opcode 0x\(String(opcode, radix: 16))\(printable) at byte \(offset) of \(path): "
+                + "only tensor state dicts (pickle protocol 2-5) can be read"
         case .malformedPickle(let path, let detail):
             return "cannot read the pickle in \(path): \(detail)"
         case .unknownDType(let path, let key, let dtype):
             return
-                "tensor \(key) in \(path) has element type \(dtype); supported: float32, float16, bfloat16, float64, int64, int32, int16, int8, uint8, bool"
+                "tensor \(key) in \(path) has element type \(dtype); supported: float32, float16, bfloat16, float64, "
+                + "int64, int32, int16, int8, uint8, bool"
         case .bigEndian(let path):
             return "checkpoint \(path) was saved on a big-endian machine; re-save it on a little-endian one"
         case .missingKey(let source, let key):
@@ -66,7 +69,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
         case .unusedKeys(let source, let keys, let count):
             let more = count > keys.count ? " and \(count - keys.count) more" : ""
             return
-                "\(count) weight\(count == 1 ? "" : "s") in \(source) \(count == 1 ? "was" : "were") not used by the model: \(keys.joined(separator: ", "))\(more)"
+                "\(count) weight\(count == 1 ? "" : "s") in \(source) \(count == 1 ? "was" : "were") not used by the "
+                + "model: \(keys.joined(separator: ", "))\(more)"
         case .duplicateKey(let source, let key):
             return "two weights in \(source) map onto the same name \(key)"
         }

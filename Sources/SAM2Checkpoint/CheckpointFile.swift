@@ -43,7 +43,8 @@ public final class CheckpointFile: Sendable {
             throw CheckpointError.notACheckpoint(
                 path: file.path,
                 looksLike:
-                    "a bare Python pickle (the legacy torch.save format or pickle.dump), which is not read; re-save it with torch.save or as safetensors"
+                    "a bare Python pickle (the legacy torch.save format or pickle.dump), which is not read; re-save it "
+                    + "with torch.save or as safetensors"
             )
         }
         throw CheckpointError.notACheckpoint(path: file.path, looksLike: describe(r))

@@ -33,14 +33,16 @@ public final class SafetensorsFile: Sendable {
         let headerLength = r.u64(0)
         guard headerLength <= SafetensorsFile.maximumHeaderBytes else {
             throw corrupt(
-                "the safetensors header claims \(headerLength) bytes, more than the format's limit of \(SafetensorsFile.maximumHeaderBytes)"
+                "the safetensors header claims \(headerLength) bytes, more than the format's limit of "
+                    + "\(SafetensorsFile.maximumHeaderBytes)"
             )
         }
         guard headerLength <= UInt64(r.count - 8) else {
             throw CheckpointError.truncated(
                 path: path,
                 detail:
-                    "the safetensors header claims \(headerLength) bytes but the file has \(r.count - 8) after the length"
+                    "the safetensors header claims \(headerLength) bytes but the file has \(r.count - 8) after the "
+                    + "length"
             )
         }
         let dataStart = 8 + Int(headerLength)
@@ -88,7 +90,8 @@ public final class SafetensorsFile: Sendable {
             }
             guard bytes == offsets[1] - offsets[0] else {
                 throw corrupt(
-                    "tensor \(key): \(dtypeName) \(shape) needs \(bytes) bytes but data_offsets \(offsets) hold \(offsets[1] - offsets[0])"
+                    "tensor \(key): \(dtypeName) \(shape) needs \(bytes) bytes but data_offsets \(offsets) hold "
+                        + "\(offsets[1] - offsets[0])"
                 )
             }
             infos[key] = TensorInfo(dtype: dtype, shape: shape)

@@ -108,14 +108,16 @@ public final class TorchCheckpoint: Sendable {
                 throw CheckpointError.corruptEntry(
                     path: path, entry: storageName,
                     detail:
-                        "holds \(storageEntry.uncompressedSize) bytes, but the pickle says its storage has \(t.storage.count) \(t.storage.dtype) elements"
+                        "holds \(storageEntry.uncompressedSize) bytes, but the pickle says its storage has "
+                        + "\(t.storage.count) \(t.storage.dtype) elements"
                 )
             }
             guard let extent = stored.extent, extent <= t.storage.count else {
                 throw CheckpointError.corruptEntry(
                     path: path, entry: storageName,
                     detail:
-                        "tensor \(key) (shape \(t.shape), strides \(t.strides), offset \(t.offset)) reaches past its storage of \(t.storage.count) \(t.storage.dtype) elements"
+                        "tensor \(key) (shape \(t.shape), strides \(t.strides), offset \(t.offset)) reaches past its "
+                        + "storage of \(t.storage.count) \(t.storage.dtype) elements"
                 )
             }
             // A tensor never has more elements than its storage (an expanded view, stride 0, would
@@ -124,7 +126,8 @@ public final class TorchCheckpoint: Sendable {
                 throw CheckpointError.corruptEntry(
                     path: path, entry: storageName,
                     detail:
-                        "tensor \(key) has \(stored.info.count) elements (shape \(t.shape), strides \(t.strides)), more than its storage's \(t.storage.count)"
+                        "tensor \(key) has \(stored.info.count) elements (shape \(t.shape), strides \(t.strides)), "
+                        + "more than its storage's \(t.storage.count)"
                 )
             }
             reached[storageName] = max(reached[storageName] ?? 0, extent * size)

@@ -427,7 +427,8 @@ struct Unpickler {
         }
         guard !container.nested else {
             throw malformed(
-                "a list or dict is changed after being placed inside another (recursive structures are not read), at byte \(position - 1)"
+                "a list or dict is changed after being placed inside another (recursive structures are not read), at "
+                    + "byte \(position - 1)"
             )
         }
         guard container.depth <= Unpickler.maxDepth else {

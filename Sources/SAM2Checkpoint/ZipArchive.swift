@@ -85,7 +85,8 @@ public final class ZipArchive: Sendable {
                 throw CheckpointError.corruptEntry(
                     path: path, entry: entry.name,
                     detail:
-                        "declares \(entry.uncompressedSize) bytes from \(entry.compressedSize) deflated ones, more than deflate can expand to"
+                        "declares \(entry.uncompressedSize) bytes from \(entry.compressedSize) deflated ones, more "
+                        + "than deflate can expand to"
                 )
             }
             return try inflate(raw, entry: entry, keeping: min(max(keeping, 0), entry.uncompressedSize))
@@ -152,7 +153,8 @@ public final class ZipArchive: Sendable {
                 r.u32(Int(recordOffset64)) == zip64EndSignature
             else {
                 throw corrupt(
-                    "the zip64 end-of-central-directory locator points at \(recordOffset64), where there is no zip64 end record"
+                    "the zip64 end-of-central-directory locator points at \(recordOffset64), where there is no zip64 "
+                        + "end record"
                 )
             }
             let record = Int(recordOffset64)
@@ -161,7 +163,8 @@ public final class ZipArchive: Sendable {
             let offset64 = r.u64(record + 48)
             guard count64 <= UInt64(r.count), size64 <= UInt64(r.count), offset64 <= UInt64(r.count) else {
                 throw corrupt(
-                    "the zip64 end record claims \(count64) entries, \(size64) directory bytes at \(offset64), more than the file's \(r.count) bytes"
+                    "the zip64 end record claims \(count64) entries, \(size64) directory bytes at \(offset64), more "
+                        + "than the file's \(r.count) bytes"
                 )
             }
             entryCount = Int(count64)
@@ -173,7 +176,8 @@ public final class ZipArchive: Sendable {
         }
         guard directoryOffset <= directoryLimit, directorySize <= directoryLimit - directoryOffset else {
             throw corrupt(
-                "the central directory (\(directorySize) bytes at \(directoryOffset)) does not fit before the end record at \(directoryLimit)"
+                "the central directory (\(directorySize) bytes at \(directoryOffset)) does not fit before the end "
+                    + "record at \(directoryLimit)"
             )
         }
         guard entryCount <= directorySize / 46 + 1 else {
@@ -229,7 +233,8 @@ public final class ZipArchive: Sendable {
             }
             guard compressed <= UInt64(r.count), uncompressed < (1 << 48), localOffset < UInt64(directoryOffset) else {
                 throw corrupt(
-                    "entry \(name): local header at \(localOffset) with \(compressed) bytes lies outside the archive's data (before offset \(directoryOffset))"
+                    "entry \(name): local header at \(localOffset) with \(compressed) bytes lies outside the archive's "
+                        + "data (before offset \(directoryOffset))"
                 )
             }
             // The local header repeats the name; its extra field may differ from the central one.
@@ -247,7 +252,8 @@ public final class ZipArchive: Sendable {
             }
             guard Int(compressed) <= directoryOffset - dataOffset else {
                 throw corrupt(
-                    "entry \(name): \(compressed) bytes of data at \(dataOffset) overlap the central directory at \(directoryOffset)"
+                    "entry \(name): \(compressed) bytes of data at \(dataOffset) overlap the central directory at "
+                        + "\(directoryOffset)"
                 )
             }
             entries.append(

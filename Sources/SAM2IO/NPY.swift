@@ -95,7 +95,8 @@ public enum NPY {
             throw NPYError.malformed(
                 path: path,
                 detail:
-                    "header lacks descr, fortran_order or shape: \(header.trimmingCharacters(in: .whitespacesAndNewlines))"
+                    "header lacks descr, fortran_order or shape: "
+                    + "\(header.trimmingCharacters(in: .whitespacesAndNewlines))"
             )
         }
         let itemSize: Int

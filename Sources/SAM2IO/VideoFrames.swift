@@ -30,7 +30,8 @@ public enum VideoError: Error, CustomStringConvertible, Equatable {
             return "frames in '\(folder)' have a gap: frame \(index) is missing before frame \(next)"
         case .mixedSizes(let path, let found, let expected):
             return
-                "frame '\(path)' is \(found.0)×\(found.1) but the first frame is \(expected.0)×\(expected.1): all frames must have one size"
+                "frame '\(path)' is \(found.0)×\(found.1) but the first frame is \(expected.0)×\(expected.1): all "
+                + "frames must have one size"
         case .unreadableHeader(let p): return "cannot read the size of frame '\(p)' (not a JPEG file?)"
         case .cannotOpenVideo(let p, let reason):
             return "cannot open video '\(p)': \(reason) (expected a folder of JPEG frames or a video file)"
@@ -40,11 +41,13 @@ public enum VideoError: Error, CustomStringConvertible, Equatable {
         case .emptyVideo(let p): return "video '\(p)' has no frames"
         case .videoSizeChanges(let p, let frame, let found, let expected):
             return
-                "video '\(p)': frame \(frame) is \(found.0)×\(found.1) but the first frame is \(expected.0)×\(expected.1): all frames must have one size"
+                "video '\(p)': frame \(frame) is \(found.0)×\(found.1) but the first frame is "
+                + "\(expected.0)×\(expected.1): all frames must have one size"
         case .decodeFailed(let p, let frame, let reason): return "video '\(p)': cannot decode frame \(frame): \(reason)"
         case .frameUnavailable(let p, let frame, let count):
             return
-                "video '\(p)': frame \(frame) of \(count) could not be found again when decoding (unreliable timestamps?)"
+                "video '\(p)': frame \(frame) of \(count) could not be found again when decoding (unreliable "
+                + "timestamps?)"
         }
     }
 

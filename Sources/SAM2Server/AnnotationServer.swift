@@ -73,7 +73,8 @@ public final class AnnotationServer: Sendable {
             response = Self.error(
                 APIError(
                     413,
-                    "request body exceeds the upload limit of \(options.maxUploadBytes) bytes (sam2 serve --max-upload-mb)"
+                    "request body exceeds the upload limit of \(options.maxUploadBytes) bytes (sam2 serve "
+                        + "--max-upload-mb)"
                 ))
         } else {
             do {
@@ -181,7 +182,8 @@ public final class AnnotationServer: Sendable {
         if Self.isLoopbackAddress(options.host) && !isAllowedLoopbackName(Self.hostName(host)) {
             throw APIError(
                 403,
-                "Host '\(host)' is not this machine; open http://127.0.0.1:\(port)/ (or allow the name with --allow-host)"
+                "Host '\(host)' is not this machine; open http://127.0.0.1:\(port)/ (or allow the name with "
+                    + "--allow-host)"
             )
         }
         if let origin = request.header("Origin"), origin != "http://" + host {

@@ -50,7 +50,8 @@ final class AnnotationStore: Sendable {
             } catch {
                 throw APIError(
                     500,
-                    "cannot read saved annotations \(url.path): \(error.localizedDescription); move the file away to start afresh"
+                    "cannot read saved annotations \(url.path): \(error.localizedDescription); move the file away to "
+                        + "start afresh"
                 )
             }
             for a in initial.annotations {

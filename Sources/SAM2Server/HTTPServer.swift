@@ -132,6 +132,9 @@ public final class HTTPServer: @unchecked Sendable {
         var a = sockaddr_in()
         guard inet_pton(AF_INET, host, &a.sin_addr) == 1 else { return nil }
         a.sin_family = sa_family_t(AF_INET)
+        #if canImport(Darwin)
+            a.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)  // BSD sockets carry their length
+        #endif
         a.sin_port = in_port_t(UInt16(port).bigEndian)
         return a
     }
@@ -141,6 +144,9 @@ public final class HTTPServer: @unchecked Sendable {
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         guard inet_pton(AF_INET6, bare, &a.sin6_addr) == 1 else { return nil }
         a.sin6_family = sa_family_t(AF_INET6)
+        #if canImport(Darwin)
+            a.sin6_len = UInt8(MemoryLayout<sockaddr_in6>.size)
+        #endif
         a.sin6_port = in_port_t(UInt16(port).bigEndian)
         return a
     }

@@ -55,7 +55,8 @@ final class ImageSession: @unchecked Sendable {
             let mask = try maskInput.map { name -> Tensor in
                 guard let kept = logits.first(where: { $0.id == name }) else {
                     throw APIError.notFound(
-                        "unknown mask_input '\(name)' for image \(id) (masks are kept for the last \(Self.keptLogits) predictions' masks)"
+                        "unknown mask_input '\(name)' for image \(id) (masks are kept for the last \(Self.keptLogits) "
+                            + "predictions' masks)"
                     )
                 }
                 return kept.logits

@@ -8,7 +8,8 @@ enum WebPageScript {
         const $ = (id) => document.getElementById(id);
         const imageCanvas = $("image-canvas"), maskCanvas = $("mask-canvas"), promptCanvas = $("prompt-canvas");
         const palette = [[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
-          [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [220, 190, 255], [170, 110, 40],
+          [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [220, 190, 255], [170, 110,
+            40],
           [128, 0, 0], [170, 255, 195], [128, 128, 0], [0, 0, 128]];
         const currentColour = [255, 170, 0];
 
@@ -33,7 +34,8 @@ enum WebPageScript {
         async function api(method, path, body, raw) {
           const options = { method, headers: {} };
           if (raw !== undefined) { options.body = raw; options.headers["Content-Type"] = "application/octet-stream"; }
-          else if (body !== undefined) { options.body = JSON.stringify(body); options.headers["Content-Type"] = "application/json"; }
+          else if (body !== undefined) { options.body = JSON.stringify(body);
+            options.headers["Content-Type"] = "application/json"; }
           const response = await fetch(path, options);
           const data = await response.json().catch(() => ({ error: "HTTP " + response.status }));
           if (!response.ok) throw new Error(data.error || ("HTTP " + response.status));
@@ -94,10 +96,12 @@ enum WebPageScript {
           ctx.clearRect(0, 0, promptCanvas.width, promptCanvas.height);
           if (!state.image) return;
           const s = promptCanvas.width / state.image.width;
-          const box = state.drag && state.drag.moved ? [state.drag.x0, state.drag.y0, state.drag.x1, state.drag.y1] : state.box;
+          const box = state.drag && state.drag.moved ? [state.drag.x0, state.drag.y0, state.drag.x1, state.drag.y1] :
+            state.box;
           if (box) {
             ctx.strokeStyle = "#1e90ff"; ctx.lineWidth = 2;
-            ctx.strokeRect(Math.min(box[0], box[2]) * s, Math.min(box[1], box[3]) * s, Math.abs(box[2] - box[0]) * s, Math.abs(box[3] - box[1]) * s);
+            ctx.strokeRect(Math.min(box[0], box[2]) * s, Math.min(box[1], box[3]) * s, Math.abs(box[2] - box[0]) * s,
+              Math.abs(box[3] - box[1]) * s);
           }
           state.points.forEach(([x, y], i) => {
             ctx.beginPath();
@@ -112,8 +116,10 @@ enum WebPageScript {
           if (!state.image) return;
           const stage = $("stage");
           const scale = Math.min(stage.clientWidth / state.image.width, stage.clientHeight / state.image.height);
-          const w = Math.max(1, Math.floor(state.image.width * scale)), h = Math.max(1, Math.floor(state.image.height * scale));
-          for (const c of [imageCanvas, maskCanvas, promptCanvas]) { c.style.width = w + "px"; c.style.height = h + "px"; }
+          const w = Math.max(1, Math.floor(state.image.width * scale)), h = Math.max(1,
+            Math.floor(state.image.height * scale));
+          for (const c of [imageCanvas, maskCanvas, promptCanvas]) { c.style.width = w + "px"; c.style.height = h +
+            "px"; }
           promptCanvas.width = w; promptCanvas.height = h;
           drawPrompts();
         }
@@ -123,7 +129,8 @@ enum WebPageScript {
           const r = promptCanvas.getBoundingClientRect();
           const x = (event.clientX - r.left) / r.width * state.image.width;
           const y = (event.clientY - r.top) / r.height * state.image.height;
-          return [Math.min(state.image.width, Math.max(0, Math.round(x))), Math.min(state.image.height, Math.max(0, Math.round(y)))];
+          return [Math.min(state.image.width, Math.max(0, Math.round(x))), Math.min(state.image.height, Math.max(0,
+            Math.round(y)))];
         }
 
         async function refreshImages() {
@@ -134,7 +141,8 @@ enum WebPageScript {
             li.dataset.name = entry.name;
             if (state.image && state.image.name === entry.name) li.className = "current";
             const name = document.createElement("span"); name.className = "grow"; name.textContent = entry.name;
-            const count = document.createElement("span"); count.textContent = entry.annotations ? String(entry.annotations) : "";
+            const count = document.createElement("span"); count.textContent = entry.annotations ?
+              String(entry.annotations) : "";
             li.append(name, count);
             li.addEventListener("click", () => openImage(entry.name));
             return li;
@@ -146,13 +154,15 @@ enum WebPageScript {
           const img = new Image();
           img.src = "/api/images/" + info.id + "/pixels";
           await img.decode();
-          Object.assign(state, { image: info, points: [], labels: [], box: null, result: null, history: [], candidates: [] });
+          Object.assign(state, { image: info, points: [], labels: [], box: null, result: null, history: [],
+            candidates: [] });
           for (const c of [imageCanvas, maskCanvas]) { c.width = info.width; c.height = info.height; }
           imageCanvas.getContext("2d").drawImage(img, 0, 0);
           const saved = await api("GET", "/api/annotations?image=" + encodeURIComponent(info.name));
           state.objects = saved.annotations;
           layout(); drawMasks(); renderObjects(); await refreshImages();
-          status(info.name + " (" + info.width + "×" + info.height + ")" + (info.embedding_ms ? ", embedding " + Math.round(info.embedding_ms) + " ms" : "") + ". Click the object.");
+          status(info.name + " (" + info.width + "×" + info.height + ")" + (info.embedding_ms ? ", embedding " +
+            Math.round(info.embedding_ms) + " ms" : "") + ". Click the object.");
           document.body.dataset.image = info.id;
         }
 
@@ -186,14 +196,16 @@ enum WebPageScript {
             state.result = result; state.shown = result.best; state.candidates = [];
             drawMasks(); drawPrompts();
             const m = result.masks[result.best];
-            status("Mask: score " + m.score.toFixed(3) + ", area " + m.area + " px — server " + result.timing_ms.total.toFixed(1) +
+            status("Mask: score " + m.score.toFixed(3) + ", area " + m.area + " px — server " +
+              result.timing_ms.total.toFixed(1) +
               " ms, round trip " + (performance.now() - started).toFixed(1) + " ms. Enter accepts.");
             document.body.dataset.masks = String((Number(document.body.dataset.masks) || 0) + 1);
           } catch (e) { status(e.message, true); } finally { state.busy = false; }
         }
 
         function pushHistory() {
-          state.history.push({ points: state.points.slice(), labels: state.labels.slice(), box: state.box, result: state.result, shown: state.shown });
+          state.history.push({ points: state.points.slice(), labels: state.labels.slice(), box: state.box,
+            result: state.result, shown: state.shown });
         }
 
         function undo() {
@@ -212,17 +224,21 @@ enum WebPageScript {
         async function accept() {
           if (!state.image) return;
           const label = $("label").value.trim() || "object";
-          const masks = state.result ? [state.result.masks[state.shown]] : state.candidates.map((m) => m.rle ? m : null).filter(Boolean);
+          const masks = state.result ? [state.result.masks[state.shown]] : state.candidates.map((m) => m.rle ? m :
+            null).filter(Boolean);
           if (!masks.length) { status("Nothing to accept: click an object first.", true); return; }
           try {
             for (const m of masks) {
-              const prompt = state.result ? { points: state.points, labels: state.labels, box: state.box || undefined } : undefined;
-              const saved = await api("POST", "/api/annotations", { image: state.image.id, label, segmentation: m.rle, score: m.score, prompt });
+              const prompt = state.result ? { points: state.points, labels: state.labels, box: state.box ||
+                undefined } : undefined;
+              const saved = await api("POST", "/api/annotations", { image: state.image.id, label, segmentation: m.rle,
+                score: m.score, prompt });
               state.objects.push(saved);
             }
             rememberLabel(label);
             clearPrompts(); renderObjects(); await refreshImages();
-            status("Accepted " + masks.length + " object" + (masks.length > 1 ? "s" : "") + " as \u201c" + label + "\u201d.");
+            status("Accepted " + masks.length + " object" + (masks.length > 1 ? "s" : "") + " as \u201c" + label +
+              "\u201d.");
           } catch (e) { status(e.message, true); }
         }
 
@@ -240,7 +256,8 @@ enum WebPageScript {
             swatch.style.background = "rgb(" + colourOf(i).join(",") + ")";
             const name = document.createElement("span"); name.className = "grow";
             name.textContent = o.label + (o.score != null ? " (" + Number(o.score).toFixed(2) + ")" : "");
-            const del = document.createElement("button"); del.className = "delete"; del.textContent = "✕"; del.title = "Delete";
+            const del = document.createElement("button"); del.className = "delete"; del.textContent = "✕";
+              del.title = "Delete";
             del.addEventListener("click", async () => {
               try {
                 await api("DELETE", "/api/annotations/" + o.id);
@@ -262,14 +279,16 @@ enum WebPageScript {
             clearPrompts();
             state.candidates = result.masks;
             drawMasks();
-            status(result.masks.length + " masks in " + (result.timing_ms.total / 1000).toFixed(1) + " s. Enter accepts them all, Esc discards them.");
+            status(result.masks.length + " masks in " + (result.timing_ms.total / 1000).toFixed(1) +
+              " s. Enter accepts them all, Esc discards them.");
           } catch (e) { status(e.message, true); }
         }
 
         async function exportAnnotations(coco, png) {
           try {
             const result = await api("POST", "/api/export", { coco, png });
-            status("Exported " + result.files.length + " file" + (result.files.length === 1 ? "" : "s") + ": " + result.files.slice(0, 3).join(", ") + (result.files.length > 3 ? ", …" : ""));
+            status("Exported " + result.files.length + " file" + (result.files.length === 1 ? "" : "s") + ": " +
+              result.files.slice(0, 3).join(", ") + (result.files.length > 3 ? ", …" : ""));
             document.body.dataset.exported = result.files.join("\n");
           } catch (e) { status(e.message, true); }
         }
@@ -278,12 +297,14 @@ enum WebPageScript {
         promptCanvas.addEventListener("mousedown", (e) => {
           if (!state.image) return;
           const [x, y] = imagePoint(e);
-          state.drag = { x0: x, y0: y, x1: x, y1: y, sx: e.clientX, sy: e.clientY, button: e.button, shift: e.shiftKey, moved: false };
+          state.drag = { x0: x, y0: y, x1: x, y1: y, sx: e.clientX, sy: e.clientY, button: e.button, shift: e.shiftKey,
+            moved: false };
         });
         window.addEventListener("mousemove", (e) => {
           if (!state.drag) return;
           [state.drag.x1, state.drag.y1] = imagePoint(e);
-          if (Math.hypot(e.clientX - state.drag.sx, e.clientY - state.drag.sy) > 5 && state.drag.button === 0) state.drag.moved = true;
+          if (Math.hypot(e.clientX - state.drag.sx, e.clientY - state.drag.sy) > 5 &&
+            state.drag.button === 0) state.drag.moved = true;
           drawPrompts();
         });
         window.addEventListener("mouseup", (e) => {
@@ -292,7 +313,8 @@ enum WebPageScript {
           if (!drag || !state.image) return;
           pushHistory();
           if (drag.moved) {
-            state.box = [Math.min(drag.x0, drag.x1), Math.min(drag.y0, drag.y1), Math.max(drag.x0, drag.x1), Math.max(drag.y0, drag.y1)];
+            state.box = [Math.min(drag.x0, drag.x1), Math.min(drag.y0, drag.y1), Math.max(drag.x0, drag.x1),
+              Math.max(drag.y0, drag.y1)];
           } else {
             state.points.push([drag.x0, drag.y0]);
             state.labels.push(drag.button === 2 || drag.shift ? 0 : 1);
@@ -312,7 +334,8 @@ enum WebPageScript {
             state.shown = (state.shown + 1) % state.result.masks.length;
             drawMasks();
             const m = state.result.masks[state.shown];
-            status("Candidate " + (state.shown + 1) + " of " + state.result.masks.length + ": score " + m.score.toFixed(3) + ", area " + m.area + " px.");
+            status("Candidate " + (state.shown + 1) + " of " + state.result.masks.length + ": score " +
+              m.score.toFixed(3) + ", area " + m.area + " px.");
           }
         });
         $("accept").addEventListener("click", accept);
@@ -321,7 +344,8 @@ enum WebPageScript {
         $("everything").addEventListener("click", everything);
         $("export-coco").addEventListener("click", () => exportAnnotations(true, false));
         $("export-png").addEventListener("click", () => exportAnnotations(false, true));
-        $("upload").addEventListener("change", (e) => { if (e.target.files.length) upload(e.target.files[0]); e.target.value = ""; });
+        $("upload").addEventListener("change", (e) => { if (e.target.files.length) upload(e.target.files[0]);
+          e.target.value = ""; });
         window.addEventListener("resize", layout);
         refreshImages().catch((e) => status(e.message, true));
         """#

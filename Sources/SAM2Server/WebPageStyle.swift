@@ -4,16 +4,20 @@
 enum WebPageStyle {
     static let text = #"""
         * { box-sizing: border-box; }
-        body { margin: 0; display: flex; height: 100vh; font: 14px system-ui, sans-serif; color: #1d2330; background: #eef0f4; }
-        #sidebar { width: 270px; flex: none; overflow-y: auto; overflow-x: hidden; padding: 12px; background: #fff; border-right: 1px solid #d5d9e0; }
+        body { margin: 0; display: flex; height: 100vh; font: 14px system-ui, sans-serif; color: #1d2330;
+          background: #eef0f4; }
+        #sidebar { width: 270px; flex: none; overflow-y: auto; overflow-x: hidden; padding: 12px; background: #fff;
+          border-right: 1px solid #d5d9e0; }
         h1 { font-size: 17px; margin: 0 0 8px; }
         h2 { font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: #5b6475; margin: 14px 0 6px; }
-        button, .button { display: inline-block; margin: 2px 2px 2px 0; padding: 5px 9px; font: inherit; border: 1px solid #b8bfcc;
+        button, .button { display: inline-block; margin: 2px 2px 2px 0; padding: 5px 9px; font: inherit;
+          border: 1px solid #b8bfcc;
           border-radius: 5px; background: #f6f7f9; cursor: pointer; }
         button:hover, .button:hover { background: #e5e9f0; }
         input#label { width: 100%; padding: 5px; font: inherit; }
         .list { list-style: none; margin: 0; padding: 0; max-height: 220px; overflow-y: auto; }
-        .list li { display: flex; align-items: center; gap: 6px; padding: 3px 4px; border-radius: 4px; cursor: pointer; }
+        .list li { display: flex; align-items: center; gap: 6px; padding: 3px 4px; border-radius: 4px; cursor: pointer;
+          }
         .list li:hover { background: #eef2f8; }
         .list li.current { background: #dbe6fb; font-weight: 600; }
         .list .swatch { width: 12px; height: 12px; border-radius: 3px; flex: none; }

@@ -1,7 +1,7 @@
 // Parallel: the only threading code of SAM2Tensor. Splits index ranges over the WorkerPool's
-// threads (or Dispatch's, when the pool is busy). Rule against oversubscription: oneDNN never starts OpenMP threads; a kernel
-// splits its work with Parallel and calls oneDNN single-threaded inside each worker (an OpenMP team
-// would spin-wait between calls and take the cores from Parallel's workers).
+// threads (or Dispatch's, when the pool is busy). Rule against oversubscription: oneDNN never starts
+// OpenMP threads; a kernel splits its work with Parallel and calls oneDNN single-threaded inside each
+// worker (an OpenMP team would spin-wait between calls and take the cores from Parallel's workers).
 
 import Dispatch
 import Foundation

@@ -96,7 +96,8 @@ public enum COCOMerge {
             throw DatasetFileError.invalidEntry(
                 path: path, entry: entry,
                 problem:
-                    "\(kind) id \(id) is '\(name(.object(object)))' here but '\(name(list[first.index]))' in \(first.file)"
+                    "\(kind) id \(id) is '\(name(.object(object)))' here but '\(name(list[first.index]))' in "
+                    + "\(first.file)"
             )
         }
     }

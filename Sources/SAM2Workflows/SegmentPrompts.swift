@@ -54,7 +54,8 @@ public struct SegmentPrompts: Sendable {
                 throw DatasetFileError.invalidBox(
                     source: d.source,
                     problem:
-                        "box (\(c.x), \(c.y), \(c.z), \(c.w)) lies wholly outside the \(image.width)×\(image.height) image \(input.path)"
+                        "box (\(c.x), \(c.y), \(c.z), \(c.w)) lies wholly outside the \(image.width)×\(image.height) "
+                        + "image \(input.path)"
                 )
             }
             return c

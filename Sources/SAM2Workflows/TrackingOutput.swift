@@ -52,7 +52,8 @@ public struct TrackingOutput {
             throw TrackingOutputError(
                 description: perObject
                     ? "object id \(bad) is negative: ids name the output folders DIR/<object>/"
-                    : "object id \(bad) does not fit an indexed PNG: ids must be 1…255 (0 is the background), or use --per-object"
+                    : "object id \(bad) does not fit an indexed PNG: ids must be 1…255 (0 is the background), or use "
+                        + "--per-object"
             )
         }
         self.directory = directory

@@ -39,7 +39,8 @@ public enum TrackingPrompts {
         } catch {
             throw TrackingPromptError(
                 description:
-                    "prompts '\(url.path)' is not valid JSON (expected a list of {\"frame\", \"object\", \"points\", \"labels\", \"box\", \"mask\"})"
+                    "prompts '\(url.path)' is not valid JSON (expected a list of {\"frame\", \"object\", \"points\", "
+                    + "\"labels\", \"box\", \"mask\"})"
             )
         }
         guard case .array(let entries) = document, !entries.isEmpty else {

@@ -26,7 +26,8 @@ enum AutoCommand {
           --crop-nms-thresh T                   box NMS threshold between crops, in [0, 1] (default 0.7)
           --crop-overlap-ratio R                overlap of the first layer's crops, in [0, 1) (default 512/1500)
           --crop-n-points-downscale-factor N    points per side divided by N^layer in crop layers (default 1)
-          --min-mask-region-area A              fill holes and drop specks of at most A low-resolution pixels (default 0)
+          --min-mask-region-area A              fill holes and drop specks of at most A low-resolution pixels
+                                                (default 0)
           --use-m2m                             refine each mask once with its own logits as a mask prompt
           --no-multimask                        one mask per point instead of three
           --output-mode binary|rle|coco_rle     form of "segmentation" in --json (default coco_rle)

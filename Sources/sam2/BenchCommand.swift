@@ -8,7 +8,8 @@ import SAM2Workflows
 
 enum BenchCommand {
     static let help = """
-        usage: sam2 bench --checkpoint CKPT [--image IMAGE] [--repeat N] [--threads N] [--config NAME] [--json] [--quiet]
+        usage: sam2 bench --checkpoint CKPT [--image IMAGE] [--repeat N] [--threads N] [--config NAME] [--json]
+                          [--quiet]
 
         Times set_image and predict (one point at the image centre, three masks, upsampling to the
         image size included) after one warm-up run, and prints the medians. Without --image a
@@ -44,7 +45,8 @@ enum BenchCommand {
                     BenchmarkReport(config: model.configuration.name, threads: Runtime.threadCount, result: result)))
         } else {
             print(
-                "config \(model.configuration.name), \(Runtime.threadCount) threads, \(image.width)×\(image.height) image, median of \(repeats)"
+                "config \(model.configuration.name), \(Runtime.threadCount) threads, \(image.width)×\(image.height) "
+                    + "image, median of \(repeats)"
             )
             print(String(format: "set_image  %.1f ms", result.setImageMilliseconds))
             print(String(format: "predict    %.1f ms", result.predictMilliseconds))

@@ -25,7 +25,8 @@ enum MergeCOCOCommand {
         let paths = try args.positionals()
         guard paths.count >= 2 else {
             throw ToolError.usage(
-                "merge-coco: expected OUT.json and at least one IN.json, got \(paths.count) file(s) (see sam2 merge-coco --help)"
+                "merge-coco: expected OUT.json and at least one IN.json, got \(paths.count) file(s) (see sam2 "
+                    + "merge-coco --help)"
             )
         }
         let merged = try COCOMerge.merge(paths.dropFirst().map { URL(fileURLWithPath: $0) })

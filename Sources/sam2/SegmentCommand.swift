@@ -30,7 +30,8 @@ enum SegmentCommand {
           --min-score S           drop boxes whose score is below S (boxes without a score are kept)
 
         outputs:
-          --output DIR            IMAGE: DIR/mask_K.png (0/255) for K = 0, 1, …; DIR of images: OUT/<image stem>/mask_K.png
+          --output DIR            IMAGE: DIR/mask_K.png (0/255) for K = 0, 1, …;
+                                  DIR of images: OUT/<image stem>/mask_K.png
                                   and OUT/<image stem>/masks.json (the --json record, written last: the image is done)
           --cutout                also write cutout_K.png (RGBA: the image, transparent outside the mask)
           --invert                cut-outs keep everything but the mask (background removal's complement)
@@ -50,7 +51,8 @@ enum SegmentCommand {
                                   hashed (64-bit FNV-1a) mod N, picks its part — the same on every run and machine
 
           --checkpoint CKPT       model checkpoint (.pt or .safetensors), required
-          --config NAME           configuration (preset name, alias tiny/small/base_plus/large, or .json); detected by default
+          --config NAME           configuration (preset name, alias tiny/small/base_plus/large, or .json);
+                                  detected by default
           --threads N             threads to use (default: all cores)
           --quiet                 no progress bar on stderr
         """
@@ -143,7 +145,8 @@ enum SegmentCommand {
             }
             if boxesFrom.map({ $0.lowercased().hasSuffix(".txt") }) ?? false {
                 throw ToolError.usage(
-                    "segment: --boxes-from \(boxesFrom!) is one image's YOLO labels; give the folder of labels for a folder of images"
+                    "segment: --boxes-from \(boxesFrom!) is one image's YOLO labels; give the folder of labels for a "
+                        + "folder of images"
                 )
             }
         } else if shard != nil || overwrite {
@@ -156,10 +159,10 @@ enum SegmentCommand {
             prompts.detections = try DetectionSet.read(
                 URL(fileURLWithPath: boxesFrom), imagesFrom: imagesJSON.map { URL(fileURLWithPath: $0) })
             if let set = prompts.detections, !set.namesAny(of: all.map(\.relativePath)) {
-                FileHandle.standardError.write(
-                    Data(
-                        "sam2: warning: no image of \(inputs[0]) has boxes in \(boxesFrom) (see sam2 segment --help on how images are matched)\n"
-                            .utf8))
+                let warning =
+                    "sam2: warning: no image of \(inputs[0]) has boxes in \(boxesFrom) (see sam2 segment --help on "
+                    + "how images are matched)\n"
+                FileHandle.standardError.write(Data(warning.utf8))
             }
         }
         let outputs = Outputs(
@@ -167,7 +170,8 @@ enum SegmentCommand {
         if folder {
             if let duplicate = ImageInputs.duplicateStem(all) {
                 throw ToolError.usage(
-                    "segment: two images of \(inputs[0]) are named '\(duplicate)'; their outputs would share OUT/\(duplicate)"
+                    "segment: two images of \(inputs[0]) are named '\(duplicate)'; their outputs would share "
+                        + "OUT/\(duplicate)"
                 )
             }
             var job = FolderSegmentation(
@@ -232,7 +236,8 @@ enum SegmentCommand {
             for m in record.masks {
                 let file = m.file.map { " \($0)" } ?? ""
                 print(
-                    "mask \(m.index): score \(String(format: "%.4f", m.score)), area \(m.area), bbox \(m.bbox.map(String.init).joined(separator: ","))\(file)"
+                    "mask \(m.index): score \(String(format: "%.4f", m.score)), area \(m.area), bbox "
+                        + "\(m.bbox.map(String.init).joined(separator: ","))\(file)"
                 )
             }
         }

@@ -17,13 +17,15 @@ enum ServeCommand {
 
           --checkpoint CKPT       model checkpoint (.pt or .safetensors), required
           --config NAME           configuration (preset name, alias or .json); detected by default
-          --host ADDRESS          address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)
-          --allow-host NAME       a host name of this machine to accept besides 127.x.x.x, ::1 and localhost (repeatable;
-                                  other names are refused on loopback, against DNS rebinding)
+          --host ADDRESS          address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it
+                                  to the network)
+          --allow-host NAME       a host name of this machine to accept besides 127.x.x.x, ::1 and localhost
+                                  (repeatable; other names are refused on loopback, against DNS rebinding)
           --port N                port (default 8080; 0 picks a free one)
           --project DIR           folder of the images; annotations go to DIR/.sam2, exports to DIR/export (default: .)
           --max-upload-mb N       largest accepted request body in MiB (default 64)
-          --cache-mb N            memory for open images and their embeddings in MiB, least recently used out (default 1024)
+          --cache-mb N            memory for open images and their embeddings in MiB, least recently used out
+                                  (default 1024)
           --threads N             threads to use (default: all cores)
           --quiet                 no request log or stop message on stderr
         """
@@ -85,7 +87,8 @@ enum ServeCommand {
         }
         let shownHost = options.host.contains(":") ? "[\(options.host)]" : options.host
         print(
-            "sam2 serve: http://\(shownHost):\(server.port)/ (model \(model.configuration.name), project \(project.root.path))"
+            "sam2 serve: http://\(shownHost):\(server.port)/ (model \(model.configuration.name), project "
+                + "\(project.root.path))"
         )
         fflush(nil)
         var received: Int32 = 0

@@ -13,12 +13,14 @@ enum TrackCommand {
 
         Tracks objects through a video file (MP4/H.264, anything the system's libavformat decodes) or a
         folder of JPEG frames named by integer (00000.jpg, ...). PROMPTS.json is a list of
-          {"frame": F, "object": ID, "points": [[x, y], ...], "labels": [1, 0, ...], "box": [x0, y0, x1, y1], "mask": "file.png"}
+          {"frame": F, "object": ID, "points": [[x, y], ...], "labels": [1, 0, ...], "box": [x0, y0, x1, y1],
+           "mask": "file.png"}
         (pixels of the video; labels 1 = foreground, 0 = background; a mask path is relative to the prompts
         file), applied in file order before tracking.
 
           --checkpoint CKPT       model checkpoint (.pt or .safetensors), required
-          --config NAME           configuration (preset name, alias tiny/small/base_plus/large, or .json); detected by default
+          --config NAME           configuration (preset name, alias tiny/small/base_plus/large, or .json);
+                                  detected by default
           --prompts FILE          the prompts file, required
           --output DIR            write DIR/<frame:05d>.png: pixel = object id (1…255), DAVIS palette, required
           --per-object            write binary masks DIR/<object>/<frame:05d>.png (0/255) instead

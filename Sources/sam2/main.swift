@@ -49,7 +49,8 @@ if name == "--help" || name == "-h" || name == "help" {
 }
 guard let command = commands[name] else {
     fail(
-        "unknown command '\(name)'; expected one of \(commands.keys.sorted().joined(separator: ", ")) (see sam2 --help)",
+        "unknown command '\(name)'; expected one of \(commands.keys.sorted().joined(separator: ", ")) (see sam2 "
+            + "--help)",
         status: 2)
 }
 var arguments = Arguments(command: name, Array(argv.dropFirst()))

@@ -9,7 +9,8 @@ extension SAM2Configuration {
         guard let patch = shapes[trunk + "patch_embed.proj.weight"], patch.count == 4 else {
             let sample = shapes.keys.sorted().prefix(3).joined(separator: ", ")
             throw ConfigurationError.unknownArchitecture(
-                "no tensor \(trunk)patch_embed.proj.weight among \(shapes.count) tensors (first keys: \(sample.isEmpty ? "none" : sample))"
+                "no tensor \(trunk)patch_embed.proj.weight among \(shapes.count) tensors (first keys: "
+                    + "\(sample.isEmpty ? "none" : sample))"
             )
         }
         let embedDim = patch[0]
@@ -30,7 +31,8 @@ extension SAM2Configuration {
         guard let found = match else {
             throw ConfigurationError.unknownArchitecture(
                 "SAM \(version) checkpoint with trunk width \(embedDim), blocks per stage \(stages), "
-                    + "position grid \(positionGrid), first window \(firstWindow): no official configuration has this trunk"
+                    + "position grid \(positionGrid), first window \(firstWindow): no official configuration has this "
+                    + "trunk"
             )
         }
         return found

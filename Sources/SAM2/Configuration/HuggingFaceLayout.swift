@@ -12,9 +12,11 @@
 //                                                             image_encoder.trunk.blocks.#.<seg>.$
 //   vision_encoder.backbone.blocks.#.attn.{qkv,proj}.$        image_encoder.trunk.blocks.#.attn.<seg>.$
 //   vision_encoder.neck.convs.#.$                             image_encoder.neck.convs.#.conv.$
-//   prompt_encoder.shared_embedding.positional_embedding      sam_prompt_encoder.pe_layer.positional_encoding_gaussian_matrix
+//   prompt_encoder.shared_embedding.positional_embedding      sam_prompt_encoder.pe_layer
+//                                                               .positional_encoding_gaussian_matrix
 //   shared_image_embedding.positional_embedding               (copy of the one above: must be equal; dropped)
-//   prompt_encoder.point_embed.weight [N, C]                  sam_prompt_encoder.point_embeddings.{0..N-1}.weight [1, C] (rows split)
+//   prompt_encoder.point_embed.weight [N, C]                  sam_prompt_encoder.point_embeddings.{0..N-1}.weight
+//                                                             [1, C] (rows split)
 //   prompt_encoder.{not_a_point_embed,no_mask_embed}.weight   sam_prompt_encoder.<same>.weight
 //   prompt_encoder.mask_embed.{conv1,layer_norm1,conv2,layer_norm2,conv3}.$
 //                                                             sam_prompt_encoder.mask_downscaling.{0,1,3,4,6}.$
@@ -22,7 +24,8 @@
 //                                                             sam_mask_decoder.<same>
 //   mask_decoder.{upscale_conv1,upscale_layer_norm,upscale_conv2}.$
 //                                                             sam_mask_decoder.output_upscaling.{0,1,3}.$
-//   mask_decoder.transformer.layers.#.{self_attn,cross_attn_token_to_image,cross_attn_image_to_token}.{q_proj,k_proj,v_proj,o_proj:out_proj}.$
+//   mask_decoder.transformer.layers.#.{self_attn,cross_attn_token_to_image,cross_attn_image_to_token}
+//     .{q_proj,k_proj,v_proj,o_proj:out_proj}.$
 //   mask_decoder.transformer.final_attn_token_to_image.{q_proj,k_proj,v_proj,o_proj:out_proj}.$
 //   mask_decoder.transformer.layers.#.layer_norm{1,2,3,4}.$   sam_mask_decoder.transformer.layers.#.norm{1..4}.$
 //   mask_decoder.transformer.layer_norm_final_attn.$          sam_mask_decoder.transformer.norm_final_attn.$
@@ -32,14 +35,16 @@
 //   memory_encoder.mask_downsampler.layers.#.conv.$           memory_encoder.mask_downsampler.encoder.(3#).$
 //   memory_encoder.mask_downsampler.layers.#.layer_norm.$     memory_encoder.mask_downsampler.encoder.(3#+1).$
 //   memory_encoder.mask_downsampler.final_conv.$              memory_encoder.mask_downsampler.encoder.(3·layers).$
-//   memory_encoder.memory_fuser.layers.#.{depthwise_conv:dwconv,pointwise_conv1:pwconv1,pointwise_conv2:pwconv2,layer_norm:norm}.$
+//   memory_encoder.memory_fuser.layers.#.{depthwise_conv:dwconv,pointwise_conv1:pwconv1,pointwise_conv2:pwconv2,
+//     layer_norm:norm}.$
 //   memory_encoder.memory_fuser.layers.#.scale                memory_encoder.fuser.layers.#.gamma
 //   memory_encoder.{projection:out_proj,feature_projection:pix_feat_proj}.$
 //   mask_downsample.$                                         mask_downsample.$
 //   temporal_positional_encoding_projection_layer.$           obj_ptr_tpos_proj.$
 //   no_memory_embedding, no_memory_positional_encoding, no_object_pointer,
 //   occlusion_spatial_embedding_parameter, memory_temporal_positional_encoding
-//                                                             no_mem_embed, no_mem_pos_enc, no_obj_ptr, no_obj_embed_spatial, maskmem_tpos_enc
+//                                                             no_mem_embed, no_mem_pos_enc, no_obj_ptr,
+//                                                             no_obj_embed_spatial, maskmem_tpos_enc
 //   MLPs (P = vision_encoder.backbone.blocks.#.mlp, mask_decoder.transformer.layers.#.mlp,
 //   mask_decoder.iou_prediction_head, mask_decoder.output_hypernetworks_mlps.#,
 //   mask_decoder.pred_obj_score_head, object_pointer_proj; O = the official scope):
@@ -68,7 +73,8 @@ public enum HuggingFaceLayoutError: Error, CustomStringConvertible, Equatable, S
         case .unknownKeys(let source, let keys, let count):
             let more = count > keys.count ? " and \(count - keys.count) more" : ""
             return
-                "\(source) is in the Hugging Face transformers layout but has \(count) key\(count == 1 ? "" : "s") that layout does not define: \(keys.joined(separator: ", "))\(more)"
+                "\(source) is in the Hugging Face transformers layout but has \(count) key\(count == 1 ? "" : "s") "
+                + "that layout does not define: \(keys.joined(separator: ", "))\(more)"
         case .inconsistentCopies(let source, let keys):
             return "\(source): \(keys.joined(separator: " and ")) should be copies of one tensor but differ"
         case .misShaped(let source, let key, let shape):
@@ -257,13 +263,15 @@ public enum HuggingFaceLayout {
                 "\(scope(official, c[..<depth])).layers.\(Int(c[depth])! + 1).\(c[depth + 1])"
             },
             Rule("\(hf).proj_out.$") { c, context in
-                "\(scope(official, c[..<depth])).layers.\(context.count(scope(hf, c[..<depth]) + ".layers") + 1).\(c[depth])"
+                let last = context.count(scope(hf, c[..<depth]) + ".layers") + 1
+                return "\(scope(official, c[..<depth])).layers.\(last).\(c[depth])"
             },
         ]
     }
 
     static let rules: [Rule] = {
         let attention = "{q_proj,k_proj,v_proj,o_proj:out_proj}"
+        let decoderAttention = "{self_attn,cross_attn_token_to_image,cross_attn_image_to_token}"
         var rules = [
             // Image encoder: Hiera trunk and FPN neck.
             Rule("vision_encoder.backbone.patch_embed.projection.$", "image_encoder.trunk.patch_embed.proj.*"),
@@ -285,10 +293,11 @@ public enum HuggingFaceLayout {
                 "mask_decoder.{upscale_conv1:0,upscale_layer_norm:1,upscale_conv2:3}.$",
                 "sam_mask_decoder.output_upscaling.*.*"),
             Rule(
-                "mask_decoder.transformer.layers.#.{self_attn,cross_attn_token_to_image,cross_attn_image_to_token}.\(attention).$",
+                "mask_decoder.transformer.layers.#.\(decoderAttention).\(attention).$",
                 "sam_mask_decoder.transformer.layers.*.*.*.*"),
             Rule(
-                "mask_decoder.transformer.layers.#.{layer_norm1:norm1,layer_norm2:norm2,layer_norm3:norm3,layer_norm4:norm4}.$",
+                "mask_decoder.transformer.layers.#."
+                    + "{layer_norm1:norm1,layer_norm2:norm2,layer_norm3:norm3,layer_norm4:norm4}.$",
                 "sam_mask_decoder.transformer.layers.*.*.*"),
             Rule(
                 "mask_decoder.transformer.final_attn_token_to_image.\(attention).$",
@@ -307,10 +316,12 @@ public enum HuggingFaceLayout {
                 "memory_encoder.mask_downsampler.encoder.\(3 * Int(c[0])! + Int(c[1])!).\(c[2])"
             },
             Rule("memory_encoder.mask_downsampler.final_conv.$") { c, context in
-                "memory_encoder.mask_downsampler.encoder.\(3 * context.count("memory_encoder.mask_downsampler.layers")).\(c[0])"
+                let index = 3 * context.count("memory_encoder.mask_downsampler.layers")
+                return "memory_encoder.mask_downsampler.encoder.\(index).\(c[0])"
             },
             Rule(
-                "memory_encoder.memory_fuser.layers.#.{depthwise_conv:dwconv,pointwise_conv1:pwconv1,pointwise_conv2:pwconv2,layer_norm:norm}.$",
+                "memory_encoder.memory_fuser.layers.#."
+                    + "{depthwise_conv:dwconv,pointwise_conv1:pwconv1,pointwise_conv2:pwconv2,layer_norm:norm}.$",
                 "memory_encoder.fuser.layers.*.*.*"),
             Rule("memory_encoder.memory_fuser.layers.#.scale", "memory_encoder.fuser.layers.*.gamma"),
             Rule("memory_encoder.{projection:out_proj,feature_projection:pix_feat_proj}.$", "memory_encoder.*.*"),
@@ -318,8 +329,9 @@ public enum HuggingFaceLayout {
             Rule("object_pointer_proj.$", "obj_ptr_proj.*"),
             Rule("temporal_positional_encoding_projection_layer.$", "obj_ptr_tpos_proj.*"),
             Rule(
-                "{no_memory_embedding:no_mem_embed,no_memory_positional_encoding:no_mem_pos_enc,no_object_pointer:no_obj_ptr,"
-                    + "occlusion_spatial_embedding_parameter:no_obj_embed_spatial,memory_temporal_positional_encoding:maskmem_tpos_enc}",
+                "{no_memory_embedding:no_mem_embed,no_memory_positional_encoding:no_mem_pos_enc,"
+                    + "no_object_pointer:no_obj_ptr,occlusion_spatial_embedding_parameter:no_obj_embed_spatial,"
+                    + "memory_temporal_positional_encoding:maskmem_tpos_enc}",
                 "*"),
         ]
         rules += mlp("vision_encoder.backbone.blocks.#.mlp", "image_encoder.trunk.blocks.#.mlp")

@@ -92,7 +92,8 @@ private func attention(
         "attention: key [\(key.batch), \(lk), \(key.heads), \(key.dim)] does not match query [\(b), \(lq), \(h), \(d)]")
     precondition(
         value.batch == b && value.heads == h && value.tokens == lk,
-        "attention: value [\(value.batch), \(value.tokens), \(value.heads), \(dv)] does not match key [\(b), \(lk), \(h), \(d)]"
+        "attention: value [\(value.batch), \(value.tokens), \(value.heads), \(dv)] does not match key [\(b), \(lk), "
+            + "\(h), \(d)]"
     )
     if b * h * lq * dv == 0 { return }
     nonisolated(unsafe) let (qp, kp, vp, op) = (query.pointer, key.pointer, value.pointer, out.pointer)

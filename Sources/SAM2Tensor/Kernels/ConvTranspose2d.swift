@@ -74,7 +74,8 @@ public func convTranspose2d(
     precondition(
         x.rank == 3 && weight.rank == 4 && x.shape[1] == h * w && weight.shape[0] == x.shape[2]
             && weight.shape[2] == s && weight.shape[3] == s,
-        "convTranspose2d(tokens:): x \(x.shape) and weight \(weight.shape) do not fit a \(h)×\(w) map with kernel = stride = \(s)"
+        "convTranspose2d(tokens:): x \(x.shape) and weight \(weight.shape) do not fit a \(h)×\(w) map with kernel = "
+            + "stride = \(s)"
     )
     let (n, cin, cout) = (x.shape[0], x.shape[2], weight.shape[1])
     let out = transposedConvOutput(n: n, cout: cout, height: h * s, width: w * s, bias: bias, residual: residual)

@@ -72,7 +72,8 @@ public struct MaskDecoder: Sendable {
     }
 
     /// Runs the decoder for B prompt sets on one image.
-    /// - imageEmbedding [1 or B, C, h, w] (repeated over the prompts when 1), imagePE token-major [hw, C] (`PromptEncoder.densePositionEncoding`),
+    /// - imageEmbedding [1 or B, C, h, w] (repeated over the prompts when 1), imagePE token-major [hw, C]
+    ///   (`PromptEncoder.densePositionEncoding`),
     ///   sparse [B, N, C], dense [B, C, h, w], highRes [feat_s0 [1|B, C/8, 4h, 4w], feat_s1 [1|B, C/4, 2h, 2w]].
     func callAsFunction(
         imageEmbedding: Tensor, imagePE: Tensor, sparse: Tensor, dense: Tensor,
