@@ -4,7 +4,6 @@
 import Foundation
 import SAM2
 import SAM2IO
-import SAM2Tensor
 
 public struct SegmentPrompts: Sendable {
     public var points: [SIMD2<Float>] = []

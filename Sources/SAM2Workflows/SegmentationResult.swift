@@ -5,7 +5,6 @@
 import Foundation
 import SAM2
 import SAM2IO
-import SAM2Tensor
 
 public struct SegmentationResult: Sendable {
     public struct Mask: Sendable {

@@ -6,7 +6,7 @@ import SAM2
 import SAM2IO
 import SAM2Workflows
 
-enum AutoCommand {
+enum AutoCommand: Command {
     static let help = """
         usage: sam2 auto IMAGE|DIR... --checkpoint CKPT [options]
 
@@ -40,10 +40,6 @@ enum AutoCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp {
-            print(help)
-            return
-        }
         let model = try ModelOptions(&args)
         var options = try generatorOptions(&args)
         let modeText = try args.value("--output-mode") ?? "coco_rle"

@@ -6,7 +6,7 @@ import SAM2
 import SAM2IO
 import SAM2Workflows
 
-enum BenchCommand {
+enum BenchCommand: Command {
     static let help = """
         usage: sam2 bench --checkpoint CKPT [--image IMAGE] [--repeat N] [--threads N] [--config NAME] [--json]
                           [--quiet]
@@ -17,10 +17,6 @@ enum BenchCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp {
-            print(help)
-            return
-        }
         let options = try ModelOptions(&args)
         let imagePath = try args.value("--image")
         let repeats = try args.int("--repeat", default: 5, range: 1...10_000)!

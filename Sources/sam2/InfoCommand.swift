@@ -5,7 +5,7 @@ import SAM2
 import SAM2IO
 import SAM2Workflows
 
-enum InfoCommand {
+enum InfoCommand: Command {
     static let help = """
         usage: sam2 info CHECKPOINT [--config NAME] [--json]
 
@@ -18,10 +18,6 @@ enum InfoCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp {
-            print(help)
-            return
-        }
         let configName = try args.value("--config")
         let json = args.flag("--json")
         let paths = try args.positionals()

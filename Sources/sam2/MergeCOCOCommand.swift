@@ -6,7 +6,7 @@ import SAM2
 import SAM2IO
 import SAM2Workflows
 
-enum MergeCOCOCommand {
+enum MergeCOCOCommand: Command {
     static let help = """
         usage: sam2 merge-coco OUT.json IN.json [IN.json...]
 
@@ -18,10 +18,6 @@ enum MergeCOCOCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp {
-            print(help)
-            return
-        }
         let paths = try args.positionals()
         guard paths.count >= 2 else {
             throw ToolError.usage(

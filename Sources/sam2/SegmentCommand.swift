@@ -6,7 +6,7 @@ import SAM2
 import SAM2IO
 import SAM2Workflows
 
-enum SegmentCommand {
+enum SegmentCommand: Command {
     static let help = """
         usage: sam2 segment IMAGE|DIR --checkpoint CKPT [options]
 
@@ -58,10 +58,6 @@ enum SegmentCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp {
-            print(help)
-            return
-        }
         let model = try ModelOptions(&args)
         var prompts = SegmentPrompts()
         for text in try args.values("--point") {

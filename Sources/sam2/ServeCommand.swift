@@ -7,7 +7,7 @@ import SAM2IO
 import SAM2Server
 import SAM2Workflows
 
-enum ServeCommand {
+enum ServeCommand: Command {
     static let help = """
         usage: sam2 serve --checkpoint CKPT [options]
 
@@ -31,10 +31,6 @@ enum ServeCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp {
-            print(help)
-            return
-        }
         guard let checkpoint = try args.value("--checkpoint") else {
             throw ToolError.usage("serve: --checkpoint CKPT is required (see sam2 serve --help)")
         }

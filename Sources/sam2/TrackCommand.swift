@@ -7,7 +7,7 @@ import SAM2
 import SAM2IO
 import SAM2Workflows
 
-enum TrackCommand {
+enum TrackCommand: Command {
     static let help = """
         usage: sam2 track VIDEO|FRAME_DIR --checkpoint CKPT --prompts PROMPTS.json --output DIR [options]
 
@@ -35,10 +35,6 @@ enum TrackCommand {
         """
 
     static func run(_ args: inout Arguments) throws {
-        if args.wantsHelp {
-            print(help)
-            return
-        }
         let model = try ModelOptions(&args)
         guard let promptsPath = try args.value("--prompts") else {
             throw ToolError.usage("track: --prompts FILE is required (see sam2 track --help)")

@@ -23,14 +23,20 @@ let usage = """
     Run `sam2 <command> --help` for a command's options.
     """
 
-let commands: [String: (inout Arguments) throws -> Void] = [
-    "info": InfoCommand.run,
-    "segment": SegmentCommand.run,
-    "auto": AutoCommand.run,
-    "track": TrackCommand.run,
-    "bench": BenchCommand.run,
-    "merge-coco": MergeCOCOCommand.run,
-    "serve": ServeCommand.run,
+/// A subcommand: its `--help` text, and what it does with the rest of the arguments.
+protocol Command {
+    static var help: String { get }
+    static func run(_ args: inout Arguments) throws
+}
+
+let commands: [String: any Command.Type] = [
+    "info": InfoCommand.self,
+    "segment": SegmentCommand.self,
+    "auto": AutoCommand.self,
+    "track": TrackCommand.self,
+    "bench": BenchCommand.self,
+    "merge-coco": MergeCOCOCommand.self,
+    "serve": ServeCommand.self,
 ]
 
 func fail(_ message: String, status: Int32) -> Never {
@@ -54,8 +60,12 @@ guard let command = commands[name] else {
         status: 2)
 }
 var arguments = Arguments(command: name, Array(argv.dropFirst()))
+if arguments.wantsHelp {
+    print(command.help)
+    exit(0)
+}
 do {
-    try command(&arguments)
+    try command.run(&arguments)
 } catch let error as ToolError {
     switch error {
     case .usage(let message): fail(message, status: 2)
