@@ -54,7 +54,8 @@
 // Only two tensors are transformed rather than renamed: the stacked point embeddings (split into
 // rows) and the duplicated prompt position-encoding matrix (checked equal, one copy kept). The HF
 // layout stores nothing the official model recomputes, and lacks nothing it needs. Files written
-// from the image-only Sam2Model lack the memory tensors; they load for images.
+// from the image-only Sam2Model lack the memory tensors and are refused (a missing-weight error):
+// the model is loaded whole, video included.
 
 import Foundation
 import SAM2Checkpoint
