@@ -1,6 +1,7 @@
 // libjpeg-turbo (Debian's libjpeg62-turbo-dev). jpeglib.h needs FILE and size_t declared first.
-// Also a small decoder shim: libjpeg reports errors by longjmp, which Swift cannot do, so the whole
-// decode (header, size check, scanlines, APP1 markers) runs here and returns 0 / -1 / -2.
+// Also a small decoder shim: libjpeg reports errors by longjmp, which Swift cannot do, so each step
+// of a decode (header and size check, a batch of scanlines, the end) runs here behind setjmp and
+// returns 0 / -1 / -2.
 #ifndef SAM2_CJPEG_SHIM_H
 #define SAM2_CJPEG_SHIM_H
 
@@ -13,19 +14,6 @@
 #include <jerror.h>
 
 #define SAM2_JPEG_ERRBUF_SIZE 256
-
-/// What `sam2_jpeg_decode` returns besides its status.
-typedef struct sam2_jpeg_result {
-    int width;
-    int height;
-    /// 1 (gray), 3 (RGB) or 4 (CMYK as stored: Adobe-inverted for PIL-compatible handling).
-    int components;
-    /// Pixels, width * height * components bytes, malloc'd; free with sam2_jpeg_free.
-    unsigned char *pixels;
-    /// Payload of the first APP1 segment starting with "Exif\0\0" (NULL if none), malloc'd.
-    unsigned char *exif;
-    unsigned long exif_length;
-} sam2_jpeg_result;
 
 typedef struct sam2_jpeg_error_mgr {
     struct jpeg_error_mgr pub;
@@ -51,108 +39,95 @@ static inline void sam2_jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
     }
 }
 
-static inline void sam2_jpeg_free(sam2_jpeg_result *result) {
-    if (result == NULL) return;
-    free(result->pixels);
-    free(result->exif);
-    result->pixels = NULL;
-    result->exif = NULL;
-    result->exif_length = 0;
-}
-
-/// Decodes a JPEG from memory with libjpeg's defaults (JDCT_ISLOW, fancy upsampling), as PIL does.
-/// Returns 0 on success, -1 on a libjpeg error (message in errbuf, SAM2_JPEG_ERRBUF_SIZE bytes;
-/// *truncated set to 1 when the data ended early), -2 when width or height exceeds max_dimension or
-/// width * height exceeds max_pixels (result->width/height are set; nothing is allocated).
-static inline int sam2_jpeg_decode(const unsigned char *data, unsigned long size,
-                                   long max_dimension, long long max_pixels,
-                                   sam2_jpeg_result *result, int *truncated, char *errbuf) {
+/// A JPEG being decoded from memory, scanline by scanline, with libjpeg's defaults (JDCT_ISLOW, fancy
+/// upsampling), as PIL does. After `sam2_jpeg_open`: the output size and components (1 gray, 3 RGB,
+/// or 4 CMYK as stored: Adobe-inverted, for PIL-compatible handling) and the EXIF payload.
+typedef struct sam2_jpeg_decoder {
     struct jpeg_decompress_struct cinfo;
     sam2_jpeg_error_mgr jerr;
-    /* volatile: modified between setjmp and longjmp. */
-    unsigned char *volatile pixels = NULL;
-    unsigned char *volatile exif = NULL;
-    volatile unsigned long exif_length = 0;
+    char errbuf[SAM2_JPEG_ERRBUF_SIZE];
+    int created;
+    int width;
+    int height;
+    int components;
+    /// Payload of the first APP1 segment starting with "Exif\0\0" (NULL if none), malloc'd.
+    unsigned char *exif;
+    unsigned long exif_length;
+} sam2_jpeg_decoder;
 
-    memset(result, 0, sizeof(*result));
-    *truncated = 0;
-    errbuf[0] = 0;
-    memset(&cinfo, 0, sizeof(cinfo));
-    cinfo.err = jpeg_std_error(&jerr.pub);
-    jerr.pub.error_exit = sam2_jpeg_error_exit;
-    jerr.pub.emit_message = sam2_jpeg_emit_message;
-    jerr.errbuf = errbuf;
-    jerr.truncated = 0;
-    if (setjmp(jerr.jump)) {
-        *truncated = jerr.truncated;
-        jpeg_destroy_decompress(&cinfo);
-        free(pixels);
-        free(exif);
-        return -1;
-    }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, size);
-    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
-    jpeg_read_header(&cinfo, TRUE);
+/// Frees everything the decoder holds (safe to call more than once).
+static inline void sam2_jpeg_close(sam2_jpeg_decoder *d) {
+    if (d->created) jpeg_destroy_decompress(&d->cinfo);
+    d->created = 0;
+    free(d->exif);
+    d->exif = NULL;
+    d->exif_length = 0;
+}
 
-    result->width = (int)cinfo.image_width;
-    result->height = (int)cinfo.image_height;
-    if ((long)cinfo.image_width > max_dimension || (long)cinfo.image_height > max_dimension ||
-        (long long)cinfo.image_width * (long long)cinfo.image_height > max_pixels) {
-        jpeg_destroy_decompress(&cinfo);
+/// Reads the header, checks the size and starts decompression, with libjpeg's working memory held
+/// to max_memory bytes (progressive images keep every coefficient). Returns 0, -1 on a libjpeg error
+/// (message in d->errbuf; d->jerr.truncated set when the data ended early), or -2 when width or height
+/// exceeds max_dimension or width * height exceeds max_pixels (d->width and d->height set; nothing
+/// allocated for the pixels). Call sam2_jpeg_close afterwards in every case.
+static inline int sam2_jpeg_open(sam2_jpeg_decoder *d, const unsigned char *data, unsigned long size,
+                                 long max_dimension, long long max_pixels, long max_memory) {
+    memset(d, 0, sizeof(*d));
+    d->cinfo.err = jpeg_std_error(&d->jerr.pub);
+    d->jerr.pub.error_exit = sam2_jpeg_error_exit;
+    d->jerr.pub.emit_message = sam2_jpeg_emit_message;
+    d->jerr.errbuf = d->errbuf;
+    if (setjmp(d->jerr.jump)) return -1;
+    jpeg_create_decompress(&d->cinfo);
+    d->created = 1;
+    d->cinfo.mem->max_memory_to_use = max_memory;
+    jpeg_mem_src(&d->cinfo, data, size);
+    jpeg_save_markers(&d->cinfo, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_read_header(&d->cinfo, TRUE);
+    d->width = (int)d->cinfo.image_width;
+    d->height = (int)d->cinfo.image_height;
+    if ((long)d->cinfo.image_width > max_dimension || (long)d->cinfo.image_height > max_dimension ||
+        (long long)d->cinfo.image_width * (long long)d->cinfo.image_height > max_pixels) {
         return -2;
     }
-
-    for (jpeg_saved_marker_ptr m = cinfo.marker_list; m != NULL; m = m->next) {
-        if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 &&
-            memcmp(m->data, "Exif\0\0", 6) == 0) {
-            exif = (unsigned char *)malloc(m->data_length);
-            if (exif == NULL) {
-                snprintf(errbuf, SAM2_JPEG_ERRBUF_SIZE, "out of memory");
-                jpeg_destroy_decompress(&cinfo);
+    for (jpeg_saved_marker_ptr m = d->cinfo.marker_list; m != NULL; m = m->next) {
+        if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 && memcmp(m->data, "Exif\0\0", 6) == 0) {
+            d->exif = (unsigned char *)malloc(m->data_length);
+            if (d->exif == NULL) {
+                snprintf(d->errbuf, SAM2_JPEG_ERRBUF_SIZE, "out of memory");
                 return -1;
             }
-            memcpy(exif, m->data, m->data_length);
-            exif_length = m->data_length;
+            memcpy(d->exif, m->data, m->data_length);
+            d->exif_length = m->data_length;
             break;
         }
     }
-
-    switch (cinfo.jpeg_color_space) {
-    case JCS_GRAYSCALE:
-        cinfo.out_color_space = JCS_GRAYSCALE;
-        break;
+    switch (d->cinfo.jpeg_color_space) {
+    case JCS_GRAYSCALE: d->cinfo.out_color_space = JCS_GRAYSCALE; break;
     case JCS_CMYK:
-    case JCS_YCCK:
-        cinfo.out_color_space = JCS_CMYK;
-        break;
-    default:
-        cinfo.out_color_space = JCS_RGB;
-        break;
+    case JCS_YCCK: d->cinfo.out_color_space = JCS_CMYK; break;
+    default: d->cinfo.out_color_space = JCS_RGB; break;
     }
-    jpeg_start_decompress(&cinfo);
+    jpeg_start_decompress(&d->cinfo);
+    d->width = (int)d->cinfo.output_width;
+    d->height = (int)d->cinfo.output_height;
+    d->components = d->cinfo.output_components;
+    return 0;
+}
 
-    size_t stride = (size_t)cinfo.output_width * (size_t)cinfo.output_components;
-    pixels = (unsigned char *)malloc(stride * (size_t)cinfo.output_height);
-    if (pixels == NULL) {
-        snprintf(errbuf, SAM2_JPEG_ERRBUF_SIZE, "out of memory");
-        jpeg_destroy_decompress(&cinfo);
-        free(exif);
-        return -1;
+/// Decodes the next `count` scanlines (width * components bytes each) into rows. Returns 0 or -1.
+static inline int sam2_jpeg_read_rows(sam2_jpeg_decoder *d, unsigned char **rows, int count) {
+    if (setjmp(d->jerr.jump)) return -1;
+    int done = 0;
+    while (done < count && d->cinfo.output_scanline < d->cinfo.output_height) {
+        done += (int)jpeg_read_scanlines(&d->cinfo, (JSAMPARRAY)(rows + done), (JDIMENSION)(count - done));
     }
-    while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW row = pixels + (size_t)cinfo.output_scanline * stride;
-        jpeg_read_scanlines(&cinfo, &row, 1);
-    }
-    jpeg_finish_decompress(&cinfo);
+    return 0;
+}
 
-    result->width = (int)cinfo.output_width;
-    result->height = (int)cinfo.output_height;
-    result->components = cinfo.output_components;
-    result->pixels = pixels;
-    result->exif = exif;
-    result->exif_length = exif_length;
-    jpeg_destroy_decompress(&cinfo);
+/// Finishes the decode (reads to the end of the data). Returns 0 or -1.
+static inline int sam2_jpeg_finish(sam2_jpeg_decoder *d) {
+    if (setjmp(d->jerr.jump)) return -1;
+    jpeg_finish_decompress(&d->cinfo);
     return 0;
 }
 

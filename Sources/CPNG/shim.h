@@ -11,28 +11,6 @@
 
 #define SAM2_PNG_ERRBUF_SIZE 256
 
-/// A decoded PNG with as little conversion as possible, so that Swift can convert exactly as PIL does:
-/// samples below 8 bits are unpacked to one byte each (gray scaled to 0...255 as PIL does, palette
-/// indices kept), 16-bit samples are kept big-endian, alpha and tRNS are left alone.
-typedef struct sam2_png_result {
-    int width;
-    int height;
-    /// PNG_COLOR_TYPE_GRAY (0), RGB (2), PALETTE (3), GRAY_ALPHA (4) or RGB_ALPHA (6).
-    int color_type;
-    /// 8 or 16 (bytes per sample 1 or 2).
-    int bit_depth;
-    int channels;
-    size_t row_bytes;
-    /// height * row_bytes bytes, malloc'd; free with sam2_png_free.
-    unsigned char *pixels;
-    /// Palette as RGB triples (num_palette entries) for PNG_COLOR_TYPE_PALETTE.
-    unsigned char palette[256 * 3];
-    int num_palette;
-    /// Contents of the eXIf chunk (a TIFF header, no "Exif\0\0" prefix), malloc'd, NULL if none.
-    unsigned char *exif;
-    unsigned long exif_length;
-} sam2_png_result;
-
 typedef struct sam2_png_reader {
     const unsigned char *data;
     size_t size;
@@ -68,140 +46,161 @@ static inline void sam2_png_read_fn(png_structp png, png_bytep out, size_t lengt
     reader->offset += length;
 }
 
-static inline void sam2_png_free(sam2_png_result *result) {
-    if (result == NULL) return;
-    free(result->pixels);
-    free(result->exif);
-    result->pixels = NULL;
-    result->exif = NULL;
-    result->exif_length = 0;
-}
+/// Largest ancillary chunk (text, ICC profile, EXIF, ...) read: libpng refuses bigger ones before
+/// allocating for them, so that a chunk header claiming 2 GB costs nothing.
+#define SAM2_PNG_CHUNK_MAX (8 << 20)
+/// Most ancillary chunks of the kinds libpng stores (text, sPLT, unknown) kept.
+#define SAM2_PNG_CHUNK_COUNT_MAX 1000
 
-/// Copies the eXIf chunk into result->exif if libpng has seen one and it was not copied yet.
-static inline void sam2_png_copy_exif(png_structp png, png_infop info, sam2_png_result *result) {
+/// A PNG being decoded row by row from memory, with as little conversion as possible so that Swift
+/// converts exactly as PIL does: samples below 8 bits are unpacked to one byte each (gray scaled to
+/// 0...255 as PIL does, palette indices kept), 16-bit samples stay big-endian, alpha and tRNS are
+/// left alone. Fields after `sam2_png_open` describe the rows `sam2_png_read_rows` produces.
+typedef struct sam2_png_decoder {
+    png_structp png;
+    png_infop info;
+    sam2_png_reader reader;
+    char errbuf[SAM2_PNG_ERRBUF_SIZE];
+    int width;
+    int height;
+    /// PNG_COLOR_TYPE_GRAY (0), RGB (2), PALETTE (3), GRAY_ALPHA (4) or RGB_ALPHA (6).
+    int color_type;
+    /// 8 or 16 (bytes per sample 1 or 2).
+    int bit_depth;
+    int channels;
+    size_t row_bytes;
+    /// Adam7: rows can only be read all at once (every pass revisits them).
+    int interlaced;
+    /// Palette as RGB triples (num_palette entries) for PNG_COLOR_TYPE_PALETTE.
+    unsigned char palette[256 * 3];
+    int num_palette;
+    /// Contents of the eXIf chunk (a TIFF header, no "Exif\0\0" prefix), malloc'd, NULL if none.
+    unsigned char *exif;
+    unsigned long exif_length;
+} sam2_png_decoder;
+
+/// Copies the eXIf chunk into d->exif if libpng has seen one and it was not copied yet.
+static inline void sam2_png_copy_exif(sam2_png_decoder *d) {
 #ifdef PNG_eXIf_SUPPORTED
     png_uint_32 num_exif = 0;
     png_bytep exif = NULL;
-    if (result->exif != NULL) return;
-    if ((png_get_eXIf_1(png, info, &num_exif, &exif) & PNG_INFO_eXIf) && exif != NULL && num_exif > 0) {
-        result->exif = (unsigned char *)malloc(num_exif);
-        if (result->exif != NULL) {
-            memcpy(result->exif, exif, num_exif);
-            result->exif_length = num_exif;
+    if (d->exif != NULL) return;
+    if ((png_get_eXIf_1(d->png, d->info, &num_exif, &exif) & PNG_INFO_eXIf) && exif != NULL && num_exif > 0) {
+        d->exif = (unsigned char *)malloc(num_exif);
+        if (d->exif != NULL) {
+            memcpy(d->exif, exif, num_exif);
+            d->exif_length = num_exif;
         }
     }
 #else
-    (void)png;
-    (void)info;
-    (void)result;
+    (void)d;
 #endif
 }
 
-/// Decodes a PNG from memory. Returns 0 on success, -1 on a libpng error (message in errbuf,
-/// SAM2_PNG_ERRBUF_SIZE bytes; *truncated set to 1 when the data ended early), -2 when width or
-/// height exceeds max_dimension or width * height exceeds max_pixels (result->width/height set,
-/// nothing allocated). Errors in chunks after the image data (e.g. a missing IEND) are ignored.
-static inline int sam2_png_decode(const unsigned char *data, size_t size,
-                                  long max_dimension, long long max_pixels,
-                                  sam2_png_result *result, int *truncated, char *errbuf) {
-    png_structp png;
-    png_infop info;
-    sam2_png_reader reader = { data, size, 0, 0 };
-    unsigned char *volatile pixels = NULL;
-    png_bytep *volatile rows = NULL;
-    volatile int image_done = 0;
+/// libpng's allocations go through here: none may exceed SAM2_PNG_CHUNK_MAX (rows, zlib state and
+/// the chunks read stay far below it), so a chunk claiming gigabytes fails instead of being allocated.
+static inline png_voidp sam2_png_malloc(png_structp png, png_alloc_size_t size) {
+    (void)png;
+    return size > SAM2_PNG_CHUNK_MAX ? NULL : malloc(size);
+}
 
-    memset(result, 0, sizeof(*result));
-    *truncated = 0;
-    errbuf[0] = 0;
+static inline void sam2_png_free_fn(png_structp png, png_voidp pointer) {
+    (void)png;
+    free(pointer);
+}
+
+/// Frees everything the decoder holds (safe to call more than once).
+static inline void sam2_png_close(sam2_png_decoder *d) {
+    if (d->png != NULL) png_destroy_read_struct(&d->png, d->info != NULL ? &d->info : NULL, NULL);
+    d->png = NULL;
+    d->info = NULL;
+    free(d->exif);
+    d->exif = NULL;
+    d->exif_length = 0;
+}
+
+/// Reads the signature and the chunks before the image data, and sets up the conversions. Returns 0,
+/// -1 on a libpng error (message in d->errbuf; d->reader.truncated set when the data ended early), or
+/// -2 when width or height exceeds max_dimension or width * height exceeds max_pixels (d->width and
+/// d->height set, nothing allocated for the pixels). Call sam2_png_close afterwards in every case.
+static inline int sam2_png_open(sam2_png_decoder *d, const unsigned char *data, size_t size,
+                                long max_dimension, long long max_pixels) {
+    memset(d, 0, sizeof(*d));
+    d->reader.data = data;
+    d->reader.size = size;
     if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
-        snprintf(errbuf, SAM2_PNG_ERRBUF_SIZE, "not a PNG signature");
+        snprintf(d->errbuf, SAM2_PNG_ERRBUF_SIZE, "not a PNG signature");
         return -1;
     }
-    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, errbuf, sam2_png_error_fn, sam2_png_warning_fn);
-    if (png == NULL) {
-        snprintf(errbuf, SAM2_PNG_ERRBUF_SIZE, "out of memory");
+    d->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, d->errbuf, sam2_png_error_fn, sam2_png_warning_fn,
+                                      NULL, sam2_png_malloc, sam2_png_free_fn);
+    if (d->png != NULL) d->info = png_create_info_struct(d->png);
+    if (d->png == NULL || d->info == NULL) {
+        snprintf(d->errbuf, SAM2_PNG_ERRBUF_SIZE, "out of memory");
         return -1;
     }
-    info = png_create_info_struct(png);
-    if (info == NULL) {
-        png_destroy_read_struct(&png, NULL, NULL);
-        snprintf(errbuf, SAM2_PNG_ERRBUF_SIZE, "out of memory");
-        return -1;
-    }
-    if (setjmp(png_jmpbuf(png))) {
-        free(rows);
-        if (image_done) {
-            png_destroy_read_struct(&png, &info, NULL);
-            errbuf[0] = 0;
-            return 0;
-        }
-        *truncated = reader.truncated;
-        free(pixels);
-        free(result->exif);
-        result->exif = NULL;
-        result->exif_length = 0;
-        png_destroy_read_struct(&png, &info, NULL);
-        return -1;
-    }
-    png_set_read_fn(png, &reader, sam2_png_read_fn);
-    png_read_info(png, info);
+    if (setjmp(png_jmpbuf(d->png))) return -1;
+    png_set_chunk_malloc_max(d->png, SAM2_PNG_CHUNK_MAX);
+    png_set_chunk_cache_max(d->png, SAM2_PNG_CHUNK_COUNT_MAX);
+    /* Chunks nothing here reads are skipped unread (libpng would buffer a text chunk whole). */
+    static const png_byte ignored[] = "tEXt\0zTXt\0iTXt\0iCCP\0sPLT\0";
+    png_set_keep_unknown_chunks(d->png, PNG_HANDLE_CHUNK_NEVER, ignored, 5);
+    png_set_read_fn(d->png, &d->reader, sam2_png_read_fn);
+    png_read_info(d->png, d->info);
 
     png_uint_32 width = 0, height = 0;
-    int bit_depth = 0, color_type = 0;
-    png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, NULL, NULL, NULL);
-    result->width = (int)width;
-    result->height = (int)height;
+    int bit_depth = 0, color_type = 0, interlace = 0;
+    png_get_IHDR(d->png, d->info, &width, &height, &bit_depth, &color_type, &interlace, NULL, NULL);
+    d->width = (int)width;
+    d->height = (int)height;
     if ((long)width > max_dimension || (long)height > max_dimension ||
         (long long)width * (long long)height > max_pixels) {
-        png_destroy_read_struct(&png, &info, NULL);
         return -2;
     }
-
     if (color_type == PNG_COLOR_TYPE_PALETTE) {
         png_colorp palette = NULL;
         int num_palette = 0;
-        if (png_get_PLTE(png, info, &palette, &num_palette) & PNG_INFO_PLTE) {
+        if (png_get_PLTE(d->png, d->info, &palette, &num_palette) & PNG_INFO_PLTE) {
             if (num_palette > 256) num_palette = 256;
             for (int i = 0; i < num_palette; i++) {
-                result->palette[3 * i] = palette[i].red;
-                result->palette[3 * i + 1] = palette[i].green;
-                result->palette[3 * i + 2] = palette[i].blue;
+                d->palette[3 * i] = palette[i].red;
+                d->palette[3 * i + 1] = palette[i].green;
+                d->palette[3 * i + 2] = palette[i].blue;
             }
-            result->num_palette = num_palette;
+            d->num_palette = num_palette;
         }
-        if (bit_depth < 8) png_set_packing(png);
+        if (bit_depth < 8) png_set_packing(d->png);
     } else if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) {
-        png_set_expand_gray_1_2_4_to_8(png);
+        png_set_expand_gray_1_2_4_to_8(d->png);
     }
-    int passes = png_set_interlace_handling(png);
-    (void)passes;
-    png_read_update_info(png, info);
-
-    result->color_type = png_get_color_type(png, info);
-    result->bit_depth = png_get_bit_depth(png, info);
-    result->channels = png_get_channels(png, info);
-    result->row_bytes = png_get_rowbytes(png, info);
-
-    pixels = (unsigned char *)malloc(result->row_bytes * (size_t)height);
-    rows = (png_bytep *)malloc(sizeof(png_bytep) * (size_t)height);
-    if (pixels == NULL || rows == NULL) {
-        png_error(png, "out of memory");
-    }
-    for (png_uint_32 y = 0; y < height; y++) {
-        rows[y] = pixels + (size_t)y * result->row_bytes;
-    }
-    png_read_image(png, rows);
-    result->pixels = pixels;
-    image_done = 1;
-
-    /* eXIf may come before the image data or after it (read by png_read_end). */
-    sam2_png_copy_exif(png, info, result);
-    png_read_end(png, info);
-    sam2_png_copy_exif(png, info, result);
-    free(rows);
-    png_destroy_read_struct(&png, &info, NULL);
+    d->interlaced = png_set_interlace_handling(d->png) > 1;
+    png_read_update_info(d->png, d->info);
+    d->color_type = png_get_color_type(d->png, d->info);
+    d->bit_depth = png_get_bit_depth(d->png, d->info);
+    d->channels = png_get_channels(d->png, d->info);
+    d->row_bytes = png_get_rowbytes(d->png, d->info);
+    sam2_png_copy_exif(d);
     return 0;
+}
+
+/// Reads the next `count` rows into rows[0..<count] (row_bytes each). An interlaced image must be
+/// read in one call with all its rows. Returns 0 or -1 (message in d->errbuf).
+static inline int sam2_png_read_rows(sam2_png_decoder *d, unsigned char **rows, int count) {
+    if (setjmp(png_jmpbuf(d->png))) return -1;
+    if (d->interlaced) {
+        png_read_image(d->png, rows);
+    } else {
+        png_read_rows(d->png, rows, NULL, (png_uint_32)count);
+    }
+    return 0;
+}
+
+/// Reads the chunks after the image data (an eXIf chunk may come there); errors there are ignored,
+/// as PIL ignores them once the pixels are read.
+static inline void sam2_png_finish(sam2_png_decoder *d) {
+    if (setjmp(png_jmpbuf(d->png))) return;
+    png_read_end(d->png, d->info);
+    sam2_png_copy_exif(d);
 }
 
 static inline void sam2_png_write_fn(png_structp png, png_bytep data, size_t length) {

@@ -4,57 +4,90 @@
 import Foundation
 import SAM2
 
+/// How large an image the readers accept, checked from the file's header before any pixel memory is
+/// allocated. Decoding takes about 3 bytes a pixel (RGB) and segmenting about 25 more (three masks'
+/// logits at full size, their 0/1 values, the PNG rows), so the default keeps `sam2 segment` under
+/// 2 GB: raise `maxPixels` (`--max-megapixels`) for larger images when memory allows.
+public struct ImageLimits: Sendable, Equatable {
+    /// Widest or tallest image, in pixels.
+    public var maxDimension: Int
+    /// Most pixels (width × height).
+    public var maxPixels: Int
+
+    public init(maxDimension: Int = 65_500, maxPixels: Int = 50_000_000) {
+        self.maxDimension = maxDimension
+        self.maxPixels = maxPixels
+    }
+
+    /// `maxPixels` given in megapixels (as on the command line).
+    public init(megapixels: Int) {
+        self.init(maxPixels: megapixels * 1_000_000)
+    }
+
+    /// libjpeg's working memory (the coefficients of a progressive image, 2 bytes a sample).
+    var maxDecoderBytes: Int { max(maxPixels, 1 << 20) * 8 }
+}
+
 /// Image and mask files. Readers decode by content (magic bytes), not by extension, and produce what
 /// PIL produces (`ImageOps.exif_transpose(Image.open(path)).convert("RGB")`); writers are atomic.
 public enum ImageIO {
-    /// Images wider or taller than this are refused before any pixel memory is allocated.
-    public static let maxDimension = 30_000
-    /// Images with more pixels than this are refused before any pixel memory is allocated.
-    public static let maxPixels = 500_000_000
-
     // MARK: Reading
 
     /// Reads a JPEG or PNG file as 8-bit RGB with its EXIF orientation applied.
-    public static func readImage(_ url: URL) throws -> RGBImage {
-        try decodeImage(readData(url), name: url.path)
+    public static func readImage(_ url: URL, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
+        try decodeImage(readData(url), name: url.path, limits: limits)
     }
 
     /// Decodes JPEG or PNG bytes as 8-bit RGB with the EXIF orientation applied; `name` is used in errors.
-    public static func decodeImage(_ data: Data, name: String) throws -> RGBImage {
-        let raster = try decodeRaster(data, name: name)
+    public static func decodeImage(_ data: Data, name: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
+        let decoded = try decode(data, name: name, target: .rgb, limits: limits)
         let oriented = ExifOrientation.apply(
-            raster.orientation, to: raster.rgb(), width: raster.width,
-            height: raster.height, channels: 3)
+            decoded.orientation, to: decoded.pixels, width: decoded.width, height: decoded.height, channels: 3)
         return RGBImage(width: oriented.width, height: oriented.height, pixels: oriented.pixels)
+    }
+
+    /// The width and height an image file will decode to (EXIF orientation applied), from its header
+    /// alone; nil when the bytes are not a JPEG or PNG whose header reads.
+    public static func imageSize(_ data: Data) -> (width: Int, height: Int)? {
+        ImageHeader.size(data)
     }
 
     /// Reads a video frame as 8-bit RGB without applying EXIF orientation, as the reference's video
     /// loader (`Image.open(path).convert("RGB")`) does.
-    public static func readFrame(_ url: URL) throws -> RGBImage {
-        let raster = try decodeRaster(readData(url), name: url.path)
-        return RGBImage(width: raster.width, height: raster.height, pixels: raster.rgb())
+    public static func readFrame(_ url: URL, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
+        let decoded = try decode(readData(url), name: url.path, target: .rgb, limits: limits)
+        return RGBImage(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
     }
 
     /// Reads a mask image as one value per pixel, 1 inside and 0 outside: a pixel is inside when its
     /// palette index (indexed PNG) or any of its colour samples (gray, RGB; alpha is ignored) is nonzero.
-    /// EXIF orientation is applied, as for `readImage`.
-    public static func readMask(_ url: URL) throws -> (width: Int, height: Int, values: [UInt8]) {
-        let raster = try decodeRaster(readData(url), name: url.path)
+    /// EXIF orientation is applied, as for `readImage`. With `expectedSize`, a mask of another size is
+    /// refused from its header, before it is decoded.
+    public static func readMask(
+        _ url: URL, expectedSize: (width: Int, height: Int)? = nil, limits: ImageLimits = ImageLimits()
+    ) throws -> (width: Int, height: Int, values: [UInt8]) {
+        let data = try readData(url)
+        if let expected = expectedSize, let size = ImageHeader.size(data),
+            size != expected
+        {
+            throw ImageIOError.wrongSize(
+                path: url.path, width: size.width, height: size.height, expectedWidth: expected.width,
+                expectedHeight: expected.height)
+        }
+        let decoded = try decode(data, name: url.path, target: .mask, limits: limits)
         let oriented = ExifOrientation.apply(
-            raster.orientation, to: raster.mask(), width: raster.width,
-            height: raster.height, channels: 1)
+            decoded.orientation, to: decoded.pixels, width: decoded.width, height: decoded.height, channels: 1)
         return (oriented.width, oriented.height, oriented.pixels)
     }
 
     /// Reads the raw palette indices of an indexed PNG (DAVIS masks: index = object id), or the values
     /// of an 8-bit grayscale image, as `np.array(Image.open(path))`; other images throw `.notIndexed`.
-    public static func readIndexedMask(_ url: URL) throws -> (width: Int, height: Int, values: [UInt8]) {
-        let raster = try decodeRaster(readData(url), name: url.path)
-        let (values, problem) = raster.indices()
-        guard let values else { throw ImageIOError.notIndexed(path: url.path, detail: problem) }
+    public static func readIndexedMask(_ url: URL, limits: ImageLimits = ImageLimits()) throws -> (
+        width: Int, height: Int, values: [UInt8]
+    ) {
+        let decoded = try decode(readData(url), name: url.path, target: .indices, limits: limits)
         let oriented = ExifOrientation.apply(
-            raster.orientation, to: values, width: raster.width,
-            height: raster.height, channels: 1)
+            decoded.orientation, to: decoded.pixels, width: decoded.width, height: decoded.height, channels: 1)
         return (oriented.width, oriented.height, oriented.pixels)
     }
 
@@ -125,7 +158,24 @@ public enum ImageIO {
 
     // MARK: Internals
 
+    /// Largest image file read (a file larger than this is not an image the limits would accept).
+    static let maxFileBytes = 2 << 30
+
+    /// The bytes of a regular file (a FIFO or a device such as /dev/zero is refused before it is read).
     static func readData(_ url: URL) throws -> Data {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else {
+            throw ImageIOError.cannotRead(path: url.path, reason: String(cString: strerror(errno)))
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw ImageIOError.cannotRead(path: url.path, reason: "it is a folder, not an image file")
+        default: throw ImageIOError.cannotRead(path: url.path, reason: "not a regular file (a pipe or a device)")
+        }
+        guard info.st_size <= maxFileBytes else {
+            throw ImageIOError.cannotRead(
+                path: url.path, reason: "\(info.st_size) bytes, more than any image the size limits accept")
+        }
         do {
             return try Data(contentsOf: url)
         } catch {
@@ -133,29 +183,13 @@ public enum ImageIO {
         }
     }
 
-    static func decodeRaster(_ data: Data, name: String) throws -> DecodedRaster {
+    static func decode(_ data: Data, name: String, target: RasterTarget, limits: ImageLimits) throws -> DecodedImage {
         guard !data.isEmpty else { throw ImageIOError.empty(path: name) }
-        let head = [UInt8](data.prefix(12))
-        func starts(_ magic: [UInt8], at offset: Int = 0) -> Bool {
-            head.count >= offset + magic.count && Array(head[offset..<(offset + magic.count)]) == magic
+        switch ImageHeader.format(data) {
+        case .jpeg: return try JPEGDecoder.decode(data, name: name, target: target, limits: limits)
+        case .png: return try PNGDecoder.decode(data, name: name, target: target, limits: limits)
+        case .other(let detected): throw ImageIOError.unknownFormat(path: name, detected: detected)
         }
-        if starts([0xFF, 0xD8, 0xFF]) { return try JPEGDecoder.decode(data, name: name) }
-        if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return try PNGDecoder.decode(data, name: name) }
-        let detected: String?
-        if starts(Array("GIF8".utf8)) {
-            detected = "GIF"
-        } else if starts(Array("BM".utf8)) {
-            detected = "BMP"
-        } else if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) {
-            detected = "WebP"
-        } else if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A]) {
-            detected = "TIFF"
-        } else if starts(Array("ftyp".utf8), at: 4) {
-            detected = "HEIF/AVIF/MP4"
-        } else {
-            detected = nil
-        }
-        throw ImageIOError.unknownFormat(path: name, detected: detected)
     }
 
     static func write(_ data: Data, to url: URL) throws {

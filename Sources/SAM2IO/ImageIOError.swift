@@ -15,9 +15,11 @@ public enum ImageIOError: Error, CustomStringConvertible, Equatable {
     /// The decoder rejected the data; `message` is the decoder's own (libjpeg / libpng) message.
     case corrupt(path: String, format: String, message: String)
     /// The image is larger than `ImageIO.maxDimension` per side or `ImageIO.maxPixels` in total.
-    case tooLarge(path: String, width: Int, height: Int)
+    case tooLarge(path: String, width: Int, height: Int, limits: ImageLimits)
     /// A valid file that `readIndexedMask` cannot turn into indices (e.g. an RGB PNG).
     case notIndexed(path: String, detail: String)
+    /// A mask whose size (read from its header) is not the image's.
+    case wrongSize(path: String, width: Int, height: Int, expectedWidth: Int, expectedHeight: Int)
     /// A writer was given a buffer or size that does not fit (e.g. 100 bytes for a 13×9 mask).
     case invalidArgument(path: String, detail: String)
     /// Encoding or writing failed; nothing was written.
@@ -38,11 +40,15 @@ public enum ImageIOError: Error, CustomStringConvertible, Equatable {
             return "image '\(path)' is a truncated \(format) file (the data ends early); re-export or re-download it"
         case .corrupt(let path, let format, let message):
             return "image '\(path)' is a corrupt \(format) file: \(message)"
-        case .tooLarge(let path, let width, let height):
-            return "image '\(path)' is \(width)×\(height) pixels, above the limit of "
-                + "\(ImageIO.maxDimension) per side and \(ImageIO.maxPixels / 1_000_000) megapixels; downscale it first"
+        case .tooLarge(let path, let width, let height, let limits):
+            let megapixels = String(format: "%.1f", Double(width) * Double(height) / 1e6)
+            return "image '\(path)' is \(width)×\(height) pixels (\(megapixels) megapixels), above the limit of "
+                + "\(limits.maxDimension) per side and \(limits.maxPixels / 1_000_000) megapixels "
+                + "(--max-megapixels raises the second; downscale the image otherwise)"
         case .notIndexed(let path, let detail):
             return "mask '\(path)' has no object indices: \(detail); use an 8-bit palette or grayscale PNG"
+        case .wrongSize(let path, let width, let height, let expectedWidth, let expectedHeight):
+            return "mask '\(path)' is \(width)×\(height) but the image is \(expectedWidth)×\(expectedHeight)"
         case .invalidArgument(let path, let detail):
             return "cannot write '\(path)': \(detail)"
         case .cannotWrite(let path, let reason):
@@ -56,16 +62,17 @@ func cText(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// Maps a C decoder's status (0 success, −2 too large, else failure) to the error it stands for.
-func checkDecoderStatus(
-    _ status: Int32, truncated: Int32, message: [CChar], width: Int, height: Int,
-    path: String, format: String
-) throws {
-    switch status {
-    case 0: return
-    case -2: throw ImageIOError.tooLarge(path: path, width: width, height: height)
-    default:
-        if truncated != 0 { throw ImageIOError.truncated(path: path, format: format) }
-        throw ImageIOError.corrupt(path: path, format: format, message: cText(message))
-    }
+/// A C struct's fixed-size character array (imported as a tuple) as a Swift string.
+func errorText<T>(_ tuple: inout T) -> String {
+    withUnsafeBytes(of: &tuple) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+}
+
+/// The error a C decoder's status (−2 too large, else failure) stands for.
+func decoderError(
+    _ status: Int32, truncated: Bool, message: String, width: Int, height: Int, path: String, format: String,
+    limits: ImageLimits
+) -> ImageIOError {
+    if status == -2 { return .tooLarge(path: path, width: width, height: height, limits: limits) }
+    if truncated { return .truncated(path: path, format: format) }
+    return .corrupt(path: path, format: format, message: message)
 }

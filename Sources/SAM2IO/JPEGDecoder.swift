@@ -1,40 +1,71 @@
 // JPEGDecoder: decodes JPEG (baseline or progressive; gray, YCbCr/RGB, CMYK/YCCK) with libjpeg-turbo's
-// defaults through the C shim in CJPEG, as PIL's JpegImagePlugin does (same library, same pixels).
+// defaults through the C shim in CJPEG, as PIL's JpegImagePlugin does (same library, same pixels),
+// scanlines converted straight into the form asked for; the size is checked from the header first.
 
 import CJPEG
 import Foundation
 import SAM2
 
 enum JPEGDecoder {
-    static func decode(_ data: Data, name: String) throws -> DecodedRaster {
-        var result = sam2_jpeg_result()
-        var truncated: Int32 = 0
-        var errbuf = [CChar](repeating: 0, count: Int(SAM2_JPEG_ERRBUF_SIZE))
-        let status = data.withUnsafeBytes { raw -> Int32 in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            return sam2_jpeg_decode(
-                bytes.baseAddress, UInt(bytes.count), ImageIO.maxDimension,
-                Int64(ImageIO.maxPixels), &result, &truncated, &errbuf)
+    /// Scanlines decoded per call into the shim.
+    private static let batch = 16
+
+    static func decode(_ data: Data, name: String, target: RasterTarget, limits: ImageLimits) throws -> DecodedImage {
+        let d = UnsafeMutablePointer<sam2_jpeg_decoder>.allocate(capacity: 1)
+        defer {
+            sam2_jpeg_close(d)
+            d.deallocate()
         }
-        defer { sam2_jpeg_free(&result) }
-        try checkDecoderStatus(
-            status, truncated: truncated, message: errbuf, width: Int(result.width),
-            height: Int(result.height), path: name, format: "JPEG")
-        let width = Int(result.width)
-        let height = Int(result.height)
-        let channels = Int(result.components)
-        let layout: DecodedRaster.Layout
-        switch channels {
+        func fail(_ status: Int32) -> ImageIOError {
+            decoderError(
+                status, truncated: d.pointee.jerr.truncated != 0, message: errorText(&d.pointee.errbuf),
+                width: Int(d.pointee.width), height: Int(d.pointee.height), path: name, format: "JPEG", limits: limits)
+        }
+        // libjpeg's own working memory (all coefficients of a progressive image) is held to the budget.
+        let status = data.withUnsafeBytes { raw in
+            sam2_jpeg_open(
+                d, raw.bindMemory(to: UInt8.self).baseAddress, UInt(raw.count), limits.maxDimension,
+                Int64(limits.maxPixels), limits.maxDecoderBytes)
+        }
+        guard status == 0 else { throw fail(status) }
+        let (width, height, components) = (Int(d.pointee.width), Int(d.pointee.height), Int(d.pointee.components))
+        let layout: RasterFormat.Layout
+        switch components {
         case 1: layout = .gray
         case 3: layout = .rgb
         case 4: layout = .invertedCMYK
         default:
-            throw ImageIOError.corrupt(path: name, format: "JPEG", message: "unsupported \(channels)-component image")
+            throw ImageIOError.corrupt(path: name, format: "JPEG", message: "unsupported \(components)-component image")
         }
-        let samples = [UInt8](UnsafeBufferPointer(start: result.pixels, count: width * height * channels))
-        let exif = result.exif.map { [UInt8](UnsafeBufferPointer(start: $0, count: Int(result.exif_length))) }
-        return DecodedRaster(
-            width: width, height: height, layout: layout, bitDepth: 8, channels: channels,
-            rowBytes: width * channels, samples: samples, palette: [], exif: exif)
+        let format = RasterFormat(layout: layout, bitDepth: 8, channels: components)
+        if target == .indices, let problem = format.indexProblem {
+            throw ImageIOError.notIndexed(path: name, detail: problem)
+        }
+        let stride = width * components
+        var rows = [UInt8](repeating: 0, count: stride * batch)
+        var pixels = [UInt8](repeating: 0, count: width * height * target.channels)
+        var y = 0
+        while y < height {
+            let count = min(batch, height - y)
+            let status = rows.withUnsafeMutableBufferPointer { buffer in
+                var pointers = (0..<count).map { Optional(buffer.baseAddress! + $0 * stride) }
+                return sam2_jpeg_read_rows(d, &pointers, Int32(count))
+            }
+            guard status == 0 else { throw fail(status) }
+            rows.withUnsafeBufferPointer { src in
+                pixels.withUnsafeMutableBufferPointer { dst in
+                    for k in 0..<count {
+                        format.convert(
+                            src.baseAddress! + k * stride, width: width, to: target,
+                            dst.baseAddress! + (y + k) * width * target.channels)
+                    }
+                }
+            }
+            y += count
+        }
+        let finished = sam2_jpeg_finish(d)
+        guard finished == 0 else { throw fail(finished) }
+        let exif = d.pointee.exif.map { [UInt8](UnsafeBufferPointer(start: $0, count: Int(d.pointee.exif_length))) }
+        return DecodedImage(width: width, height: height, pixels: pixels, exif: exif)
     }
 }

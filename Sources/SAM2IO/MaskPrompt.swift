@@ -14,7 +14,7 @@ public enum MaskPrompt {
             }
             return Tensor(shape: [1, side, side], scalars: values)
         }
-        let mask = try ImageIO.readMask(url)
+        let mask = try ImageIO.readMask(url, expectedSize: (image.width, image.height))
         guard mask.width == image.width && mask.height == image.height else {
             throw PredictorError.maskInputShape(
                 found: [mask.height, mask.width], expected: [image.height, image.width])

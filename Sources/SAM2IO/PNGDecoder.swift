@@ -1,43 +1,75 @@
 // PNGDecoder: decodes PNG (1/2/4/8/16-bit; gray, gray+alpha, RGB, RGBA, palette; interlaced) through
-// the C shim in CPNG, keeping raw samples so that DecodedRaster converts exactly as PIL's PngImagePlugin.
+// the C shim in CPNG, row by row, each row converted straight into the form asked for as PIL's
+// PngImagePlugin would; the size is checked from the header first. (Interlaced images are read whole:
+// every pass revisits every row.)
 
 import CPNG
 import Foundation
 import SAM2
 
 enum PNGDecoder {
-    static func decode(_ data: Data, name: String) throws -> DecodedRaster {
-        var result = sam2_png_result()
-        var truncated: Int32 = 0
-        var errbuf = [CChar](repeating: 0, count: Int(SAM2_PNG_ERRBUF_SIZE))
-        let status = data.withUnsafeBytes { raw -> Int32 in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            return sam2_png_decode(
-                bytes.baseAddress, bytes.count, ImageIO.maxDimension,
-                Int64(ImageIO.maxPixels), &result, &truncated, &errbuf)
+    /// Rows decoded per call into the shim.
+    private static let batch = 16
+
+    static func decode(_ data: Data, name: String, target: RasterTarget, limits: ImageLimits) throws -> DecodedImage {
+        let d = UnsafeMutablePointer<sam2_png_decoder>.allocate(capacity: 1)
+        defer {
+            sam2_png_close(d)
+            d.deallocate()
         }
-        defer { sam2_png_free(&result) }
-        try checkDecoderStatus(
-            status, truncated: truncated, message: errbuf, width: Int(result.width),
-            height: Int(result.height), path: name, format: "PNG")
-        let layout: DecodedRaster.Layout
-        switch result.color_type {
+        func fail(_ status: Int32) -> ImageIOError {
+            decoderError(
+                status, truncated: d.pointee.reader.truncated != 0, message: errorText(&d.pointee.errbuf),
+                width: Int(d.pointee.width), height: Int(d.pointee.height), path: name, format: "PNG", limits: limits)
+        }
+        let status = data.withUnsafeBytes { raw in
+            sam2_png_open(
+                d, raw.bindMemory(to: UInt8.self).baseAddress, raw.count, limits.maxDimension,
+                Int64(limits.maxPixels))
+        }
+        guard status == 0 else { throw fail(status) }
+        let layout: RasterFormat.Layout
+        switch d.pointee.color_type {
         case PNG_COLOR_TYPE_GRAY: layout = .gray
         case PNG_COLOR_TYPE_GRAY_ALPHA: layout = .grayAlpha
         case PNG_COLOR_TYPE_RGB: layout = .rgb
         case PNG_COLOR_TYPE_RGB_ALPHA: layout = .rgba
         case PNG_COLOR_TYPE_PALETTE: layout = .palette
         default:
-            throw ImageIOError.corrupt(path: name, format: "PNG", message: "unknown color type \(result.color_type)")
+            throw ImageIOError.corrupt(path: name, format: "PNG", message: "unknown color type \(d.pointee.color_type)")
         }
-        let height = Int(result.height)
-        let rowBytes = Int(result.row_bytes)
-        let samples = [UInt8](UnsafeBufferPointer(start: result.pixels, count: rowBytes * height))
-        let palette = withUnsafeBytes(of: result.palette) { [UInt8]($0.prefix(Int(result.num_palette) * 3)) }
-        let exif = result.exif.map { [UInt8](UnsafeBufferPointer(start: $0, count: Int(result.exif_length))) }
-        return DecodedRaster(
-            width: Int(result.width), height: height, layout: layout,
-            bitDepth: Int(result.bit_depth), channels: Int(result.channels),
-            rowBytes: rowBytes, samples: samples, palette: palette, exif: exif)
+        let palette = withUnsafeBytes(of: d.pointee.palette) { [UInt8]($0.prefix(Int(d.pointee.num_palette) * 3)) }
+        let format = RasterFormat(
+            layout: layout, bitDepth: Int(d.pointee.bit_depth), channels: Int(d.pointee.channels), palette: palette)
+        if target == .indices, let problem = format.indexProblem {
+            throw ImageIOError.notIndexed(path: name, detail: problem)
+        }
+        let (width, height, stride) = (Int(d.pointee.width), Int(d.pointee.height), Int(d.pointee.row_bytes))
+        let interlaced = d.pointee.interlaced != 0
+        let rowsAtOnce = interlaced ? height : min(batch, height)
+        var rows = [UInt8](repeating: 0, count: stride * rowsAtOnce)
+        var pixels = [UInt8](repeating: 0, count: width * height * target.channels)
+        var y = 0
+        while y < height {
+            let count = min(rowsAtOnce, height - y)
+            let status = rows.withUnsafeMutableBufferPointer { buffer in
+                var pointers = (0..<count).map { Optional(buffer.baseAddress! + $0 * stride) }
+                return sam2_png_read_rows(d, &pointers, Int32(count))
+            }
+            guard status == 0 else { throw fail(status) }
+            rows.withUnsafeBufferPointer { src in
+                pixels.withUnsafeMutableBufferPointer { dst in
+                    for k in 0..<count {
+                        format.convert(
+                            src.baseAddress! + k * stride, width: width, to: target,
+                            dst.baseAddress! + (y + k) * width * target.channels)
+                    }
+                }
+            }
+            y += count
+        }
+        sam2_png_finish(d)
+        let exif = d.pointee.exif.map { [UInt8](UnsafeBufferPointer(start: $0, count: Int(d.pointee.exif_length))) }
+        return DecodedImage(width: width, height: height, pixels: pixels, exif: exif)
     }
 }

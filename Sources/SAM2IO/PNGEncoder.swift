@@ -41,9 +41,10 @@ enum PNGEncoder {
         _ pixels: [UInt8], width: Int, height: Int, kind: Kind, palette: [UInt8] = [],
         path: String
     ) throws -> Data {
-        guard width > 0, height > 0, width <= ImageIO.maxDimension, height <= ImageIO.maxDimension else {
+        guard width > 0, height > 0, width <= ImageLimits().maxDimension, height <= ImageLimits().maxDimension else {
             throw ImageIOError.invalidArgument(
-                path: path, detail: "size \(width)×\(height) is not between 1 and \(ImageIO.maxDimension) per side")
+                path: path,
+                detail: "size \(width)×\(height) is not between 1 and \(ImageLimits().maxDimension) per side")
         }
         guard pixels.count == width * height * kind.channels else {
             throw ImageIOError.invalidArgument(

@@ -32,14 +32,19 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
 
     /// Opens `url`, decodes every frame once to count them and check that they share one size.
     /// `cacheCapacity`: frames kept decoded (default: as many as fit in about 256 MB, at most 32).
-    public init(url: URL, cacheCapacity: Int? = nil) throws {
+    public init(url: URL, cacheCapacity: Int? = nil, limits: ImageLimits = ImageLimits()) throws {
         self.url = url
         let decoder = try Self.open(url)
+        defer { sam2_video_close(decoder) }
+        // The stream's declared size, before a frame is decoded; each decoded frame is checked too.
+        try limits.check(
+            frameWidth: Int(decoder.pointee.codec.pointee.width), height: Int(decoder.pointee.codec.pointee.height),
+            of: url.path)
         var timestamps: [Int64] = []
         var keyFrames: [Int] = []
         var size: (Int, Int)?
-        defer { sam2_video_close(decoder) }
         while let frame = try Self.next(decoder, url: url, index: timestamps.count) {
+            try limits.check(frameWidth: frame.width, height: frame.height, of: url.path)
             if let size, size != (frame.width, frame.height) {
                 throw VideoError.videoSizeChanges(
                     path: url.path, frame: timestamps.count, found: (frame.width, frame.height), expected: size)

@@ -19,6 +19,7 @@ public enum VideoError: Error, CustomStringConvertible, Equatable {
     case videoSizeChanges(path: String, frame: Int, found: (Int, Int), expected: (Int, Int))
     case decodeFailed(path: String, frame: Int, reason: String)
     case frameUnavailable(path: String, frame: Int, count: Int)
+    case framesTooLarge(path: String, width: Int, height: Int, limits: ImageLimits)
 
     public var description: String {
         switch self {
@@ -48,19 +49,33 @@ public enum VideoError: Error, CustomStringConvertible, Equatable {
             return
                 "video '\(p)': frame \(frame) of \(count) could not be found again when decoding (unreliable "
                 + "timestamps?)"
+        case .framesTooLarge(let p, let width, let height, let limits):
+            return
+                "video '\(p)': its frames are \(width)×\(height) pixels, above the limit of "
+                + "\(limits.maxPixels / 1_000_000) megapixels and \(limits.maxDimension) per side (--max-megapixels)"
         }
     }
 
     public static func == (a: VideoError, b: VideoError) -> Bool { a.description == b.description }
 }
 
-/// Opens a video for the tracker: a folder → its JPEG frames, anything else → a video file.
-public func openVideo(_ url: URL) throws -> any VideoFrameSource {
+/// Opens a video for the tracker: a folder → its JPEG frames, anything else → a video file. Frames
+/// over `limits` are refused before any is decoded.
+public func openVideo(_ url: URL, limits: ImageLimits = ImageLimits()) throws -> any VideoFrameSource {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-        return try JPEGFolderFrames(folder: url)
+        return try JPEGFolderFrames(folder: url, limits: limits)
     }
-    return try VideoFileFrames(url: url)
+    return try VideoFileFrames(url: url, limits: limits)
+}
+
+extension ImageLimits {
+    /// Throws `framesTooLarge` for frames of `width`×`height` over the limits.
+    func check(frameWidth width: Int, height: Int, of path: String) throws {
+        guard width <= maxDimension, height <= maxDimension, width * height <= maxPixels else {
+            throw VideoError.framesTooLarge(path: path, width: width, height: height, limits: self)
+        }
+    }
 }
 
 /// A folder of JPEG frames named by consecutive integers, the reference's video input.
@@ -72,7 +87,7 @@ public struct JPEGFolderFrames: VideoFrameSource {
     public var frameCount: Int { paths.count }
 
     /// Lists and checks the frames (names, no gaps, one size — from the JPEG headers only).
-    public init(folder: URL) throws {
+    public init(folder: URL, limits: ImageLimits = ImageLimits()) throws {
         self.folder = folder
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
@@ -95,12 +110,13 @@ public struct JPEGFolderFrames: VideoFrameSource {
         }
         paths = indexed.map { folder.appendingPathComponent($0.1) }
         let sizes = try paths.map { path -> (Int, Int) in
-            guard let size = JPEGFolderFrames.jpegSize(try ImageIO.readData(path)) else {
+            guard let size = ImageHeader.jpegSize(try ImageIO.readData(path)).map({ ($0.width, $0.height) }) else {
                 throw VideoError.unreadableHeader(path.path)
             }
             return size
         }
         (width, height) = sizes[0]
+        try limits.check(frameWidth: width, height: height, of: folder.path)
         if let k = sizes.firstIndex(where: { $0 != sizes[0] }) {
             throw VideoError.mixedSizes(path: paths[k].path, found: sizes[k], expected: sizes[0])
         }
@@ -108,32 +124,6 @@ public struct JPEGFolderFrames: VideoFrameSource {
 
     public func frame(_ index: Int) throws -> RGBImage {
         try ImageIO.readFrame(paths[index])
-    }
-
-    /// Width and height from a JPEG's start-of-frame marker, without decoding.
-    static func jpegSize(_ data: Data) -> (Int, Int)? {
-        let b = [UInt8](data)
-        guard b.count > 4, b[0] == 0xFF, b[1] == 0xD8 else { return nil }
-        var i = 2
-        while i + 9 < b.count {
-            guard b[i] == 0xFF else { return nil }
-            let marker = b[i + 1]
-            if marker == 0xFF {
-                i += 1
-                continue
-            }
-            if marker == 0x01 || (0xD0...0xD7).contains(marker) {
-                i += 2
-                continue
-            }
-            let length = Int(b[i + 2]) << 8 | Int(b[i + 3])
-            let isStartOfFrame = (0xC0...0xCF).contains(marker) && ![0xC4, 0xC8, 0xCC].contains(marker)
-            if isStartOfFrame {
-                return (Int(b[i + 7]) << 8 | Int(b[i + 8]), Int(b[i + 5]) << 8 | Int(b[i + 6]))
-            }
-            i += 2 + length
-        }
-        return nil
     }
 }
 

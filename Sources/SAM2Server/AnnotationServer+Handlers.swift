@@ -40,7 +40,8 @@ extension AnnotationServer {
     func upload(_ data: Data, name: String?) throws -> ImageInfo {
         let fallback = data.starts(with: [0xFF, 0xD8]) ? "upload.jpg" : "upload.png"
         try ProjectFolder.validate(name ?? fallback)
-        let image = try ImageIO.decodeImage(data, name: name ?? fallback)
+        try checkSize(data, name: name ?? fallback)
+        let image = try ImageIO.decodeImage(data, name: name ?? fallback, limits: options.imageLimits)
         let saved = try project.saveUpload(data, name: name ?? fallback)
         let session = cache.insert(ImageSession(id: Self.imageID(saved, data), name: saved, image: image, model: model))
         let ms = try session.encode()
@@ -64,8 +65,24 @@ extension AnnotationServer {
         }
         let id = Self.imageID(name, data)
         if let session = cache.session(id) { return session }
-        let image = try ImageIO.decodeImage(data, name: name)
+        try checkSize(data, name: name)
+        let image = try ImageIO.decodeImage(data, name: name, limits: options.imageLimits)
         return cache.insert(ImageSession(id: id, name: name, image: image, model: model))
+    }
+
+    /// Refuses, from its header alone, an image over the size limit (`--max-megapixels`), before it is
+    /// decoded or saved.
+    private func checkSize(_ data: Data, name: String) throws {
+        guard let size = ImageIO.imageSize(data) else { return }  // the decoder says what is wrong
+        let pixels = size.width * size.height
+        let limits = options.imageLimits
+        guard size.width <= limits.maxDimension, size.height <= limits.maxDimension, pixels <= limits.maxPixels else {
+            throw APIError(
+                413,
+                "image '\(name)' is \(size.width)×\(size.height) pixels, above the limit of "
+                    + "\(limits.maxPixels / 1_000_000) megapixels and \(limits.maxDimension) per side (sam2 serve "
+                    + "--max-megapixels)")
+        }
     }
 
     /// The session of image `id`, opened again from the project folder if it was evicted.

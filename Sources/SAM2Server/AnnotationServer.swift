@@ -18,6 +18,8 @@ public final class AnnotationServer: Sendable {
         /// Host names (besides literal loopback addresses and `localhost`) accepted in the Host header
         /// when listening on loopback: a name of this machine that the user chose, e.g. behind a proxy.
         public var allowedHosts: [String] = []
+        /// Largest image opened or uploaded (checked from its header, before decoding or saving).
+        public var imageLimits = ImageLimits()
         /// Memory budget of the open images (pixels and features).
         public var cacheBytes = 1 << 30
         /// Called with one line per request (method, path, status, milliseconds); nil for silence.

@@ -68,6 +68,8 @@ public struct AutomaticMaskJob: Sendable {
     public var output: URL?
     /// The COCO instances file of all images (one category, "object"), if wanted.
     public var coco: URL?
+    /// Largest image read.
+    public var limits = ImageLimits()
 
     public init(images: [ImageInput], output: URL? = nil, coco: URL? = nil) {
         self.images = images
@@ -83,7 +85,7 @@ public struct AutomaticMaskJob: Sendable {
     ) throws {
         var instances = COCOInstances()
         for input in images {
-            let image = try ImageIO.readImage(URL(fileURLWithPath: input.path))
+            let image = try ImageIO.readImage(URL(fileURLWithPath: input.path), limits: limits)
             let masks = try generator.generate(image) { progress(input, $0) }
             if let output { try write(masks, of: image, to: output.appendingPathComponent(input.stem)) }
             if coco != nil { instances.add(masks, fileName: input.path, width: image.width, height: image.height) }

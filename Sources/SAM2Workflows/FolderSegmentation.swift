@@ -15,6 +15,8 @@ public struct FolderSegmentation: Sendable {
     public var sortByScore = false
     /// Redo images that are done already.
     public var overwrite = false
+    /// Largest image read.
+    public var limits = ImageLimits()
     /// The COCO id of an image (by relative path) when the detection file names none.
     public var imageNumbers: [String: Int] = [:]
 
@@ -44,8 +46,8 @@ public struct FolderSegmentation: Sendable {
     public func run(predictor: SAM2ImagePredictor, onImage: (ImageInput, SegmentationRecord) -> Void) throws {
         try OverlappedPipeline.run(
             pending,
-            decode: { input in
-                try ImageIO.readImage(URL(fileURLWithPath: input.path))
+            decode: { [limits] input in
+                try ImageIO.readImage(URL(fileURLWithPath: input.path), limits: limits)
             },
             process: { input, image -> (SegmentationResult, SegmentationRecord) in
                 try predictor.setImage(image)

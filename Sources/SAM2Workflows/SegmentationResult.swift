@@ -17,7 +17,8 @@ public struct SegmentationResult: Sendable {
         public var bbox: [Int]
         /// 0/1 per pixel.
         public var values: [UInt8]
-        public var logits: [Float]
+        /// Where its logits are: mask `mask` of prediction `prompt`.
+        var logitsIndex: Int
         /// The detector's box it answers (`--boxes-from`), if any.
         public var detection: Detection?
         public var fileName: String { "mask_\(index).png" }
@@ -38,6 +39,8 @@ public struct SegmentationResult: Sendable {
 
     public var image: RGBImage
     public var masks: [Mask]
+    /// The predictions, logits at the image's size (kept, not copied, for `writeLogits`).
+    private let predictions: [SAM2Prediction]
 
     /// Flattens predictions made with `returnLogits: true`, thresholding the logits at `threshold`.
     /// `detections[p]`, when given, is the detector box that prompt set p came from.
@@ -46,20 +49,24 @@ public struct SegmentationResult: Sendable {
         detections: [Detection] = []
     ) {
         self.image = image
+        self.predictions = predictions
         var masks: [Mask] = []
         let plane = image.width * image.height
         for (p, prediction) in predictions.enumerated() {
-            let logits = prediction.masks.scalars
             for m in 0..<prediction.scores.count {
-                let l = Array(logits[(m * plane)..<((m + 1) * plane)])
-                let values = l.map { $0 > threshold ? UInt8(1) : 0 }
+                let values = prediction.masks.withUnsafeBufferPointer { logits in
+                    [UInt8](unsafeUninitializedCapacity: plane) { out, count in
+                        for i in 0..<plane { out[i] = logits[m * plane + i] > threshold ? 1 : 0 }
+                        count = plane
+                    }
+                }
                 let box = MaskRendering.boundingBox(values, width: image.width, height: image.height)
                 masks.append(
                     Mask(
                         index: masks.count, prompt: p, score: prediction.scores[m],
                         area: values.reduce(0) { $0 + Int($1) },
-                        bbox: box.map { [$0.x, $0.y, $0.width, $0.height] } ?? [0, 0, 0, 0], values: values, logits: l,
-                        detection: p < detections.count ? detections[p] : nil))
+                        bbox: box.map { [$0.x, $0.y, $0.width, $0.height] } ?? [0, 0, 0, 0], values: values,
+                        logitsIndex: m, detection: p < detections.count ? detections[p] : nil))
             }
         }
         if sortByScore {
@@ -97,7 +104,15 @@ public struct SegmentationResult: Sendable {
 
     /// Writes the logits at the image's size as float32 .npy, shape N×H×W.
     public func writeLogits(to url: URL) throws {
-        try NPY.write(masks.flatMap(\.logits), shape: [masks.count, image.height, image.width], to: url)
+        let plane = image.width * image.height
+        var all = [Float]()
+        all.reserveCapacity(masks.count * plane)
+        for m in masks {
+            predictions[m.prompt].masks.withUnsafeBufferPointer { logits in
+                all += logits[(m.logitsIndex * plane)..<((m.logitsIndex + 1) * plane)]
+            }
+        }
+        try NPY.write(all, shape: [masks.count, image.height, image.width], to: url)
     }
 
     /// The summary of the masks: score, area, bbox, COCO RLE, the files written to `outputDirectory`

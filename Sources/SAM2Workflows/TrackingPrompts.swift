@@ -109,16 +109,19 @@ public enum TrackingPrompts {
                     throw fail("give a mask or points/box, not both, in one entry")
                 }
                 let file = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
+                func wrongSize(_ w: Int, _ h: Int) -> TrackingPromptError {
+                    fail("mask '\(file.path)' is \(w)×\(h) but the video is \(width)×\(height)")
+                }
                 let mask: (width: Int, height: Int, values: [UInt8])
                 do {
-                    mask = try ImageIO.readMask(file)
+                    // The size is checked from the file's header before the mask is decoded.
+                    mask = try ImageIO.readMask(file, expectedSize: (width, height))
+                } catch ImageIOError.wrongSize(_, let w, let h, _, _) {
+                    throw wrongSize(w, h)
                 } catch {
                     throw fail("mask: \(error)")
                 }
-                guard mask.width == width && mask.height == height else {
-                    throw fail(
-                        "mask '\(file.path)' is \(mask.width)×\(mask.height) but the video is \(width)×\(height)")
-                }
+                guard mask.width == width && mask.height == height else { throw wrongSize(mask.width, mask.height) }
                 prompt.mask = mask.values
             }
             guard !prompt.points.isEmpty || prompt.box != nil || prompt.mask != nil else {

@@ -2,6 +2,7 @@
 // repeatable options, flags and positionals; anything unknown is a usage error.
 
 import Foundation
+import SAM2IO
 
 /// A failure the tool reports on one line of stderr: usage errors exit with 2, runtime errors with 1.
 enum ToolError: Error, CustomStringConvertible {
@@ -74,6 +75,11 @@ struct Arguments {
             throw ToolError.usage("\(command): \(name) '\(text)' is not \(expected)")
         }
         return v
+    }
+
+    /// `--max-megapixels N`: the largest image read (default: ImageLimits' 50 megapixels).
+    mutating func imageLimits() throws -> ImageLimits {
+        try int("--max-megapixels", range: 1...2000).map { ImageLimits(megapixels: $0) } ?? ImageLimits()
     }
 
     mutating func flag(_ name: String) -> Bool {

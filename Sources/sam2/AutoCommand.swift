@@ -35,12 +35,14 @@ enum AutoCommand: Command {
                                                 {"image", "width", "height", "masks": [records]}
           --output DIR                          write DIR/<image name>/mask_K.png (0/255) and overlay.png
           --coco FILE.json                      write a COCO instances file (RLE masks, one category) for all images
+          --max-megapixels N                    refuse images over N megapixels, from their header (default 50)
           --threads N                           threads to use (default: all cores)
           --quiet                               no progress bar on stderr
         """
 
     static func run(_ args: inout Arguments) throws {
         let model = try ModelOptions(&args)
+        let limits = try args.imageLimits()
         var options = try generatorOptions(&args)
         let modeText = try args.value("--output-mode") ?? "coco_rle"
         let modes: [String: AutomaticMaskOutputMode] = [
@@ -70,9 +72,10 @@ enum AutoCommand: Command {
         } catch let error as AutomaticMaskGeneratorError {
             throw ToolError.usage("auto: \(error)")
         }
-        let job = AutomaticMaskJob(
+        var job = AutomaticMaskJob(
             images: images, output: outputDir.map { URL(fileURLWithPath: $0) },
             coco: cocoPath.map { URL(fileURLWithPath: $0) })
+        job.limits = limits
         let progress = ProgressBar("auto", total: images.count, quiet: quiet)
         try job.run(
             generator: generator,

@@ -9,7 +9,7 @@ import SAM2Workflows
 enum BenchCommand: Command {
     static let help = """
         usage: sam2 bench --checkpoint CKPT [--image IMAGE] [--repeat N] [--threads N] [--config NAME] [--json]
-                          [--quiet]
+                          [--quiet] [--max-megapixels N]
 
         Times set_image and predict (one point at the image centre, three masks, upsampling to the
         image size included) after one warm-up run, and prints the medians. Without --image a
@@ -18,6 +18,7 @@ enum BenchCommand: Command {
 
     static func run(_ args: inout Arguments) throws {
         let options = try ModelOptions(&args)
+        let limits = try args.imageLimits()
         let imagePath = try args.value("--image")
         let repeats = try args.int("--repeat", default: 5, range: 1...10_000)!
         let json = args.flag("--json")
@@ -29,7 +30,7 @@ enum BenchCommand: Command {
         options.applyThreads()
 
         let image =
-            try imagePath.map { try ImageIO.readImage(URL(fileURLWithPath: $0)) }
+            try imagePath.map { try ImageIO.readImage(URL(fileURLWithPath: $0), limits: limits) }
             ?? Benchmark.syntheticImage(side: 1024)
         let model = try options.load()
         let progress = ProgressBar("bench", total: 2 * repeats, quiet: quiet)

@@ -53,12 +53,15 @@ enum SegmentCommand: Command {
           --checkpoint CKPT       model checkpoint (.pt or .safetensors), required
           --config NAME           configuration (preset name, alias tiny/small/base_plus/large, or .json);
                                   detected by default
+          --max-megapixels N      refuse images over N megapixels, from their header (default 50; segmenting
+                                  takes about 30 MB a megapixel)
           --threads N             threads to use (default: all cores)
           --quiet                 no progress bar on stderr
         """
 
     static func run(_ args: inout Arguments) throws {
         let model = try ModelOptions(&args)
+        let limits = try args.imageLimits()
         var prompts = SegmentPrompts()
         for text in try args.values("--point") {
             let v = try args.numbers(text, option: "--point", counts: [2, 3])
@@ -177,11 +180,12 @@ enum SegmentCommand: Command {
             job.overlay = overlay
             job.sortByScore = sort
             job.overwrite = overwrite
+            job.limits = limits
             job.imageNumbers = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1.relativePath, $0 + 1) })
             try runFolder(job, model: model, outputs: outputs)
         } else {
             try runImage(
-                all[0], prompts: prompts, maskInput: maskInputPath, model: model, outputs: outputs,
+                all[0], prompts: prompts, maskInput: maskInputPath, model: model, limits: limits, outputs: outputs,
                 logits: logitsPath)
         }
     }
@@ -200,12 +204,12 @@ enum SegmentCommand: Command {
     /// One image: masks in OUT/ directly, logits on request, the record or a line per mask on stdout.
     private static func runImage(
         _ input: ImageInput, prompts: SegmentPrompts, maskInput: String?, model options: ModelOptions,
-        outputs: Outputs, logits: String?
+        limits: ImageLimits, outputs: Outputs, logits: String?
     ) throws {
         var prompts = prompts
         let progress = ProgressBar("segment", total: 3, quiet: outputs.quiet)
         defer { progress.finish() }
-        let image = try ImageIO.readImage(URL(fileURLWithPath: input.path))
+        let image = try ImageIO.readImage(URL(fileURLWithPath: input.path), limits: limits)
         let model = try options.load()
         progress.advance(note: "model loaded")
         let predictor = SAM2ImagePredictor(model: model)

@@ -26,6 +26,8 @@ enum ServeCommand: Command {
           --max-upload-mb N       largest accepted request body in MiB (default 64)
           --cache-mb N            memory for open images and their embeddings in MiB, least recently used out
                                   (default 1024)
+          --max-megapixels N      refuse images over N megapixels, from their header, before decoding or saving
+                                  them (default 50)
           --threads N             threads to use (default: all cores)
           --quiet                 no request log or stop message on stderr
         """
@@ -42,6 +44,7 @@ enum ServeCommand: Command {
         let projectPath = try args.value("--project") ?? "."
         options.maxUploadBytes = try args.int("--max-upload-mb", default: 64, range: 1...4096)! << 20
         options.cacheBytes = try args.int("--cache-mb", default: 1024, range: 64...1_048_576)! << 20
+        options.imageLimits = try args.imageLimits()
         let threads = try args.int("--threads", range: 1...1024)
         let quiet = args.flag("--quiet")
         let extra = try args.positionals()

@@ -30,12 +30,14 @@ enum TrackCommand: Command {
           --max-frames N          track at most N frames after the start frame (default: to the end)
           --json                  print one line per frame: {"frame", "objects": [{"id", "area", "score"}]}
                                   (score: the object-presence logit, > 0 present)
+          --max-megapixels N      refuse frames over N megapixels (default 50)
           --threads N             threads to use (default: all cores)
           --quiet                 no progress bar on stderr
         """
 
     static func run(_ args: inout Arguments) throws {
         let model = try ModelOptions(&args)
+        let limits = try args.imageLimits()
         guard let promptsPath = try args.value("--prompts") else {
             throw ToolError.usage("track: --prompts FILE is required (see sam2 track --help)")
         }
@@ -56,7 +58,7 @@ enum TrackCommand: Command {
         model.applyThreads()
 
         // Everything that can be checked without the model, before anything is written.
-        let video = try openVideo(URL(fileURLWithPath: inputs[0]))
+        let video = try openVideo(URL(fileURLWithPath: inputs[0]), limits: limits)
         let prompts = try TrackingPrompts.read(
             URL(fileURLWithPath: promptsPath), frameCount: video.frameCount,
             width: video.width, height: video.height)

@@ -23,23 +23,36 @@ struct CLI {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// The process's peak resident memory.
+        var maxRSSBytes: Int
     }
 
+    /// Runs the binary to its end with its outputs in temporary files, and takes its exit status and
+    /// peak resident memory from wait4 (Foundation's Process reaps children on its own thread).
     static func run(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (outPath, errPath) = (dir.appendingPathComponent("out").path, dir.appendingPathComponent("err").path)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([binary.path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, binary.path, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let exited = status & 0x7f == 0
         return Result(
-            status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-            stderr: String(decoding: e, as: UTF8.self))
+            status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
+            stdout: String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data(), as: UTF8.self),
+            stderr: String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data(), as: UTF8.self),
+            maxRSSBytes: usage.ru_maxrss * 1024)
     }
 
     static let checkpoint = ModelFixtures.url("model/small_2.1.pt").path
@@ -143,7 +156,7 @@ struct CLI {
             (["--point", "10"], 2, "--point '10'"),
             (["--box", "50,50,10,10"], 1, "x1 < x0"),
             (["--box", "500,500,600,600"], 1, "wholly outside"),
-            (["--mask-input", "MASK_WRONG_SIZE", "--point", "3,3"], 1, "mask input has shape [320, 320]"),
+            (["--mask-input", "MASK_WRONG_SIZE", "--point", "3,3"], 1, "is 320×320 but the image is 97×131"),
             (["--point", "1,1", "--threads", "0"], 2, "--threads '0'"),
             (["--point", "1,1", "--multimask", "--single"], 2, "not both"),
         ] as [([String], Int32, String)])

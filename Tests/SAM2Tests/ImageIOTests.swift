@@ -178,7 +178,7 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
 
     @Test func indexedMaskOfRGBImageIsRefused() throws {
         let url = ImageFixtures.url("rgb8.png")
-        #expect(throws: ImageIOError.notIndexed(path: url.path, detail: "it is a RGB image")) {
+        #expect(throws: ImageIOError.notIndexed(path: url.path, detail: "it is an RGB image")) {
             try ImageIO.readIndexedMask(url)
         }
     }
@@ -220,11 +220,12 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
 
     @Test func specificMessages() throws {
         let giant = ImageFixtures.url("giant.png")
-        #expect(throws: ImageIOError.tooLarge(path: giant.path, width: 40000, height: 40000)) {
+        let limits = ImageLimits()
+        #expect(throws: ImageIOError.tooLarge(path: giant.path, width: 40000, height: 40000, limits: limits)) {
             try ImageIO.readImage(giant)
         }
         let giantJPEG = ImageFixtures.url("giant.jpg")
-        #expect(throws: ImageIOError.tooLarge(path: giantJPEG.path, width: 40000, height: 40000)) {
+        #expect(throws: ImageIOError.tooLarge(path: giantJPEG.path, width: 40000, height: 40000, limits: limits)) {
             try ImageIO.readImage(giantJPEG)
         }
         let gif = ImageFixtures.url("image.gif")
@@ -232,9 +233,9 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
         let text = ImageFixtures.url("not_an_image.jpg")
         #expect(throws: ImageIOError.unknownFormat(path: text.path, detected: nil)) { try ImageIO.readImage(text) }
         #expect(
-            ImageIOError.tooLarge(path: "/a.png", width: 40000, height: 40000).description
-                == "image '/a.png' is 40000×40000 pixels, above the limit of 30000 per side and 500 megapixels; downscale it first"
-        )
+            ImageIOError.tooLarge(path: "/a.png", width: 40000, height: 40000, limits: limits).description
+                == "image '/a.png' is 40000×40000 pixels (1600.0 megapixels), above the limit of 65500 per side and "
+                + "50 megapixels (--max-megapixels raises the second; downscale the image otherwise)")
     }
 
     @Test func missingFileAndDirectory() throws {

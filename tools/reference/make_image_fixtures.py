@@ -171,6 +171,16 @@ def main():
     # A real JPEG whose SOF says 40000 x 40000.
     sof = jpeg.index(b"\xff\xc0")
     bad["giant.jpg"] = (jpeg[: sof + 5] + struct.pack(">HH", 40000, 40000) + jpeg[sof + 9:], "tooLarge")
+    # Memory bombs (refused from the header, before anything is allocated for them): a PNG and a real
+    # JPEG whose headers claim 22000 x 22000 and 30000 x 16000 (above the default 50 megapixels), and a
+    # PNG whose tEXt (or eXIf) chunk claims 2 GiB right after IHDR: libpng would allocate it whole before
+    # reading it; the file ends there, so the error is "truncated", after no allocation.
+    bad["bomb_22000.png"] = (raw_png(np.zeros((1, 1, 1), np.uint8), 0, 8, width=22000, height=22000), "tooLarge")
+    bad["bomb_30000x16000.jpg"] = (jpeg[: sof + 5] + struct.pack(">HH", 16000, 30000) + jpeg[sof + 9:], "tooLarge")
+    ihdr = png_chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 0, 0, 0, 0))
+    for kind in [b"tEXt", b"eXIf"]:
+        name = kind.decode().lower() + "_chunk_2gib.png"
+        bad[name] = (b"\x89PNG\r\n\x1a\n" + ihdr + struct.pack(">I", 0x7FFFFFFF) + kind + b"ab", "truncated")
     for name, (data, kind) in bad.items():
         (OUT / name).write_bytes(data)
         manifest["bad"].append({"file": name, "error": kind})
