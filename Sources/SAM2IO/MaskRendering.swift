@@ -52,7 +52,10 @@ public enum MaskRendering {
     /// The image with each mask blended in its colour (`colors[i % colors.count]`, weight `alpha`
     /// clamped to 0...1, later masks on top) and its 1-pixel contour — inside pixels with a 4-neighbour
     /// outside the mask — drawn in the opaque colour.
-    public static func overlay(_ image: RGBImage, masks: [[UInt8]], alpha: Float = 0.5) -> RGBImage {
+    /// `masks` may be a lazy sequence: each mask is used once, so they need not all be in memory.
+    public static func overlay(
+        _ image: RGBImage, masks: some Sequence<[UInt8]>, alpha: Float = 0.5
+    ) -> RGBImage {
         let width = image.width
         let height = image.height
         let a = min(max(alpha, 0), 1)

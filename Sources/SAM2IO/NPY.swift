@@ -31,11 +31,42 @@ public enum NPY {
             throw NPYError.invalidArgument(
                 path: url.path, detail: "shape \(shape) does not hold \(values.count) values")
         }
-        try AtomicFile.write(encode(values, shape: shape), to: url)
+        try write(shape: shape, to: url) { part in try values.withUnsafeBufferPointer { try part($0) } }
     }
 
-    /// The bytes of a .npy file, as `np.save` writes them.
-    static func encode(_ values: [Float], shape: [Int]) -> Data {
+    /// Writes a float32 .npy file of `shape` whose values `fill` hands over in order, in as many pieces
+    /// as it likes; each piece goes to the file as it comes (nothing is gathered in memory first).
+    public static func write(
+        shape: [Int], to url: URL, fill: ((UnsafeBufferPointer<Float>) throws -> Void) throws -> Void
+    ) throws {
+        try AtomicFile.write(to: url) { temporary in
+            guard FileManager.default.createFile(atPath: temporary.path, contents: header(shape: shape)),
+                let handle = FileHandle(forWritingAtPath: temporary.path)
+            else {
+                throw NPYError.invalidArgument(path: url.path, detail: "cannot create the file")
+            }
+            defer { try? handle.close() }
+            handle.seekToEndOfFile()
+            var written = 0
+            try fill { part in
+                written += part.count
+                if UInt32(1).littleEndian == 1 {
+                    guard let base = part.baseAddress else { return }
+                    let bytes = UnsafeMutableRawPointer(mutating: base)
+                    try handle.write(contentsOf: Data(bytesNoCopy: bytes, count: part.count * 4, deallocator: .none))
+                } else {
+                    try handle.write(
+                        contentsOf: Data(part.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
+                }
+            }
+            guard written == elementCount(shape) else {
+                throw NPYError.invalidArgument(path: url.path, detail: "shape \(shape) does not hold \(written) values")
+            }
+        }
+    }
+
+    /// The header of a float32 C-order .npy file of `shape`, as `np.save` writes it.
+    static func header(shape: [Int]) -> Data {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
         // ref: numpy.lib.format._wrap_header — magic (6) + version (2) + length (2) + header + "\n"
@@ -46,12 +77,6 @@ public enum NPY {
         let length = UInt16(header.utf8.count)
         data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
         data.append(contentsOf: Array(header.utf8))
-        var bytes = [UInt8](repeating: 0, count: values.count * 4)
-        for (i, value) in values.enumerated() {
-            let word = value.bitPattern
-            for k in 0..<4 { bytes[4 * i + k] = UInt8(truncatingIfNeeded: word >> (8 * k)) }
-        }
-        data.append(contentsOf: bytes)
         return data
     }
 

@@ -19,31 +19,37 @@ public struct SegmentPrompts: Sendable {
 
     public init() {}
 
+    /// Boxes predicted together at most (each box's decoder pass and full-size logits are then
+    /// turned into run lengths), so that memory stays flat in the number of boxes.
+    public static let boxesPerPass = 16
+
     /// The masks of `image` (named `input`) on a predictor whose image is set already, and the image's
-    /// COCO id when the detection file names one.
+    /// COCO id when the detection file names one. `keepLogits` keeps every mask's logits (`--save-logits`).
     public func result(
         for image: RGBImage, input: ImageInput, predictor: SAM2ImagePredictor,
-        sortByScore: Bool
+        sortByScore: Bool, keepLogits: Bool = false
     ) throws -> (result: SegmentationResult, imageID: Int?) {
-        let threshold = predictor.maskThreshold
+        var result = SegmentationResult(image: image, threshold: predictor.maskThreshold, keepLogits: keepLogits)
         guard let detections else {
             let multimask = multimask ?? (boxes.isEmpty && maskInput == nil)
-            let predictions: [SAM2Prediction]
             if boxes.count > 1 {
-                predictions = try predictor.predict(
-                    boxes: boxes, points: points.isEmpty ? nil : [points], labels: points.isEmpty ? nil : [labels],
-                    maskInput: maskInput, multimaskOutput: multimask, returnLogits: true)
+                for start in stride(from: 0, to: boxes.count, by: Self.boxesPerPass) {
+                    let chunk = Array(boxes[start..<min(start + Self.boxesPerPass, boxes.count)])
+                    result.append(
+                        try predictor.predict(
+                            boxes: chunk, points: points.isEmpty ? nil : [points],
+                            labels: points.isEmpty ? nil : [labels], maskInput: maskInput, multimaskOutput: multimask,
+                            returnLogits: true))
+                }
             } else {
-                predictions = [
+                result.append([
                     try predictor.predict(
                         points: points, labels: labels, box: boxes.first, maskInput: maskInput,
                         multimaskOutput: multimask, returnLogits: true)
-                ]
+                ])
             }
-            return (
-                SegmentationResult(
-                    image: image, predictions: predictions, threshold: threshold, sortByScore: sortByScore), nil
-            )
+            if sortByScore { result.sortByScore() }
+            return (result, nil)
         }
         let found = try detections.boxes(forImage: input.relativePath)
         let kept = found.detections.filter { d in minScore.map { min in d.score.map { $0 >= min } ?? true } ?? true }
@@ -59,13 +65,13 @@ public struct SegmentPrompts: Sendable {
             }
             return c
         }
-        let predictions =
-            corners.isEmpty ? [] : try predictor.predict(boxes: corners, multimaskOutput: false, returnLogits: true)
-        return (
-            SegmentationResult(
-                image: image, predictions: predictions, threshold: threshold, sortByScore: sortByScore, detections: kept
-            ),
-            found.imageID
-        )
+        for start in stride(from: 0, to: corners.count, by: Self.boxesPerPass) {
+            let range = start..<min(start + Self.boxesPerPass, corners.count)
+            result.append(
+                try predictor.predict(boxes: Array(corners[range]), multimaskOutput: false, returnLogits: true),
+                detections: Array(kept[range]))
+        }
+        if sortByScore { result.sortByScore() }
+        return (result, found.imageID)
     }
 }

@@ -15,14 +15,16 @@ public struct SegmentationResult: Sendable {
         public var area: Int
         /// x, y, width, height of the mask's pixels (zeros when empty).
         public var bbox: [Int]
-        /// 0/1 per pixel.
-        public var values: [UInt8]
-        /// Where its logits are: mask `mask` of prediction `prompt`.
-        var logitsIndex: Int
+        /// The mask as run lengths: compact, so that many masks of a large image fit in memory.
+        public var rle: UncompressedRLE
+        /// The logits at the image's size [H, W], when kept for `writeLogits`.
+        var logits: Tensor?
         /// The detector's box it answers (`--boxes-from`), if any.
         public var detection: Detection?
         public var fileName: String { "mask_\(index).png" }
         public var cutoutName: String { "cutout_\(index).png" }
+        /// 0/1 per pixel, row-major (decoded from the run lengths).
+        public var values: [UInt8] { rle.mask() }
     }
 
     /// How cut-outs are made: keep the mask (or, with `invert`, everything but it); `crop` cuts the
@@ -38,42 +40,61 @@ public struct SegmentationResult: Sendable {
     }
 
     public var image: RGBImage
-    public var masks: [Mask]
-    /// The predictions, logits at the image's size (kept, not copied, for `writeLogits`).
-    private let predictions: [SAM2Prediction]
+    public private(set) var masks: [Mask] = []
+    /// Logits above it are inside.
+    public let threshold: Float
+    /// Whether each mask's full-size logits are kept (for `writeLogits`).
+    public let keepLogits: Bool
+    /// Prompt sets added so far.
+    private var prompts = 0
+
+    /// An empty result for `image`; predictions are added with `append`.
+    public init(image: RGBImage, threshold: Float, keepLogits: Bool = false) {
+        self.image = image
+        self.threshold = threshold
+        self.keepLogits = keepLogits
+    }
 
     /// Flattens predictions made with `returnLogits: true`, thresholding the logits at `threshold`.
     /// `detections[p]`, when given, is the detector box that prompt set p came from.
     public init(
         image: RGBImage, predictions: [SAM2Prediction], threshold: Float, sortByScore: Bool,
-        detections: [Detection] = []
+        detections: [Detection] = [], keepLogits: Bool = false
     ) {
-        self.image = image
-        self.predictions = predictions
-        var masks: [Mask] = []
-        let plane = image.width * image.height
-        for (p, prediction) in predictions.enumerated() {
-            for m in 0..<prediction.scores.count {
-                let values = prediction.masks.withUnsafeBufferPointer { logits in
-                    [UInt8](unsafeUninitializedCapacity: plane) { out, count in
-                        for i in 0..<plane { out[i] = logits[m * plane + i] > threshold ? 1 : 0 }
-                        count = plane
-                    }
+        self.init(image: image, threshold: threshold, keepLogits: keepLogits)
+        append(predictions, detections: detections)
+        if sortByScore { self.sortByScore() }
+    }
+
+    /// Adds the masks of the next prompt sets' predictions (made with `returnLogits: true`), one prompt
+    /// set per prediction; `detections[k]` is the detector box of `predictions[k]`. The logits are not
+    /// kept unless `keepLogits`: the masks hold their run lengths only.
+    public mutating func append(_ predictions: [SAM2Prediction], detections: [Detection] = []) {
+        let (w, h) = (image.width, image.height)
+        let plane = w * h
+        for (k, prediction) in predictions.enumerated() {
+            prediction.masks.withUnsafeBufferPointer { logits in
+                for m in 0..<prediction.scores.count {
+                    let rle = UncompressedRLE(
+                        plane: UnsafeBufferPointer(rebasing: logits[(m * plane)..<((m + 1) * plane)]), height: h,
+                        width: w, threshold: threshold)
+                    let box = rle.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? [0, 0, 0, 0]
+                    masks.append(
+                        Mask(
+                            index: masks.count, prompt: prompts + k, score: prediction.scores[m], area: rle.area,
+                            bbox: box, rle: rle,
+                            logits: keepLogits ? prediction.masks.slice(axis: 0, m..<(m + 1)) : nil,
+                            detection: k < detections.count ? detections[k] : nil))
                 }
-                let box = MaskRendering.boundingBox(values, width: image.width, height: image.height)
-                masks.append(
-                    Mask(
-                        index: masks.count, prompt: p, score: prediction.scores[m],
-                        area: values.reduce(0) { $0 + Int($1) },
-                        bbox: box.map { [$0.x, $0.y, $0.width, $0.height] } ?? [0, 0, 0, 0], values: values,
-                        logitsIndex: m, detection: p < detections.count ? detections[p] : nil))
             }
         }
-        if sortByScore {
-            masks.sort { $0.score > $1.score }
-            for i in masks.indices { masks[i].index = i }
-        }
-        self.masks = masks
+        prompts += predictions.count
+    }
+
+    /// Orders the masks best score first and numbers them again.
+    public mutating func sortByScore() {
+        masks.sort { $0.score > $1.score }
+        for i in masks.indices { masks[i].index = i }
     }
 
     /// Writes mask_K.png (0/255) and, on request, cutout_K.png and overlay.png, each atomically.
@@ -97,22 +118,19 @@ public struct SegmentationResult: Sendable {
         }
         if overlay {
             try ImageIO.writeRGBPNG(
-                MaskRendering.overlay(image, masks: masks.map(\.values)),
+                MaskRendering.overlay(image, masks: masks.lazy.map(\.values)),
                 to: directory.appendingPathComponent("overlay.png"))
         }
     }
 
-    /// Writes the logits at the image's size as float32 .npy, shape N×H×W.
+    /// Writes the logits at the image's size as float32 .npy, shape N×H×W (needs `keepLogits`).
     public func writeLogits(to url: URL) throws {
-        let plane = image.width * image.height
-        var all = [Float]()
-        all.reserveCapacity(masks.count * plane)
-        for m in masks {
-            predictions[m.prompt].masks.withUnsafeBufferPointer { logits in
-                all += logits[(m.logitsIndex * plane)..<((m.logitsIndex + 1) * plane)]
+        precondition(keepLogits, "SegmentationResult.writeLogits: the logits were not kept (keepLogits)")
+        try NPY.write(shape: [masks.count, image.height, image.width], to: url) { part in
+            for m in masks {
+                try m.logits!.withUnsafeBufferPointer { try part($0) }
             }
         }
-        try NPY.write(all, shape: [masks.count, image.height, image.width], to: url)
     }
 
     /// The summary of the masks: score, area, bbox, COCO RLE, the files written to `outputDirectory`
@@ -122,7 +140,6 @@ public struct SegmentationResult: Sendable {
     {
         let items = masks.map { m -> SegmentationRecord.Mask in
             let file = { (name: String) in outputDirectory.map { ($0 as NSString).appendingPathComponent(name) } }
-            let rle = UncompressedRLE(mask: m.values, height: image.height, width: image.width)
             let box = m.detection.map { d -> [Float] in
                 let c = d.corners(width: image.width, height: image.height)
                 return [c.x, c.y, c.z, c.w]
@@ -130,7 +147,7 @@ public struct SegmentationResult: Sendable {
             return SegmentationRecord.Mask(
                 index: m.index, prompt: m.prompt, score: m.score, area: m.area, bbox: m.bbox,
                 file: file(m.fileName), cutout: cutouts ? file(m.cutoutName) : nil,
-                segmentation: COCORLE(rle),
+                segmentation: COCORLE(m.rle),
                 box: box, categoryId: m.detection?.categoryID, detectorScore: m.detection?.score)
         }
         return SegmentationRecord(image: path, imageId: imageID, width: image.width, height: image.height, masks: items)

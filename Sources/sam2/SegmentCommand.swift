@@ -219,7 +219,7 @@ enum SegmentCommand: Command {
         try predictor.setImage(image)
         progress.advance(note: "image encoded")
         let (result, imageID) = try prompts.result(
-            for: image, input: input, predictor: predictor, sortByScore: outputs.sort)
+            for: image, input: input, predictor: predictor, sortByScore: outputs.sort, keepLogits: logits != nil)
         progress.advance(note: "masks predicted")
         progress.finish()
         if let directory = outputs.directory {

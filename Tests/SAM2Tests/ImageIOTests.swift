@@ -489,11 +489,29 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
         #expect(try directoryContents(directory) == ["logits.npy"])
     }
 
-    @Test func matchesNumpyHeaderBytes() throws {
-        // np.save of a float32 array of shape (2, 3, 4) gives exactly this header.
-        let ours = NPY.encode((0..<24).map { (Float($0) - 11.5) / 3 }, shape: [2, 3, 4])
+    @Test func matchesNumpysBytes() throws {
+        // np.save of a float32 array of shape (2, 3, 4) gives exactly these bytes, whether the values
+        // come at once or piece by piece.
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let values = (0..<24).map { (Float($0) - 11.5) / 3 }
         let numpy = try Data(contentsOf: ImageFixtures.url("numpy_f4.npy"))
-        #expect(ours == numpy)
+        let whole = directory.appendingPathComponent("whole.npy")
+        try NPY.write(values, shape: [2, 3, 4], to: whole)
+        #expect(try Data(contentsOf: whole) == numpy)
+        let pieces = directory.appendingPathComponent("pieces.npy")
+        try NPY.write(shape: [2, 3, 4], to: pieces) { part in
+            for start in stride(from: 0, to: 24, by: 10) {
+                try values[start..<min(start + 10, 24)].withUnsafeBufferPointer { try part($0) }
+            }
+        }
+        #expect(try Data(contentsOf: pieces) == numpy)
+        #expect(throws: NPYError.self) {
+            try NPY.write(shape: [2, 3, 4], to: pieces) { part in
+                try values.prefix(5).withUnsafeBufferPointer { try part($0) }
+            }
+        }
+        #expect(try Data(contentsOf: pieces) == numpy)  // a failed write leaves the file as it was
     }
 
     @Test func readsNumpyFiles() throws {

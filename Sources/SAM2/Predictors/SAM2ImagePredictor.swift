@@ -258,25 +258,39 @@ public final class SAM2ImagePredictor {
             dense = model.promptEncoder.embedMask(m).expanded(to: batch, axis: 0)
         }
         let sparseTokens = sparse ?? Tensor(shape: [batch, 0, config.hiddenDim])
-        let out = decode(
-            features, imageIndex: imageIndex, sparse: sparseTokens, dense: dense, multimaskOutput: multimaskOutput)
-        var masks = t.postprocessMasks(out.masks, originalHeight: h, originalWidth: w)
-        let lowRes = out.masks.clamped(min: -32, max: 32)
-        if !returnLogits {
-            let threshold = maskThreshold
-            masks.withUnsafeMutableBufferPointer { p in
-                for i in 0..<p.count { p[i] = p[i] > threshold ? 1 : 0 }
+        // The decoder's activations take tens of MB a prompt set: large batches go through in parts.
+        var predictions: [SAM2Prediction] = []
+        predictions.reserveCapacity(batch)
+        for start in stride(from: 0, to: batch, by: Self.promptSetsPerPass) {
+            let part = start..<min(start + Self.promptSetsPerPass, batch)
+            let out = decode(
+                features, imageIndex: imageIndex, sparse: sparseTokens.slice(axis: 0, part),
+                dense: dense?.slice(axis: 0, part), multimaskOutput: multimaskOutput)
+            var masks = t.postprocessMasks(out.masks, originalHeight: h, originalWidth: w)
+            let lowRes = out.masks.clamped(min: -32, max: 32)
+            if !returnLogits {
+                let threshold = maskThreshold
+                masks.withUnsafeMutableBufferPointer { p in
+                    for i in 0..<p.count { p[i] = p[i] > threshold ? 1 : 0 }
+                }
+            }
+            let m = out.masks.shape[1]
+            let scores = out.iouPredictions.scalars
+            for i in 0..<part.count {
+                predictions.append(
+                    SAM2Prediction(
+                        masks: masks.slice(axis: 0, i..<(i + 1)).reshaped([m, h, w]),
+                        scores: Array(scores[(i * m)..<((i + 1) * m)]),
+                        lowResLogits: lowRes.slice(axis: 0, i..<(i + 1)).reshaped([
+                            m, lowRes.shape[2], lowRes.shape[3],
+                        ])))
             }
         }
-        let m = out.masks.shape[1]
-        let scores = out.iouPredictions.scalars
-        return (0..<batch).map { i in
-            SAM2Prediction(
-                masks: masks.slice(axis: 0, i..<(i + 1)).reshaped([m, h, w]),
-                scores: Array(scores[(i * m)..<((i + 1) * m)]),
-                lowResLogits: lowRes.slice(axis: 0, i..<(i + 1)).reshaped([m, lowRes.shape[2], lowRes.shape[3]]))
-        }
+        return predictions
     }
+
+    /// Prompt sets decoded together at most.
+    static let promptSetsPerPass = 16
 
     /// The mask decoder on image `imageIndex`; without a dense (mask) embedding, on the image's
     /// prepared tokens (made once per image).
