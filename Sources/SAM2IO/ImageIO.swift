@@ -116,7 +116,12 @@ public enum ImageIO {
 
     /// Writes interleaved RGBA bytes (width·height·4) as an 8-bit RGBA PNG (e.g. a cut-out).
     public static func writeRGBAPNG(_ rgba: [UInt8], width: Int, height: Int, to url: URL) throws {
-        try write(PNGEncoder.encode(rgba, width: width, height: height, kind: .rgba, path: url.path), to: url)
+        try write(encodeRGBAPNG(rgba, width: width, height: height, name: url.path), to: url)
+    }
+
+    /// The bytes of interleaved RGBA (width·height·4) as an 8-bit RGBA PNG; `name` is used in errors.
+    public static func encodeRGBAPNG(_ rgba: [UInt8], width: Int, height: Int, name: String) throws -> Data {
+        try PNGEncoder.encode(rgba, width: width, height: height, kind: .rgba, path: name)
     }
 
     /// Writes palette indices as an 8-bit indexed PNG with `palette` (1...256 entries; every index must
@@ -158,28 +163,12 @@ public enum ImageIO {
 
     // MARK: Internals
 
-    /// Largest image file read (a file larger than this is not an image the limits would accept).
-    static let maxFileBytes = 2 << 30
-
-    /// The bytes of a regular file (a FIFO or a device such as /dev/zero is refused before it is read).
+    /// The bytes of an image file (a regular file: a FIFO or a device such as /dev/zero is refused).
     static func readData(_ url: URL) throws -> Data {
-        var info = stat()
-        guard stat(url.path, &info) == 0 else {
-            throw ImageIOError.cannotRead(path: url.path, reason: String(cString: strerror(errno)))
-        }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw ImageIOError.cannotRead(path: url.path, reason: "it is a folder, not an image file")
-        default: throw ImageIOError.cannotRead(path: url.path, reason: "not a regular file (a pipe or a device)")
-        }
-        guard info.st_size <= maxFileBytes else {
-            throw ImageIOError.cannotRead(
-                path: url.path, reason: "\(info.st_size) bytes, more than any image the size limits accept")
-        }
         do {
-            return try Data(contentsOf: url)
+            return try InputFile.read(url)
         } catch {
-            throw ImageIOError.cannotRead(path: url.path, reason: AtomicFile.reason(error))
+            throw ImageIOError.cannotRead(path: url.path, reason: error.reason)
         }
     }
 

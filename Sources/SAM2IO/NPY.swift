@@ -85,9 +85,9 @@ public enum NPY {
     public static func read(_ url: URL) throws -> (shape: [Int], values: [Float]) {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try InputFile.read(url)
         } catch {
-            throw NPYError.cannotRead(path: url.path, reason: AtomicFile.reason(error))
+            throw NPYError.cannotRead(path: url.path, reason: error.reason)
         }
         return try decode([UInt8](data), path: url.path)
     }

@@ -20,9 +20,10 @@ struct ImageInfo: Encodable {
 }
 
 struct PredictRequest: Decodable {
-    var points: [[Float]]?
+    /// Double, so that a value past Float's range (1e39) is "out of range", not a decoding failure.
+    var points: [[Double]]?
     var labels: [Int]?
-    var box: [Float]?
+    var box: [Double]?
     /// The id of an earlier mask of this image whose low-resolution logits become the mask prompt.
     var maskInput: String?
     /// Three masks or one; default: three for points alone, one with a box or a mask input.

@@ -114,17 +114,17 @@ extension AnnotationServer {
     // MARK: Prompts
 
     func predict(_ session: ImageSession, _ request: PredictRequest, start: UInt64) throws -> PredictResponse {
+        guard (request.points?.count ?? 0) <= Self.maxPoints else {
+            throw APIError.badRequest("\(request.points!.count) points; at most \(Self.maxPoints)")
+        }
         let points = try (request.points ?? []).enumerated().map { i, p -> SIMD2<Float> in
             guard p.count == 2 else { throw APIError.badRequest("points[\(i)] has \(p.count) numbers; give [x, y]") }
-            return SIMD2(p[0], p[1])
-        }
-        guard points.count <= Self.maxPoints else {
-            throw APIError.badRequest("\(points.count) points; at most \(Self.maxPoints)")
+            return SIMD2(try Self.coordinate(p[0], "points[\(i)]"), try Self.coordinate(p[1], "points[\(i)]"))
         }
         let labels = request.labels ?? Array(repeating: 1, count: points.count)
         let box = try request.box.map { b -> SIMD4<Float> in
             guard b.count == 4 else { throw APIError.badRequest("box has \(b.count) numbers; give [x0, y0, x1, y1]") }
-            return SIMD4(b[0], b[1], b[2], b[3])
+            return SIMD4(try b.map { try Self.coordinate($0, "box") })
         }
         guard !points.isEmpty || box != nil || request.maskInput != nil else {
             throw APIError.badRequest("give a prompt: points (with labels), a box, or a mask_input")
@@ -193,7 +193,17 @@ extension AnnotationServer {
         let png = try Self.wantsPNG(request.format)
         let generator = try SAM2AutomaticMaskGenerator(model: model, options: options)
         var masks: [AutomaticMask] = []
-        let ms = try milliseconds { masks = try generator.generate(session.image) }
+        guard startAutoJob() else {
+            throw APIError(429, "automatic masks are being made for another request; retry when it is done")
+        }
+        defer { autoJobs.subtract(1, ordering: .relaxed) }
+        let ms = try milliseconds {
+            do {
+                masks = try generator.generate(session.image, isCancelled: { self.stopping.load(ordering: .relaxed) })
+            } catch AutomaticMaskGeneratorError.cancelled {
+                throw APIError(503, "automatic masks cancelled: the server is stopping")
+            }
+        }
         let records = try masks.map { m -> MaskRecord in
             var r = try Self.record(rle: m.rle, score: m.predictedIoU, png: png)
             r.bbox = m.bbox
@@ -205,6 +215,25 @@ extension AnnotationServer {
         return AutoResponse(
             image: session.id, width: session.image.width, height: session.image.height, masks: records,
             timingMs: ["generate": ms, "total": total])
+    }
+
+    /// A pixel coordinate from a request: a finite number within ±10⁷ (a larger one lies outside any image).
+    static func coordinate(_ value: Double, _ field: String) throws -> Float {
+        guard value.isFinite, abs(value) <= 1e7 else {
+            throw APIError.badRequest("\(field) holds \(value), not a pixel coordinate of the image")
+        }
+        return Float(value)
+    }
+
+    /// Takes one of the `maxAutoJobs` places, or answers false when all are taken.
+    private func startAutoJob() -> Bool {
+        while true {
+            let running = autoJobs.load(ordering: .relaxed)
+            guard running < options.maxAutoJobs else { return false }
+            if autoJobs.compareExchange(expected: running, desired: running + 1, ordering: .relaxed).exchanged {
+                return true
+            }
+        }
     }
 
     private static func wantsPNG(_ format: String?) throws -> Bool {
@@ -238,6 +267,18 @@ extension AnnotationServer {
         }
         guard let rle = UncompressedRLE(cocoString: request.segmentation.counts, height: h, width: w) else {
             throw APIError.badRequest("segmentation counts are not a valid COCO RLE string for a \(w)×\(h) mask")
+        }
+        if let prompt = request.prompt {
+            // Kept with the annotation in every save: bounded like a prompt the page can send.
+            let sizes = [prompt.points?.count ?? 0, prompt.labels?.count ?? 0]
+            guard sizes.allSatisfy({ $0 <= Self.maxPoints }), prompt.points?.allSatisfy({ $0.count == 2 }) ?? true,
+                (prompt.box?.count ?? 4) == 4
+            else {
+                throw APIError.badRequest(
+                    "prompt must hold at most \(Self.maxPoints) points [x, y] with their labels and one box [x0, y0, "
+                        + "x1, y1]"
+                )
+            }
         }
         let label = request.label.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !label.isEmpty, label.count <= 100 else { throw APIError.badRequest("label must be 1 to 100 characters") }

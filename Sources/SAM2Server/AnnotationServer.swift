@@ -20,6 +20,9 @@ public final class AnnotationServer: Sendable {
         public var allowedHosts: [String] = []
         /// Largest image opened or uploaded (checked from its header, before decoding or saving).
         public var imageLimits = ImageLimits()
+        /// Automatic-mask ("segment everything") jobs run at once; more are refused with 429 (each
+        /// takes every core for seconds and hundreds of MB).
+        public var maxAutoJobs = 1
         /// Memory budget of the open images (pixels and features).
         public var cacheBytes = 1 << 30
         /// Called with one line per request (method, path, status, milliseconds); nil for silence.
@@ -39,6 +42,10 @@ public final class AnnotationServer: Sendable {
     /// Embeddings and automatic masks run outside it, so that they never hold up a click.
     let predictGate = Mutex(())
     private let http = Mutex<HTTPServer?>(nil)
+    /// Set by `stop`: long requests (automatic masks) give up.
+    let stopping = Atomic<Bool>(false)
+    /// Automatic-mask jobs running (at most `Options.maxAutoJobs`).
+    let autoJobs = Atomic<Int>(0)
 
     /// Starts serving `project` with `model`; throws when the address cannot be bound or the
     /// project's saved annotations cannot be read.
@@ -61,12 +68,16 @@ public final class AnnotationServer: Sendable {
 
     /// Stops listening and waits for requests in flight.
     public func stop() {
+        stopping.store(true, ordering: .relaxed)  // automatic-mask jobs in flight stop at their next batch
         let server = http.withLock { s -> HTTPServer? in
             defer { s = nil }
             return s
         }
         server?.stop()
     }
+
+    /// Largest JSON request body (everything but uploads): far above any prompt or annotation.
+    static let maxJSONBytes = 1 << 20
 
     func respond(_ request: HTTPRequest, bodyTooLarge: Bool) -> HTTPResponse {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -78,6 +89,12 @@ public final class AnnotationServer: Sendable {
                     "request body exceeds the upload limit of \(options.maxUploadBytes) bytes (sam2 serve "
                         + "--max-upload-mb)"
                 ))
+        } else if request.body.count > Self.maxJSONBytes && request.path != "/api/images/upload" {
+            // JSON is refused by its size before it is decoded: a body of numbers takes many times its
+            // size once decoded.
+            response = Self.error(
+                APIError(
+                    413, "request body of \(request.body.count) bytes; JSON requests may have \(Self.maxJSONBytes)"))
         } else {
             do {
                 try checkOrigin(request)

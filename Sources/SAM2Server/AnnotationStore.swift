@@ -43,7 +43,15 @@ final class AnnotationStore: Sendable {
     init(project: ProjectFolder) throws {
         self.project = project
         var initial = State()
-        let url = try project.internalDirectory(Self.storeFolder).appendingPathComponent(Self.storeName)
+        var url = project.root.appendingPathComponent(Self.storeFolder).appendingPathComponent(Self.storeName)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.deletingLastPathComponent().path, isDirectory: &isFolder)
+            || isFolder.boolValue
+        {
+            let folder = try project.internalDirectory(Self.storeFolder)  // refuses a symlink
+            AtomicFile.removeStaleTemporaries(in: folder)  // left by a server killed mid-save
+            url = folder.appendingPathComponent(Self.storeName)
+        }
         if FileManager.default.fileExists(atPath: url.path) {
             do {
                 initial.annotations = try JSONDecoder().decode([Annotation].self, from: Data(contentsOf: url))

@@ -98,7 +98,7 @@ public struct AutomaticMaskJob: Sendable {
     }
 
     private func write(_ masks: [AutomaticMask], of image: RGBImage, to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         let binary = masks.map { $0.rle.mask() }
         for (k, mask) in binary.enumerated() {
             try ImageIO.writeGrayPNG(

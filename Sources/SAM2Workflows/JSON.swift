@@ -104,9 +104,9 @@ public enum JSONCoding {
     public static func read(_ url: URL) throws -> JSONValue {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try InputFile.read(url, maxBytes: 1 << 30)
         } catch {
-            throw DatasetFileError.cannotRead(path: url.path, reason: AtomicFile.reason(error))
+            throw DatasetFileError.cannotRead(path: url.path, reason: error.reason)
         }
         do {
             return try decoder.decode(JSONValue.self, from: data)

@@ -55,9 +55,9 @@ public struct SegmentationRecord: Codable, Sendable, Equatable {
     public static func read(_ url: URL) throws -> SegmentationRecord {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try InputFile.read(url, maxBytes: 1 << 30)
         } catch {
-            throw ImageIOError.cannotRead(path: url.path, reason: AtomicFile.reason(error))
+            throw ImageIOError.cannotRead(path: url.path, reason: error.reason)
         }
         do {
             return try JSONCoding.decode(SegmentationRecord.self, from: data)

@@ -97,30 +97,49 @@ public struct SegmentationResult: Sendable {
         for i in masks.indices { masks[i].index = i }
     }
 
-    /// Writes mask_K.png (0/255) and, on request, cutout_K.png and overlay.png, each atomically.
+    /// Writes mask_K.png (0/255) and, on request, cutout_K.png and overlay.png as one set: every file is
+    /// written under a temporary name first and all are renamed into place together, then what an
+    /// earlier run left there (other mask_K, cutout_K, overlay files) is removed. A failure before that
+    /// (a full disk) leaves the folder as it was.
     public func write(to directory: URL, cutout: CutoutStyle?, overlay: Bool) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
+        AtomicFile.removeStaleTemporaries(in: directory)
+        let batch = AtomicFile.Batch()
+        let (w, h) = (image.width, image.height)
         for m in masks {
-            try ImageIO.writeGrayPNG(
-                m.values.map { $0 * 255 }, width: image.width, height: image.height,
-                to: directory.appendingPathComponent(m.fileName))
+            let values = m.values
+            let url = directory.appendingPathComponent(m.fileName)
+            try batch.add(ImageIO.encodeGrayPNG(values, width: w, height: h, name: url.path), to: url)
             if let cutout {
                 let url = directory.appendingPathComponent(m.cutoutName)
                 if cutout.crop {
-                    let c = MaskRendering.croppedCutout(image, mask: m.values, invert: cutout.invert)
-                    try ImageIO.writeRGBAPNG(c.rgba, width: c.width, height: c.height, to: url)
+                    let c = MaskRendering.croppedCutout(image, mask: values, invert: cutout.invert)
+                    try batch.add(
+                        ImageIO.encodeRGBAPNG(c.rgba, width: c.width, height: c.height, name: url.path), to: url)
                 } else {
-                    try ImageIO.writeRGBAPNG(
-                        MaskRendering.cutout(image, mask: m.values, invert: cutout.invert),
-                        width: image.width, height: image.height, to: url)
+                    let rgba = MaskRendering.cutout(image, mask: values, invert: cutout.invert)
+                    try batch.add(ImageIO.encodeRGBAPNG(rgba, width: w, height: h, name: url.path), to: url)
                 }
             }
         }
         if overlay {
-            try ImageIO.writeRGBPNG(
-                MaskRendering.overlay(image, masks: masks.lazy.map(\.values)),
-                to: directory.appendingPathComponent("overlay.png"))
+            let url = directory.appendingPathComponent("overlay.png")
+            let picture = MaskRendering.overlay(image, masks: masks.lazy.map(\.values))
+            try batch.add(ImageIO.encodeRGBPNG(picture, name: url.path), to: url)
         }
+        try batch.commit(removing: Self.earlierOutputs(in: directory))
+    }
+
+    /// The files a segmentation writes (mask_K.png, cutout_K.png, overlay.png) that are in `directory`.
+    static func earlierOutputs(in directory: URL) -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { name in
+            if name == "overlay.png" { return true }
+            for prefix in ["mask_", "cutout_"] where name.hasPrefix(prefix) && name.hasSuffix(".png") {
+                return Int(name.dropFirst(prefix.count).dropLast(4)) != nil
+            }
+            return false
+        }.map { directory.appendingPathComponent($0) }
     }
 
     /// Writes the logits at the image's size as float32 .npy, shape N×H×W (needs `keepLogits`).

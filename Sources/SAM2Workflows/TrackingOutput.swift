@@ -72,7 +72,7 @@ public struct TrackingOutput {
         let logits = result.masks.scalars
         let plane = h * w
         let name = Self.frameName(result.frameIndex)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         var objects: [TrackedFrameSummary.Object] = []
         var indexed = [UInt8](repeating: 0, count: perObject ? 0 : plane)
         for k in 0..<n {
@@ -81,8 +81,7 @@ public struct TrackingOutput {
             let inside = values.map { $0 > 0 ? UInt8(1) : 0 }
             objects.append(.init(id: id, area: inside.reduce(0) { $0 + Int($1) }, score: result.objectScores[k]))
             if perObject || saveLogits {
-                try FileManager.default.createDirectory(
-                    at: directory.appendingPathComponent(String(id)), withIntermediateDirectories: true)
+                try AtomicFile.createDirectory(directory.appendingPathComponent(String(id)))
             }
             if perObject {
                 try ImageIO.writeGrayPNG(

@@ -29,9 +29,9 @@ public enum TrackingPrompts {
     public static func read(_ url: URL, frameCount: Int, width: Int, height: Int) throws -> [TrackingPrompt] {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try InputFile.read(url, maxBytes: 256 << 20)
         } catch {
-            throw TrackingPromptError(description: "cannot read prompts '\(url.path)': \(AtomicFile.reason(error))")
+            throw TrackingPromptError(description: "cannot read prompts '\(url.path)': \(error.reason)")
         }
         let document: JSONValue
         do {

@@ -11,9 +11,9 @@ enum YOLOLabels {
     static func read(_ url: URL) throws -> [Detection] {
         let text: String
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
+            text = String(decoding: try InputFile.read(url, maxBytes: 256 << 20), as: UTF8.self)
         } catch {
-            throw DatasetFileError.cannotRead(path: url.path, reason: AtomicFile.reason(error))
+            throw DatasetFileError.cannotRead(path: url.path, reason: error.reason)
         }
         var detections: [Detection] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

@@ -15,14 +15,14 @@ enum AutoCommand: Command {
 
           --checkpoint CKPT                     model checkpoint (.pt or .safetensors), required
           --config NAME                         configuration (preset, alias or .json); detected by default
-          --points-per-side N                   grid points per side (default 32)
-          --points-per-batch N                  points run together in one decoder pass (default 64)
+          --points-per-side N                   grid points per side, 1…256 (default 32)
+          --points-per-batch N                  points run together in one decoder pass, 1…1024 (default 64)
           --pred-iou-thresh T                   keep masks whose predicted IoU is above T, in [0, 1] (default 0.8)
           --stability-score-thresh T            keep masks whose stability score is at least T, in [0, 1] (default 0.95)
           --stability-score-offset D            logit offset of the stability score (default 1)
           --mask-threshold T                    logit threshold of the masks (default 0)
           --box-nms-thresh T                    box IoU above which duplicates are dropped, in [0, 1] (default 0.7)
-          --crop-n-layers N                     layers of image crops run again (default 0)
+          --crop-n-layers N                     layers of image crops run again, 0…4 (default 0; layer k has 4^k crops)
           --crop-nms-thresh T                   box NMS threshold between crops, in [0, 1] (default 0.7)
           --crop-overlap-ratio R                overlap of the first layer's crops, in [0, 1) (default 512/1500)
           --crop-n-points-downscale-factor N    points per side divided by N^layer in crop layers (default 1)
@@ -95,9 +95,11 @@ enum AutoCommand: Command {
     private static func generatorOptions(_ args: inout Arguments) throws -> SAM2AutomaticMaskGenerator.Options {
         var o = SAM2AutomaticMaskGenerator.Options()
         let counts = 1...Int(Int32.max)
-        o.pointsPerSide = try args.int("--points-per-side", default: 32, range: counts)
-        o.pointsPerBatch = try args.int("--points-per-batch", default: o.pointsPerBatch, range: counts)!
-        o.cropNLayers = try args.int("--crop-n-layers", default: o.cropNLayers, range: 0...16)!
+        typealias Bounds = SAM2AutomaticMaskGenerator.Options
+        o.pointsPerSide = try args.int("--points-per-side", default: 32, range: 1...Bounds.maxPointsPerSide)
+        o.pointsPerBatch = try args.int(
+            "--points-per-batch", default: o.pointsPerBatch, range: 1...Bounds.maxPointsPerBatch)!
+        o.cropNLayers = try args.int("--crop-n-layers", default: o.cropNLayers, range: 0...Bounds.maxCropNLayers)!
         o.cropNPointsDownscaleFactor = try args.int(
             "--crop-n-points-downscale-factor", default: o.cropNPointsDownscaleFactor, range: counts)!
         o.minMaskRegionArea = try args.int(

@@ -71,6 +71,10 @@ do {
     case .usage(let message): fail(message, status: 2)
     case .runtime(let message): fail(message, status: 1)
     }
+} catch let error as CocoaError {
+    // A file-system failure that reached here unwrapped: the file and the reason, on one line.
+    let path = error.userInfo[NSFilePathErrorKey] as? String ?? (error.userInfo[NSURLErrorKey] as? URL)?.path
+    fail("\(path.map { "'\($0)': " } ?? "")\(AtomicFile.reason(error))", status: 1)
 } catch {
     fail(String(describing: error), status: 1)
 }

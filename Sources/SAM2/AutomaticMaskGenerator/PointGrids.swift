@@ -53,8 +53,11 @@ public enum PointGrids {
                 for j in 0..<perSide {
                     let x0 = (cropW - overlap) * i
                     let y0 = (cropH - overlap) * j
-                    boxes.append(
-                        CropBox(x0: x0, y0: y0, x1: min(x0 + cropW, imW), y1: min(y0 + cropH, imH), layer: layer + 1))
+                    let box = CropBox(
+                        x0: x0, y0: y0, x1: min(x0 + cropW, imW), y1: min(y0 + cropH, imH), layer: layer + 1)
+                    // An image of a few pixels gives crops that lie wholly past its edge: they hold
+                    // nothing (the reference would fail on the empty crop).
+                    if box.x1 > box.x0 && box.y1 > box.y0 { boxes.append(box) }
                 }
             }
         }

@@ -38,11 +38,15 @@ public struct AutomaticMask: Sendable {
 
 public enum AutomaticMaskGeneratorError: Error, CustomStringConvertible, Equatable {
     case invalidOption(name: String, value: String, expected: String)
+    /// `isCancelled` said so.
+    case cancelled
 
     public var description: String {
         switch self {
         case .invalidOption(let name, let value, let expected):
             return "automatic mask generator: \(name) = \(value) is invalid: expected \(expected)"
+        case .cancelled:
+            return "automatic mask generation was cancelled"
         }
     }
 }
@@ -50,6 +54,13 @@ public enum AutomaticMaskGeneratorError: Error, CustomStringConvertible, Equatab
 public final class SAM2AutomaticMaskGenerator {
     /// The reference's constructor arguments, with its defaults.
     public struct Options: Sendable, Equatable {
+        /// Bounds past which a run would take hours or exhaust memory (the reference has none):
+        /// 256² = 65,536 points per crop, 1,024 points per decoder pass (each takes tens of MB),
+        /// 4 crop layers (1 + 4 + 16 + 64 + 256 crops).
+        public static let maxPointsPerSide = 256
+        public static let maxPointsPerBatch = 1024
+        public static let maxCropNLayers = 4
+
         /// Points per side of the grid (layer i: ⌊n / cropNPointsDownscaleFactor^i⌋); nil with `pointGrids`.
         public var pointsPerSide: Int? = 32
         public var pointsPerBatch = 64
@@ -99,7 +110,9 @@ public final class SAM2AutomaticMaskGenerator {
                 "pointsPerSide", o.pointsPerSide.map(String.init) ?? "nil",
                 "exactly one of pointsPerSide and pointGrids")
         }
-        if let n = o.pointsPerSide, n < 1 { throw fail("pointsPerSide", n, "at least 1") }
+        if let n = o.pointsPerSide, !(1...Options.maxPointsPerSide).contains(n) {
+            throw fail("pointsPerSide", n, "1…\(Options.maxPointsPerSide) (\(n)² points per crop would not end)")
+        }
         if let g = o.pointGrids {
             if g.count < o.cropNLayers + 1 {
                 throw fail("pointGrids", "\(g.count) grids", "one grid per crop layer (\(o.cropNLayers + 1))")
@@ -108,8 +121,12 @@ public final class SAM2AutomaticMaskGenerator {
                 throw fail("pointGrids", "a point outside [0, 1]²", "normalised points in [0, 1]²")
             }
         }
-        if o.pointsPerBatch < 1 { throw fail("pointsPerBatch", o.pointsPerBatch, "at least 1") }
-        if o.cropNLayers < 0 { throw fail("cropNLayers", o.cropNLayers, "0 or more") }
+        if !(1...Options.maxPointsPerBatch).contains(o.pointsPerBatch) {
+            throw fail("pointsPerBatch", o.pointsPerBatch, "1…\(Options.maxPointsPerBatch)")
+        }
+        if !(0...Options.maxCropNLayers).contains(o.cropNLayers) {
+            throw fail("cropNLayers", o.cropNLayers, "0…\(Options.maxCropNLayers) (layer k has 4^k crops)")
+        }
         if o.cropNPointsDownscaleFactor < 1 {
             throw fail("cropNPointsDownscaleFactor", o.cropNPointsDownscaleFactor, "at least 1")
         }
@@ -130,8 +147,11 @@ public final class SAM2AutomaticMaskGenerator {
     }
 
     /// The records of every mask found in `image`, in the reference's order. `progress` is called
-    /// with the share of the work done (0...1) after each batch of points.
-    public func generate(_ image: RGBImage, progress: ((Double) -> Void)? = nil) throws -> [AutomaticMask] {
+    /// with the share of the work done (0...1) after each batch of points; when `isCancelled` answers
+    /// true there, generation stops with `AutomaticMaskGeneratorError.cancelled`.
+    public func generate(
+        _ image: RGBImage, progress: ((Double) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
+    ) throws -> [AutomaticMask] {
         guard image.width > 0 && image.height > 0 else {
             throw PredictorError.emptyImage(width: image.width, height: image.height)
         }
@@ -146,6 +166,7 @@ public final class SAM2AutomaticMaskGenerator {
         let step = {
             stepsDone += 1
             progress?(Double(stepsDone) / totalSteps)
+            if isCancelled?() == true { throw AutomaticMaskGeneratorError.cancelled }
         }
 
         var data = MaskData()
@@ -174,12 +195,12 @@ public final class SAM2AutomaticMaskGenerator {
     }
 
     /// One crop: its embedding, its grid in batches, then box NMS within the crop.
-    private func processCrop(_ image: RGBImage, crop: CropBox, step: () -> Void) throws -> MaskData {
+    private func processCrop(_ image: RGBImage, crop: CropBox, step: () throws -> Void) throws -> MaskData {
         let predictor = SAM2ImagePredictor(
             model: model, maskThreshold: Float(options.maskThreshold),
             maxHoleArea: options.minMaskRegionArea, maxSprinkleArea: options.minMaskRegionArea)
         try predictor.setImage(Self.crop(image, crop))
-        step()
+        try step()
         // ref: grid × crop size in float64, then float32 as the prompts' tensor.
         let points = grids[crop.layer].map {
             SIMD2(Float($0.x * Double(crop.width)), Float($0.y * Double(crop.height)))
@@ -190,7 +211,7 @@ public final class SAM2AutomaticMaskGenerator {
             data.append(
                 try processBatch(
                     batch, predictor: predictor, crop: crop, imageWidth: image.width, imageHeight: image.height))
-            step()
+            try step()
         }
         guard !data.isEmpty else { return data }
         data.select(
