@@ -25,7 +25,10 @@ final class ServerFixture: @unchecked Sendable {
 
     static let smallModel = Result { try ModelFixtures.smallModel("2.1") }
 
-    init(maxUploadBytes: Int = 1 << 20, cacheBytes: Int = 1 << 30, allowedHosts: [String] = []) throws {
+    init(
+        maxUploadBytes: Int = 1 << 20, cacheBytes: Int = 1 << 30, allowedHosts: [String] = [],
+        configure: (inout AnnotationServer.Options) -> Void = { _ in }
+    ) throws {
         model = try Self.smallModel.get()
         project = FileManager.default.temporaryDirectory.appendingPathComponent("sam2-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
@@ -38,6 +41,7 @@ final class ServerFixture: @unchecked Sendable {
         options.maxUploadBytes = maxUploadBytes
         options.cacheBytes = cacheBytes
         options.allowedHosts = allowedHosts
+        configure(&options)
         server = try AnnotationServer(model: model, project: ProjectFolder(path: project.path), options: options)
     }
 
@@ -446,6 +450,54 @@ func predictionMasks(_ p: SAM2Prediction) -> [[UInt8]] {
         #expect(save.status == 409 && (save.json["error"] as? String)?.contains("symbolic link") == true)
         #expect(try untouched())
         #expect(throws: APIError.self) { try AnnotationStore(project: ProjectFolder(path: f.project.path)) }
+    }
+
+    /// Bounds of issue 16: JSON refused by size before decoding, a prompt kept with an annotation
+    /// bounded, a coordinate past Float's range named, an image over the size limit refused from its
+    /// header and not saved, a 250-byte file name saved, one automatic-mask job at a time.
+    @Test func requestsAreBoundedBeforeTheyCostMemory() async throws {
+        let f = try ServerFixture(maxUploadBytes: 8 << 20) { $0.maxAutoJobs = 0 }
+        let id = try await f.open("odd.png")
+        let big = Data(
+            ("{\"points\": [" + Array(repeating: "[1, 2]", count: 200_000).joined(separator: ",") + "]}").utf8)
+        let r1 = try await f.call(
+            "POST", "/api/images/\(id)/predict", body: big, headers: ["Content-Type": "application/json"])
+        #expect(r1.status == 413 && (r1.json["error"] as? String)?.contains("JSON requests may have") == true)
+        let r2 = try await f.call("POST", "/api/images/\(id)/predict", json: ["points": [[1e39, 5]]])
+        #expect(
+            r2.status == 400 && (r2.json["error"] as? String)?.contains("points[0] holds 1e+39") == true, "\(r2.json)")
+        let p = try await f.call("POST", "/api/images/\(id)/predict", json: ["points": [[40, 60]]])
+        let rle = (p.json["masks"] as! [[String: Any]])[0]["rle"]!
+        let prompt: [String: Any] = [
+            "points": Array(repeating: [1, 2], count: 300), "labels": Array(repeating: 1, count: 300),
+        ]
+        let r3 = try await f.call(
+            "POST", "/api/annotations", json: ["image": id, "label": "x", "segmentation": rle, "prompt": prompt])
+        #expect(r3.status == 400 && (r3.json["error"] as? String)?.contains("at most 256 points") == true)
+        let r4 = try await f.call("POST", "/api/images/\(id)/auto", json: [String: Any]())
+        #expect(r4.status == 429, "\(r4.json)")
+        let bomb = try Data(contentsOf: ImageFixtures.url("bomb_22000.png"))
+        let r5 = try await f.call("POST", "/api/images/upload?name=bomb.png", body: bomb)
+        #expect(r5.status == 413 && (r5.json["error"] as? String)?.contains("22000×22000") == true, "\(r5.json)")
+        #expect(!FileManager.default.fileExists(atPath: f.project.appendingPathComponent("bomb.png").path))
+        let longName = String(repeating: "n", count: 246) + ".png"  // 250 bytes: the temporary's name is shortened
+        let png = try Data(contentsOf: f.project.appendingPathComponent("odd.png"))
+        let r6 = try await f.call("POST", "/api/images/upload?name=\(longName)", body: png)
+        #expect(r6.status == 200, "\(r6.json)")
+        #expect(FileManager.default.fileExists(atPath: f.project.appendingPathComponent(longName).path))
+    }
+
+    /// Stopping the server cancels an automatic-mask job in flight at its next batch.
+    @Test func stoppingCancelsAutomaticMasks() async throws {
+        let f = try ServerFixture()
+        let id = try await f.open("square.png")
+        let started = Date()
+        async let reply = f.call("POST", "/api/images/\(id)/auto", json: ["points_per_side": 128])
+        try await Task.sleep(nanoseconds: 300_000_000)
+        f.server.stop()
+        let r = try? await reply
+        #expect(r == nil || r!.status == 503, "\(String(describing: r?.json))")
+        #expect(Date().timeIntervalSince(started) < 20)
     }
 
     @Test func serveCommandStartsAnswersAndStopsOnSIGTERM() async throws {
