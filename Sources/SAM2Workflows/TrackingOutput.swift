@@ -28,6 +28,8 @@ public struct TrackedFrameSummary: Sendable, Encodable {
 
     public var frame: Int
     public var objects: [Object]
+    /// Frames of a live source dropped so far (`--realtime`); absent otherwise.
+    public var dropped: Int?
 }
 
 public struct TrackingOutputError: Error, CustomStringConvertible, Equatable {
