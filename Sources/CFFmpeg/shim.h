@@ -331,4 +331,169 @@ static inline int sam2_video_rgb(sam2_video *v, uint8_t *rgb, char *errbuf) {
     return 0;
 }
 
+/// The stream's frame rate as a fraction (avg_frame_rate, else r_frame_rate); 0/1 when unknown.
+static inline void sam2_video_frame_rate(sam2_video *v, int *num, int *den) {
+    AVStream *st = v->format->streams[v->stream];
+    AVRational r = st->avg_frame_rate.num > 0 && st->avg_frame_rate.den > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    *num = r.num > 0 && r.den > 0 ? r.num : 0;
+    *den = r.num > 0 && r.den > 0 ? r.den : 1;
+}
+
+/// A video being written: RGB24 frames → (scaled to even sides for 4:2:0) → an encoder → a container.
+typedef struct sam2_video_writer {
+    AVFormatContext *format;
+    AVCodecContext *codec;
+    AVStream *stream;
+    AVFrame *frame;
+    /// The RGB input copied into libavutil's aligned, padded rows (swscale reads whole SIMD blocks).
+    AVFrame *rgb;
+    AVPacket *packet;
+    struct SwsContext *sws;
+    int width;
+    int height;
+    int64_t next_pts;
+} sam2_video_writer;
+
+static inline void sam2_video_writer_free(sam2_video_writer *w) {
+    if (w == NULL) return;
+    sws_freeContext(w->sws);
+    av_frame_free(&w->frame);
+    av_frame_free(&w->rgb);
+    av_packet_free(&w->packet);
+    avcodec_free_context(&w->codec);
+    if (w->format != NULL) {
+        if (w->format->pb != NULL) avio_closep(&w->format->pb);
+        avformat_free_context(w->format);
+    }
+    free(w);
+}
+
+/// Sends a frame (NULL: the end) to the encoder and writes the packets it gives back.
+static inline int sam2_video_writer_drain(sam2_video_writer *w, AVFrame *frame, char *errbuf) {
+    int status = avcodec_send_frame(w->codec, frame);
+    if (status < 0) { sam2_av_message(status, "cannot encode: ", errbuf); return SAM2_AV_DECODE_ERROR; }
+    for (;;) {
+        status = avcodec_receive_packet(w->codec, w->packet);
+        if (status == AVERROR(EAGAIN) || status == AVERROR_EOF) return 0;
+        if (status < 0) { sam2_av_message(status, "cannot encode: ", errbuf); return SAM2_AV_DECODE_ERROR; }
+        /* One frame long: without a duration the MP4 edit list ends before the last frame. */
+        if (w->packet->duration <= 0) w->packet->duration = 1;
+        av_packet_rescale_ts(w->packet, w->codec->time_base, w->stream->time_base);
+        w->packet->stream_index = w->stream->index;
+        status = av_interleaved_write_frame(w->format, w->packet);
+        if (status < 0) { sam2_av_message(status, "cannot write: ", errbuf); return SAM2_AV_DECODE_ERROR; }
+    }
+}
+
+/// Opens `path` for writing as container `container` ("mp4", "matroska", ...) with H.264 when this
+/// libavcodec has an H.264 encoder (libx264: CRF 20, 4:2:0, the profile every player reads), else
+/// MPEG-4 Part 2 (in every libavcodec; quality by qscale). Odd sides are scaled to even ones (4:2:0).
+/// *codec_name says which encoder was used.
+static inline int sam2_video_writer_open(const char *path, const char *container, int width, int height, int fps_num,
+                                         int fps_den, const char **codec_name, sam2_video_writer **out,
+                                         char *errbuf) {
+    *out = NULL;
+    av_log_set_level(AV_LOG_QUIET);
+    sam2_video_writer *w = (sam2_video_writer *)calloc(1, sizeof(sam2_video_writer));
+    if (w == NULL) { snprintf(errbuf, SAM2_AV_ERRBUF_SIZE, "out of memory"); return SAM2_AV_CANNOT_OPEN; }
+    int status = avformat_alloc_output_context2(&w->format, NULL, container, path);
+    if (status < 0 || w->format == NULL) {
+        sam2_av_message(status, "no such container: ", errbuf);
+        sam2_video_writer_free(w);
+        return SAM2_AV_CANNOT_OPEN;
+    }
+    const AVCodec *encoder = avcodec_find_encoder(AV_CODEC_ID_H264);
+    if (encoder == NULL) encoder = avcodec_find_encoder(AV_CODEC_ID_MPEG4);
+    if (encoder == NULL) {
+        snprintf(errbuf, SAM2_AV_ERRBUF_SIZE, "this libavcodec has neither an H.264 nor an MPEG-4 encoder");
+        sam2_video_writer_free(w);
+        return SAM2_AV_NO_DECODER;
+    }
+    *codec_name = encoder->name;
+    w->width = width;
+    w->height = height;
+    w->stream = avformat_new_stream(w->format, NULL);
+    w->codec = avcodec_alloc_context3(encoder);
+    w->frame = av_frame_alloc();
+    w->rgb = av_frame_alloc();
+    w->packet = av_packet_alloc();
+    if (w->stream == NULL || w->codec == NULL || w->frame == NULL || w->rgb == NULL || w->packet == NULL) {
+        snprintf(errbuf, SAM2_AV_ERRBUF_SIZE, "out of memory");
+        sam2_video_writer_free(w);
+        return SAM2_AV_CANNOT_OPEN;
+    }
+    w->codec->width = (width + 1) & ~1;
+    w->codec->height = (height + 1) & ~1;
+    w->codec->pix_fmt = AV_PIX_FMT_YUV420P;
+    w->codec->time_base = (AVRational){ fps_den, fps_num };
+    w->codec->framerate = (AVRational){ fps_num, fps_den };
+    w->codec->gop_size = 12;
+    /* No B-frames: no negative decode times, whose MP4 edit list makes some players skip the first frame. */
+    w->codec->max_b_frames = 0;
+    if (w->format->oformat->flags & AVFMT_GLOBALHEADER) w->codec->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    AVDictionary *options = NULL;
+    if (encoder->id == AV_CODEC_ID_H264) {
+        av_dict_set(&options, "crf", "20", 0);
+        av_dict_set(&options, "preset", "veryfast", 0);
+    } else {
+        w->codec->flags |= AV_CODEC_FLAG_QSCALE;
+        w->codec->global_quality = FF_QP2LAMBDA * 3;
+    }
+    status = avcodec_open2(w->codec, encoder, &options);
+    av_dict_free(&options);
+    if (status >= 0) status = avcodec_parameters_from_context(w->stream->codecpar, w->codec);
+    if (status < 0) {
+        sam2_av_message(status, "cannot open the encoder: ", errbuf);
+        sam2_video_writer_free(w);
+        return SAM2_AV_NO_DECODER;
+    }
+    w->stream->time_base = w->codec->time_base;
+    w->frame->format = w->codec->pix_fmt;
+    w->frame->width = w->codec->width;
+    w->frame->height = w->codec->height;
+    status = av_frame_get_buffer(w->frame, 0);
+    w->rgb->format = AV_PIX_FMT_RGB24;
+    w->rgb->width = width;
+    w->rgb->height = height;
+    if (status >= 0) status = av_frame_get_buffer(w->rgb, 0);
+    if (status >= 0) status = avio_open(&w->format->pb, path, AVIO_FLAG_WRITE);
+    if (status >= 0) status = avformat_write_header(w->format, NULL);
+    if (status < 0) {
+        sam2_av_message(status, "cannot write: ", errbuf);
+        sam2_video_writer_free(w);
+        return SAM2_AV_CANNOT_OPEN;
+    }
+    w->sws = sws_getContext(width, height, AV_PIX_FMT_RGB24, w->codec->width, w->codec->height, AV_PIX_FMT_YUV420P,
+                            SWS_BILINEAR, NULL, NULL, NULL);
+    if (w->sws == NULL) {
+        snprintf(errbuf, SAM2_AV_ERRBUF_SIZE, "cannot convert RGB to YUV 4:2:0");
+        sam2_video_writer_free(w);
+        return SAM2_AV_CANNOT_OPEN;
+    }
+    *out = w;
+    return 0;
+}
+
+/// Encodes one packed RGB24 frame (width * height * 3 bytes).
+static inline int sam2_video_writer_write(sam2_video_writer *w, const uint8_t *rgb, char *errbuf) {
+    int status = av_frame_make_writable(w->frame);
+    if (status < 0) { sam2_av_message(status, "", errbuf); return SAM2_AV_DECODE_ERROR; }
+    av_image_copy_plane(w->rgb->data[0], w->rgb->linesize[0], rgb, w->width * 3, w->width * 3, w->height);
+    sws_scale(w->sws, (const uint8_t *const *)w->rgb->data, w->rgb->linesize, 0, w->height, w->frame->data,
+              w->frame->linesize);
+    w->frame->pts = w->next_pts++;
+    return sam2_video_writer_drain(w, w->frame, errbuf);
+}
+
+/// Flushes the encoder and writes the container's trailer; frees the writer either way.
+static inline int sam2_video_writer_finish(sam2_video_writer *w, char *errbuf) {
+    int status = sam2_video_writer_drain(w, NULL, errbuf);
+    if (status == 0) {
+        int written = av_write_trailer(w->format);
+        if (written < 0) { sam2_av_message(written, "cannot write: ", errbuf); status = SAM2_AV_DECODE_ERROR; }
+    }
+    sam2_video_writer_free(w);
+    return status;
+}
+
 #endif

@@ -107,7 +107,7 @@ public final class LiveTracking {
             }
             guard var frame = result else { continue }  // nothing to track yet
             frame.frameIndex = index
-            var written = try output.write(frame)
+            var written = try output.write(frame, image: output.render == nil ? nil : image)
             written.dropped = options.realtime ? dropped : nil
             summary.frames += 1
             summary.objects = frame.objectIDs.count
@@ -115,6 +115,7 @@ public final class LiveTracking {
         }
         summary.stopped = stop.isRequested
         if !summary.stopped, let error = reader.error { throw error }
+        try output.finish()
         return summary
     }
 

@@ -33,6 +33,9 @@ enum TrackCommand: Command {
           --start-frame F         frame to start from (default: the first frame with a prompt; files and folders)
           --reverse               track backwards from the start frame (files and folders)
           --max-frames N          track at most N frames after the start frame (default: to the end)
+          --render OUT.mp4        also write the video with the masks drawn over it in colour, outlined (H.264
+                                  where this system's libavcodec has an H.264 encoder, else MPEG-4 Part 2)
+          --fps N                 the rendered video's frame rate (default: the video's, else 30)
           --json                  print one line per frame: {"frame", "objects": [{"id", "area", "score"}]}
                                   (score: the object-presence logit, > 0 present; "dropped" with --realtime),
                                   and on a live source a last line {"summary": {...}}
@@ -67,6 +70,8 @@ enum TrackCommand: Command {
         let maxFrames = try args.int("--max-frames", range: 0...Int.max)
         let json = args.flag("--json")
         let quiet = args.flag("--quiet")
+        let renderPath = try args.value("--render")
+        let fps = try args.float("--fps", range: 0.01...1000)
         let inputFormat = try args.value("--input-format")
         var live = LiveTracking.Options()
         live.realtime = args.flag("--realtime")
@@ -100,7 +105,8 @@ enum TrackCommand: Command {
         if isLive {
             try trackLive(
                 source, inputFormat: inputFormat, prompts: promptsPath, options: live, model: model, limits: limits,
-                output: (outputPath, perObject, saveLogits), json: json)
+                output: (outputPath, perObject, saveLogits), render: renderPath.map { ($0, fps) }, json: json,
+                quiet: quiet)
             return
         }
         guard let promptsPath else { return }
@@ -117,9 +123,13 @@ enum TrackCommand: Command {
         }
         var objectIDs: [Int] = []
         for p in prompts where !objectIDs.contains(p.object) { objectIDs.append(p.object) }
-        let output = try TrackingOutput(
+        var output = try TrackingOutput(
             directory: URL(fileURLWithPath: outputPath), perObject: perObject,
             saveLogits: saveLogits, objectIDs: objectIDs)
+        if let renderPath {
+            let rate = fps.map(Double.init) ?? (video as? VideoFileFrames)?.framesPerSecond ?? 30
+            output.render = (URL(fileURLWithPath: renderPath), rate)
+        }
 
         let predictor = SAM2VideoPredictor(model: try model.load())
         try predictor.initState(frames: video)
@@ -140,7 +150,8 @@ enum TrackCommand: Command {
         let progress = ProgressBar("track", total: order.count, quiet: quiet)
         defer { progress.finish() }
         try predictor.propagate(start: startFrame, maxFrames: maxFrames, reverse: reverse) { result in
-            let summary = try output.write(result)
+            let summary = try output.write(
+                result, image: output.render == nil ? nil : try video.frame(result.frameIndex))
             if json {
                 progress.finish()
                 FileHandle.standardOutput.write(Data((JSONCoding.line(summary) + "\n").utf8))
@@ -148,14 +159,23 @@ enum TrackCommand: Command {
             progress.advance(note: "frame \(result.frameIndex)")
         }
         progress.finish()
+        try output.finish()
+        Self.reportRender(output, quiet: quiet)
         if !json { print("tracked \(objectIDs.count) objects over \(order.count) frames into \(outputPath)") }
+    }
+
+    /// Says on stderr which encoder wrote the overlay video.
+    private static func reportRender(_ output: TrackingOutput, quiet: Bool) {
+        guard let render = output.render, let codec = output.renderCodec, !quiet else { return }
+        FileHandle.standardError.write(Data("sam2: wrote \(render.url.path) (\(codec))\n".utf8))
     }
 
     /// A live source: frames tracked as they arrive until the end of the stream, --max-frames, or
     /// SIGINT/SIGTERM (the frame in flight is finished and written; exit 0).
     private static func trackLive(
         _ source: String, inputFormat: String?, prompts promptsPath: String?, options: LiveTracking.Options,
-        model: ModelOptions, limits: ImageLimits, output: (path: String, perObject: Bool, saveLogits: Bool), json: Bool
+        model: ModelOptions, limits: ImageLimits, output: (path: String, perObject: Bool, saveLogits: Bool),
+        render: (path: String, fps: Float?)?, json: Bool, quiet: Bool
     ) throws {
         // Ctrl-C and SIGTERM are taken by a thread of their own, in every thread, before any starts.
         var signals = sigset_t()
@@ -186,13 +206,15 @@ enum TrackCommand: Command {
         }
         var objectIDs: [Int] = []
         for p in prompts ?? [] where !objectIDs.contains(p.object) { objectIDs.append(p.object) }
-        let writer = try TrackingOutput(
+        var writer = try TrackingOutput(
             directory: URL(fileURLWithPath: output.path), perObject: output.perObject,
             saveLogits: output.saveLogits, objectIDs: objectIDs)
+        if let render { writer.render = (URL(fileURLWithPath: render.path), Double(render.fps ?? 30)) }
         let tracking = LiveTracking(model: try model.load(), options: options, prompts: prompts ?? [], output: writer)
         let summary = try tracking.run(source: video, stop: stop) { frame in
             if json { FileHandle.standardOutput.write(Data((JSONCoding.line(frame) + "\n").utf8)) }
         }
+        reportRender(writer, quiet: quiet)
         if json {
             let line: [String: LiveTracking.Summary] = ["summary": summary]
             print(JSONCoding.line(line))

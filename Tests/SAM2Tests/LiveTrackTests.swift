@@ -128,6 +128,47 @@ import Testing
         }
     }
 
+    /// --render: the video with the masks drawn over it, one frame per tracked frame, each frame the
+    /// overlay of the frame's masks (up to the encoder's loss); from a folder and from a pipe.
+    @Test func renderWritesTheOverlayVideo() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let prompts = try TrackCommandTests.writeSessionPrompts(in: dir)
+        for (name, source, stdin) in [
+            ("folder", TrackCommandTests.frames, "/dev/null"), ("pipe", "-", try Self.concatenatedFrames(in: dir).path),
+        ] {
+            let out = dir.appendingPathComponent(name)
+            let video = dir.appendingPathComponent("\(name).mp4")
+            let r = try CLI.run(
+                [
+                    "track", source, "--prompts", prompts.path, "--output", out.path, "--per-object", "--render",
+                    video.path,
+                ]
+                    + Self.model, stdin: stdin)
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            let rendered = try VideoFileFrames(url: video)
+            #expect(rendered.frameCount == 10 && rendered.width == 64 && rendered.height == 48, "\(name)")
+            let frames = try JPEGFolderFrames(folder: URL(fileURLWithPath: TrackCommandTests.frames))
+            for k in [0, 5, 9] {
+                let masks = try [1, 2].map {
+                    try ImageIO.readMask(out.appendingPathComponent("\($0)/\(TrackingOutput.frameName(k)).png")).values
+                }
+                let plain = try frames.frame(k)
+                let expected = MaskRendering.overlay(plain, masks: masks)
+                let got = try rendered.frame(k)
+                func meanError(_ image: RGBImage) -> Double {
+                    Double(zip(got.pixels, image.pixels).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) })
+                        / Double(got.pixels.count)
+                }
+                // H.264 4:2:0 on a 64×48 frame of 1-pixel coloured outlines loses a lot; the frame without
+                // its masks is still further away.
+                #expect(
+                    meanError(expected) < 20 && meanError(expected) < 0.8 * meanError(plain),
+                    "\(name) frame \(k): \(meanError(expected)) to the overlay, \(meanError(plain)) to the frame")
+            }
+        }
+    }
+
     /// A stream that turns to garbage, or breaks off mid-frame, after five good frames.
     @Test(arguments: ["garbage", "truncated"])
     func brokenStreamsFailInOneLineAfterCompleteFrames(_ kind: String) throws {
