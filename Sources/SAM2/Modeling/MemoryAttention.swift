@@ -31,9 +31,18 @@ struct MemoryAttentionLayer: Sendable {
 
     /// tgt [B, L, C], memory and memoryPos [B, M, Cm] → [B, L, C]
     func callAsFunction(_ tgt: Tensor, memory: Tensor, memoryPos: Tensor, numKExcludeRope: Int) -> Tensor {
+        afterSelfAttention(selfAttention(tgt), memory: memory, memoryPos: memoryPos, numKExcludeRope: numKExcludeRope)
+    }
+
+    /// `_forward_sa`: tgt + self-attention of norm1(tgt), [B, L, C].
+    func selfAttention(_ tgt: Tensor) -> Tensor {
+        let a = norm1(tgt)
+        return add(tgt, selfAttn(q: a, k: a, v: a))
+    }
+
+    /// `_forward_ca` and the MLP, on the output of `selfAttention`.
+    func afterSelfAttention(_ tgt: Tensor, memory: Tensor, memoryPos: Tensor, numKExcludeRope: Int) -> Tensor {
         var x = tgt
-        let a = norm1(x)
-        x = add(x, selfAttn(q: a, k: a, v: a))
         let b = norm2(x)
         x = add(x, crossAttnImage(q: b, k: add(memory, memoryPos), v: memory, numKExcludeRope: numKExcludeRope))
         return add(x, linear2(relu(linear1(norm3(x)))))
@@ -62,8 +71,23 @@ public struct MemoryAttention: Sendable {
     func callAsFunction(curr: Tensor, currPos: Tensor, memory: Tensor, memoryPos: Tensor, numObjPtrTokens: Int)
         -> Tensor
     {
-        var x = add(curr, scale(currPos, 0.1))
-        for layer in layers {
+        self(
+            afterFirstSelfAttention: firstSelfAttention(curr: curr, currPos: currPos), memory: memory,
+            memoryPos: memoryPos, numObjPtrTokens: numObjPtrTokens)
+    }
+
+    /// The part that depends on the frame alone (input + 0.1 × position, the first layer's
+    /// self-attention): the same for every object tracked on the frame. [B, L, C]
+    func firstSelfAttention(curr: Tensor, currPos: Tensor) -> Tensor {
+        layers[0].selfAttention(add(curr, scale(currPos, 0.1)))
+    }
+
+    /// The rest, from `firstSelfAttention`'s output. [B, L, C]
+    func callAsFunction(afterFirstSelfAttention x0: Tensor, memory: Tensor, memoryPos: Tensor, numObjPtrTokens: Int)
+        -> Tensor
+    {
+        var x = layers[0].afterSelfAttention(x0, memory: memory, memoryPos: memoryPos, numKExcludeRope: numObjPtrTokens)
+        for layer in layers.dropFirst() {
             x = layer(x, memory: memory, memoryPos: memoryPos, numKExcludeRope: numObjPtrTokens)
         }
         return norm(x)

@@ -95,8 +95,15 @@ public struct MemoryEncoder: Sendable {
     /// pixFeat [B, C, h, w], masks [B, 1, 16h, 16w] (logits, or probabilities with skipMaskSigmoid)
     /// → memory features [B, memDim, h, w] and their position encoding [memDim, h, w]
     func callAsFunction(pixFeat: Tensor, masks: Tensor, skipMaskSigmoid: Bool) -> (features: Tensor, position: Tensor) {
+        self(projectedPixFeat: pixFeatProj(pixFeat), masks: masks, skipMaskSigmoid: skipMaskSigmoid)
+    }
+
+    /// The same from `pixFeatProj(pixFeat)`, which depends on the frame alone (shared by its objects).
+    func callAsFunction(projectedPixFeat: Tensor, masks: Tensor, skipMaskSigmoid: Bool)
+        -> (features: Tensor, position: Tensor)
+    {
         let m = maskDownsampler(skipMaskSigmoid ? masks : sigmoid(masks))
-        var x = add(pixFeatProj(pixFeat), m)
+        var x = add(projectedPixFeat, m)
         for block in fuser { x = block(x) }
         if let outProj { x = outProj(x) }
         return (x, positionEncoding(height: x.shape[2], width: x.shape[3]))

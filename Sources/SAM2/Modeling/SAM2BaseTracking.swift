@@ -5,6 +5,7 @@
 
 import SAM2Checkpoint
 import SAM2Tensor
+import Synchronization
 
 /// Weights only the video tracker uses.
 struct TrackingModules: Sendable {
@@ -55,6 +56,33 @@ public struct FrameFeatures: Sendable {
     let position: Tensor
     /// [feat_s0, feat_s1] after conv_s0 / conv_s1.
     let highRes: [Tensor]
+    /// What every object tracked on this frame computes alike, made once by the first that needs it.
+    let shared = SharedFrameWork()
+}
+
+/// Work on a frame's features that does not depend on the object: the memory attention's input up to
+/// the end of its first self-attention, and the memory encoder's projection of the features.
+final class SharedFrameWork: Sendable {
+    private let firstSelfAttention = Mutex<Tensor?>(nil)
+    private let projectedFeatures = Mutex<Tensor?>(nil)
+
+    func firstSelfAttention(_ make: () -> Tensor) -> Tensor {
+        firstSelfAttention.withLock { cached in
+            if let cached { return cached }
+            let made = make()
+            cached = made
+            return made
+        }
+    }
+
+    func projectedFeatures(_ make: () -> Tensor) -> Tensor {
+        projectedFeatures.withLock { cached in
+            if let cached { return cached }
+            let made = make()
+            cached = made
+            return made
+        }
+    }
 }
 
 /// Clicks in the model's input frame (pixels of the S×S input) with labels (1, 0, 2/3 box corners).
@@ -275,11 +303,15 @@ extension SAM2Model {
         }
         let memoryTokens = Tensor.concatenate(parts, axis: 0)
         let memoryPos = Tensor.concatenate(positions, axis: 0)
-        let curr = tokens(features.vision.reshaped([c, h, w]))
-        let currPos = tokens(features.position)
+        // The first layer's self-attention sees the frame alone: one computation for all its objects.
+        let start = features.shared.firstSelfAttention {
+            let curr = tokens(features.vision.reshaped([c, h, w]))
+            let currPos = tokens(features.position)
+            return tracking.memoryAttention.firstSelfAttention(
+                curr: curr.reshaped([1, h * w, c]), currPos: currPos.reshaped([1, h * w, c]))
+        }
         let out = tracking.memoryAttention(
-            curr: curr.reshaped([1, h * w, c]), currPos: currPos.reshaped([1, h * w, c]),
-            memory: memoryTokens.reshaped([1] + memoryTokens.shape),
+            afterFirstSelfAttention: start, memory: memoryTokens.reshaped([1] + memoryTokens.shape),
             memoryPos: memoryPos.reshaped([1] + memoryPos.shape), numObjPtrTokens: numObjPtrTokens)
         return out.reshaped([h * w, c]).permuted([1, 0]).reshaped([1, c, h, w])
     }
@@ -293,7 +325,9 @@ extension SAM2Model {
         let (scaleFactor, bias) = (m.sigmoidScaleForMemEnc, m.sigmoidBiasForMemEnc)
         let probabilities = binarize ? highResMasks.map { $0 > 0 ? 1 : 0 } : sigmoid(highResMasks)
         let maskForMem = probabilities.map { $0 * scaleFactor + bias }
-        var feats = tracking.memoryEncoder(pixFeat: features.vision, masks: maskForMem, skipMaskSigmoid: true).features
+        let projected = features.shared.projectedFeatures { tracking.memoryEncoder.pixFeatProj(features.vision) }
+        var feats = tracking.memoryEncoder(projectedPixFeat: projected, masks: maskForMem, skipMaskSigmoid: true)
+            .features
         if let noObj = tracking.noObjEmbedSpatial, !(objectScoreLogit > 0) {
             feats = add(feats.permuted([0, 2, 3, 1]), noObj).permuted([0, 3, 1, 2])
         }
