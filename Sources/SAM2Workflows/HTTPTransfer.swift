@@ -234,8 +234,11 @@ private final class TaskDelegate: NSObject, URLSessionDataDelegate, @unchecked S
         var request = request
         request.timeoutInterval = HTTPTransfer.idleTimeout
         request.cachePolicy = .reloadIgnoringLocalCacheData
-        let configuration = URLSessionConfiguration.ephemeral
+        let configuration = URLSessionConfiguration.default
         configuration.urlCache = nil  // never keep a checkpoint in Foundation's URL cache
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.urlCredentialStorage = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.timeoutIntervalForRequest = HTTPTransfer.idleTimeout
         let queue = OperationQueue()
