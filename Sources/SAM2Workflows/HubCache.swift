@@ -8,7 +8,8 @@
 //   <hub cache>/.locks/models--<namespace>--<name>/<blob>.lock   held while the blob is written
 //
 // A server that sends no commit id gets a snapshot named after the revision (and refs/<revision>
-// naming itself, so that huggingface_hub finds it offline too).
+// naming itself, so that huggingface_hub finds it offline too). No CACHEDIR.TAG is written: recent
+// huggingface_hub versions write one, older ones' scan_cache_dir reports it as a corrupted repo.
 
 import Foundation
 import SAM2IO
@@ -88,7 +89,6 @@ struct HubCache {
                 throw .cannotWrite(path: ref.path, reason: AtomicFile.reason(error))
             }
         }
-        writeCacheDirectoryTag()
         return pointer
     }
 
@@ -139,16 +139,5 @@ struct HubCache {
             if let link, link.hasSuffix("blobs/\(name)") { return true }
         }
         return false
-    }
-
-    /// CACHEDIR.TAG, as huggingface_hub writes it, so that backup tools skip the cache.
-    private func writeCacheDirectoryTag() {
-        let tag = cache.appendingPathComponent("CACHEDIR.TAG")
-        guard !FileManager.default.fileExists(atPath: tag.path) else { return }
-        let text =
-            "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag (written by sam2 "
-            + "in huggingface_hub's layout).\n# For information about cache directory tags, see:\n"
-            + "#\thttps://bford.info/cachedir/\n"
-        try? AtomicFile.write(Data(text.utf8), to: tag)
     }
 }

@@ -57,7 +57,7 @@ import Testing
         #expect(try Data(contentsOf: pointer) == Self.fixture)
         #expect(
             home.cachedFiles() == [
-                "hf/hub/CACHEDIR.TAG", "hf/hub/models--facebook--sam2.1-hiera-tiny/blobs/\(Self.fixtureSHA256)",
+                "hf/hub/models--facebook--sam2.1-hiera-tiny/blobs/\(Self.fixtureSHA256)",
                 "hf/hub/models--facebook--sam2.1-hiera-tiny/refs/main",
                 "hf/hub/models--facebook--sam2.1-hiera-tiny/snapshots/\(ModelServer.commit)/sam2.1_hiera_tiny.pt",
             ])
