@@ -59,6 +59,12 @@ public enum ImageIO {
         return RGBImage(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
     }
 
+    /// Decodes a video frame's JPEG or PNG bytes as `readFrame` does (no EXIF orientation).
+    public static func decodeFrame(_ data: Data, name: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
+        let decoded = try decode(data, name: name, target: .rgb, limits: limits)
+        return RGBImage(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
+    }
+
     /// Reads a mask image as one value per pixel, 1 inside and 0 outside: a pixel is inside when its
     /// palette index (indexed PNG) or any of its colour samples (gray, RGB; alpha is ignored) is nonzero.
     /// EXIF orientation is applied, as for `readImage`. With `expectedSize`, a mask of another size is

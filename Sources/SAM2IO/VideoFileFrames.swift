@@ -14,6 +14,8 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
     public let frameCount: Int
     public let width: Int
     public let height: Int
+    /// The stream's frame rate (nil when the container does not say).
+    public let framesPerSecond: Double?
     /// Frames kept decoded at most.
     public let cacheCapacity: Int
 
@@ -54,6 +56,10 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
             timestamps.append(frame.pts)
         }
         guard let size, size.0 > 0, size.1 > 0 else { throw VideoError.emptyVideo(url.path) }
+        var num: Int32 = 0
+        var den: Int32 = 1
+        sam2_video_frame_rate(decoder, &num, &den)
+        framesPerSecond = num > 0 ? Double(num) / Double(den) : nil
         (width, height) = size
         frameCount = timestamps.count
         self.cacheCapacity = max(1, cacheCapacity ?? min(32, 256 << 20 / (size.0 * size.1 * 3)))

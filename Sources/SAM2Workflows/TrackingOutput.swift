@@ -28,17 +28,32 @@ public struct TrackedFrameSummary: Sendable, Encodable {
 
     public var frame: Int
     public var objects: [Object]
+    /// Frames of a live source dropped so far (`--realtime`); absent otherwise.
+    public var dropped: Int?
 }
 
 public struct TrackingOutputError: Error, CustomStringConvertible, Equatable {
     public var description: String
 }
 
-/// Writes the tracker's frames into a directory, created on the first write.
+/// Writes the tracker's frames into a directory, created on the first write, and, on request, a video
+/// of the frames with the masks drawn over them (`--render`).
 public struct TrackingOutput {
     public let directory: URL
     public let perObject: Bool
     public let saveLogits: Bool
+    /// Where to render the overlay video (each written frame with its objects' masks in colour — object
+    /// k in the k-th overlay colour — and their outlines) and at what frame rate; it is started at the
+    /// first frame (whose size it takes) and finished by `finish`.
+    public var render: (url: URL, framesPerSecond: Double)?
+    private let renderer = Renderer()
+
+    private final class Renderer {
+        var writer: VideoWriter?
+    }
+
+    /// The encoder of the overlay video, once it is started.
+    public var renderCodec: String? { renderer.writer?.codec }
 
     /// Checks that `directory` can be an output folder and that every object id fits the chosen
     /// output (an indexed PNG holds ids 1…255; 0 is the background); writes nothing.
@@ -61,14 +76,30 @@ public struct TrackingOutput {
         self.saveLogits = saveLogits
     }
 
+    /// Finishes the overlay video, if any (until then it is under a temporary name).
+    public func finish() throws {
+        try renderer.writer?.finish()
+    }
+
     /// `<frame:05d>` as the reference's frame names.
     public static func frameName(_ frame: Int) -> String { String(format: "%05d", frame) }
 
     /// Writes one frame's files; returns its summary. Where objects overlap in the indexed PNG the
     /// smaller id wins, as the reference's `tools/vos_inference.py` (`put_per_obj_mask`) paints them.
+    /// `image`, the frame itself, is needed when rendering.
     @discardableResult
-    public func write(_ result: VideoFrameResult) throws -> TrackedFrameSummary {
+    public func write(_ result: VideoFrameResult, image: RGBImage? = nil) throws -> TrackedFrameSummary {
         let (n, h, w) = (result.masks.dim(0), result.masks.dim(1), result.masks.dim(2))
+        if let render, let image {
+            if renderer.writer == nil {
+                renderer.writer = try VideoWriter(
+                    url: render.url, width: image.width, height: image.height, framesPerSecond: render.framesPerSecond)
+            }
+            let masks = result.masks.withUnsafeBufferPointer { logits in
+                (0..<n).map { k in (0..<(h * w)).map { logits[k * h * w + $0] > 0 ? UInt8(1) : 0 } }
+            }
+            try renderer.writer!.append(MaskRendering.overlay(image, masks: masks))
+        }
         let logits = result.masks.scalars
         let plane = h * w
         let name = Self.frameName(result.frameIndex)
@@ -93,7 +124,11 @@ public struct TrackingOutput {
         }
         if !perObject {
             for k in (0..<n).sorted(by: { result.objectIDs[$0] > result.objectIDs[$1] }) {
-                let id = UInt8(result.objectIDs[k])
+                guard let id = UInt8(exactly: result.objectIDs[k]), id > 0 else {
+                    throw TrackingOutputError(
+                        description: "object id \(result.objectIDs[k]) does not fit an indexed PNG: ids must be 1…255 "
+                            + "(0 is the background), or use --per-object")
+                }
                 for i in 0..<plane where logits[k * plane + i] > 0 { indexed[i] = id }
             }
             try ImageIO.writeIndexedPNG(

@@ -24,9 +24,10 @@ public struct TrackingPromptError: Error, CustomStringConvertible, Equatable {
 public enum TrackingPrompts {
     static let keys: Set<String> = ["frame", "object", "points", "labels", "box", "mask"]
 
-    /// Reads and checks `url` against a video of `frameCount` frames of `width`×`height`; mask paths
-    /// are relative to the prompts file's folder.
-    public static func read(_ url: URL, frameCount: Int, width: Int, height: Int) throws -> [TrackingPrompt] {
+    /// Reads and checks `url` against a video of `frameCount` frames of `width`×`height` (a live source:
+    /// no frame count, and the size when the source says it before its first frame); mask paths are
+    /// relative to the prompts file's folder.
+    public static func read(_ url: URL, frameCount: Int?, width: Int?, height: Int?) throws -> [TrackingPrompt] {
         let data: Data
         do {
             data = try InputFile.read(url, maxBytes: 256 << 20)
@@ -61,8 +62,8 @@ public enum TrackingPrompts {
             }
             guard let frameValue = fields["frame"] else { throw fail("\"frame\" is missing") }
             guard let frame = frameValue.integer else { throw fail("\"frame\" \(frameValue) is not an integer") }
-            guard frame >= 0 && frame < frameCount else {
-                throw fail("frame \(frame) does not exist: the video has frames 0…\(frameCount - 1)")
+            guard frame >= 0 && frame < frameCount ?? Int.max else {
+                throw fail("frame \(frame) does not exist: the video has frames 0…\((frameCount ?? 1) - 1)")
             }
             guard let objectValue = fields["object"] else { throw fail("\"object\" is missing") }
             guard let object = objectValue.integer else { throw fail("object id \(objectValue) is not an integer") }
@@ -73,8 +74,9 @@ public enum TrackingPrompts {
                     guard let xy = p.numbers?.map(Float.init), xy.count == 2 else {
                         throw fail("point \(p) is not [x, y] (two finite numbers)")
                     }
-                    guard xy[0] >= 0 && xy[1] >= 0 && xy[0] <= Float(width) && xy[1] <= Float(height) else {
-                        throw fail("point (\(xy[0]), \(xy[1])) is outside the \(width)×\(height) frame")
+                    guard xy[0] >= 0 && xy[1] >= 0 && xy[0] <= Float(width ?? .max) && xy[1] <= Float(height ?? .max)
+                    else {
+                        throw fail("point (\(xy[0]), \(xy[1])) is outside the \(width ?? 0)×\(height ?? 0) frame")
                     }
                     return SIMD2(xy[0], xy[1])
                 }
@@ -98,8 +100,8 @@ public enum TrackingPrompts {
                     throw fail("box \(value) is not [x0, y0, x1, y1] (four finite numbers)")
                 }
                 guard b[2] >= b[0] && b[3] >= b[1] else { throw fail("box \(value) has x1 < x0 or y1 < y0") }
-                guard b[2] >= 0 && b[3] >= 0 && b[0] <= Float(width) && b[1] <= Float(height) else {
-                    throw fail("box \(value) is wholly outside the \(width)×\(height) frame")
+                guard b[2] >= 0 && b[3] >= 0 && b[0] <= Float(width ?? .max) && b[1] <= Float(height ?? .max) else {
+                    throw fail("box \(value) is wholly outside the \(width ?? 0)×\(height ?? 0) frame")
                 }
                 prompt.box = SIMD4(b[0], b[1], b[2], b[3])
             }
@@ -110,18 +112,20 @@ public enum TrackingPrompts {
                 }
                 let file = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
                 func wrongSize(_ w: Int, _ h: Int) -> TrackingPromptError {
-                    fail("mask '\(file.path)' is \(w)×\(h) but the video is \(width)×\(height)")
+                    fail("mask '\(file.path)' is \(w)×\(h) but the video is \(width ?? 0)×\(height ?? 0)")
                 }
                 let mask: (width: Int, height: Int, values: [UInt8])
                 do {
                     // The size is checked from the file's header before the mask is decoded.
-                    mask = try ImageIO.readMask(file, expectedSize: (width, height))
+                    mask = try ImageIO.readMask(file, expectedSize: width.flatMap { w in height.map { (w, $0) } })
                 } catch ImageIOError.wrongSize(_, let w, let h, _, _) {
                     throw wrongSize(w, h)
                 } catch {
                     throw fail("mask: \(error)")
                 }
-                guard mask.width == width && mask.height == height else { throw wrongSize(mask.width, mask.height) }
+                guard mask.width == width ?? mask.width && mask.height == height ?? mask.height else {
+                    throw wrongSize(mask.width, mask.height)
+                }
                 prompt.mask = mask.values
             }
             guard !prompt.points.isEmpty || prompt.box != nil || prompt.mask != nil else {

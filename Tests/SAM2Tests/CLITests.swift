@@ -30,14 +30,16 @@ struct CLI {
     /// Runs the binary to its end with its outputs in temporary files, and takes its exit status and
     /// peak resident memory from wait4 (Foundation's Process reaps children on its own thread). The
     /// child gets `environment` when given, else this process's environment.
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
+    static func run(_ arguments: [String], stdin: String = "/dev/null", environment: [String: String]? = nil) throws
+        -> Result
+    {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (outPath, errPath) = (dir.appendingPathComponent("out").path, dir.appendingPathComponent("err").path)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let argv = ([binary.path] + arguments).map { strdup($0) } + [nil]

@@ -201,6 +201,27 @@ public final class SAM2VideoPredictor {
         return (s.objectIDs, updated)
     }
 
+    /// Frames back that tracking still reads: the memories of the last `numMaskmem` frames (at the
+    /// memory stride) and the object pointers of the last `maxObjPtrsInEncoder` frames.
+    public var memoryWindow: Int {
+        let m = model.configuration.memory
+        return max(m.numMaskmem * max(m.memoryTemporalStrideForEval, 1), m.maxObjPtrsInEncoder)
+    }
+
+    /// Drops every object's tracked (not prompted) outputs of frames before `frame`, which forward
+    /// tracking from `frame` on never reads (see `memoryWindow`); prompted frames are kept. A live
+    /// stream calls this so that its memory stays flat whatever its length.
+    public func forgetFrames(before frame: Int) {
+        guard var s = state else { return }
+        for i in s.objects.indices {
+            s.objects[i].outputs.nonCondFrames = s.objects[i].outputs.nonCondFrames.filter { $0.key >= frame }
+            s.objects[i].framesTracked = s.objects[i].framesTracked.filter {
+                $0.key >= frame || s.objects[i].outputs.condFrames[$0.key] != nil
+            }
+        }
+        state = s
+    }
+
     // MARK: Propagation
 
     /// Tracks every object through the video from `start` (default: the first prompted frame),

@@ -89,6 +89,8 @@ public final class SAM2VideoStream {
         guard !predictor.objectIDs.isEmpty else { return nil }
         var result: VideoFrameResult?
         try predictor.propagate(start: index, maxFrames: 0) { result = $0 }
+        // The next frame reads at most `memoryWindow` frames back: older outputs go (flat memory).
+        predictor.forgetFrames(before: index + 1 - predictor.memoryWindow)
         return result
     }
 
@@ -108,6 +110,51 @@ public final class SAM2VideoStream {
     public func addMask(object: Int, mask: [UInt8], width: Int, height: Int) throws -> VideoFrameResult {
         guard let frame = latestFrame else { throw VideoStreamError.noFrame }
         return try predictor.addMask(frame: frame, object: object, mask: mask, width: width, height: height)
+    }
+
+    /// Segment and track everything: runs the automatic mask generator on the latest frame and adds
+    /// as a new object (ids after the largest so far, in the generator's order) each mask whose IoU with
+    /// every object tracked before (their masks in `current`, the latest frame's result) is below
+    /// `newObjectIoU` (the generator's own box NMS has kept its masks apart).
+    /// Returns the objects added with the generator's masks (H×W, 0/1) and, when any was, every object's
+    /// masks on the frame.
+    @discardableResult
+    public func addAutomaticObjects(
+        using generator: SAM2AutomaticMaskGenerator, current: VideoFrameResult?, newObjectIoU: Float = 0.3
+    ) throws -> (added: [(id: Int, mask: [UInt8])], result: VideoFrameResult?) {
+        guard let frames, let frame = latestFrame else { throw VideoStreamError.noFrame }
+        let image = try frames.frame(frame)
+        let plane = image.width * image.height
+        var tracked: [[UInt8]] = []  // the objects' masks before this run
+        if let current {
+            current.masks.withUnsafeBufferPointer { logits in
+                for k in 0..<current.objectIDs.count {
+                    tracked.append((0..<plane).map { logits[k * plane + $0] > 0 ? 1 : 0 })
+                }
+            }
+        }
+        var nextID = (predictor.objectIDs.max() ?? 0) + 1
+        var added: [(id: Int, mask: [UInt8])] = []
+        var result: VideoFrameResult?
+        for mask in try generator.generate(image) {
+            let values = mask.rle.mask()
+            guard tracked.allSatisfy({ Self.iou($0, values) < newObjectIoU }) else { continue }
+            result = try addMask(object: nextID, mask: values, width: image.width, height: image.height)
+            added.append((nextID, values))
+            nextID += 1
+        }
+        return (added, result)
+    }
+
+    /// Intersection over union of two 0/1 masks (0 when both are empty).
+    static func iou(_ a: [UInt8], _ b: [UInt8]) -> Float {
+        var intersection = 0
+        var union = 0
+        for (x, y) in zip(a, b) {
+            intersection += Int(x & y)
+            union += Int(x | y)
+        }
+        return union == 0 ? 0 : Float(intersection) / Float(union)
     }
 
     public func removeObject(_ object: Int) throws {
