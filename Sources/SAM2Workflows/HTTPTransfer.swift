@@ -64,21 +64,30 @@ enum HTTPTransfer {
 
     /// GET `url` into `partial`, appending to what it already holds (a Range request; a server that
     /// answers 200 instead restarts it) and retrying after a break while bytes keep coming. Returns
-    /// when the body is whole (`expectedSize`, when known, must match the server's length).
+    /// when the body is whole (`expectedSize`, when known, must match the server's length), with the
+    /// file's SHA-256 when `sha256` is asked for — hashed as the bytes arrive, so that it costs no time
+    /// after the download (a part from an earlier run is hashed from the disk first).
+    @discardableResult
     static func download(
-        _ url: URL, to partial: URL, expectedSize: Int64?, progress: @escaping @Sendable (Int64, Int64?) -> Void
-    ) throws(TransferError) {
+        _ url: URL, to partial: URL, expectedSize: Int64?, sha256: Bool = false,
+        progress: @escaping @Sendable (Int64, Int64?) -> Void
+    ) throws(TransferError) -> String? {
         var restartedAfter416 = false
         var attempt = 0
+        var hashed: (hash: SHA256, bytes: Int64)?
         while true {
             attempt += 1
             var offset = fileSize(partial) ?? 0
-            if let expectedSize, offset == expectedSize { return }
             if let expectedSize, offset > expectedSize {
                 unlink(partial.path)
                 offset = 0
             }
-            let body = BodyWriter(partial: partial, offset: offset, expectedSize: expectedSize, progress: progress)
+            if sha256 && hashed?.bytes != offset {
+                hashed = (try hashPrefix(of: partial, bytes: offset), offset)
+            }
+            if let expectedSize, offset == expectedSize { return hashed.map { digest($0.hash) } }
+            let body = BodyWriter(
+                partial: partial, offset: offset, expectedSize: expectedSize, hash: hashed?.hash, progress: progress)
             let delegate = TaskDelegate()
             delegate.onResponse = body.accept
             delegate.onData = body.append
@@ -87,6 +96,7 @@ enum HTTPTransfer {
             if offset > 0 { request.setValue("bytes=\(offset)-", forHTTPHeaderField: "Range") }
             delegate.run(request)
             body.finish()
+            if let hash = body.hash, body.accepted { hashed = (hash, body.offset + body.received) }
             if let failure = body.failure {
                 if case .status(let head) = failure, head.status == 416, !restartedAfter416 {
                     // The part is as long as the file or longer (it changed): start again.
@@ -105,8 +115,33 @@ enum HTTPTransfer {
             if let total = body.total, size != total {
                 throw .interrupted(received: size, total: total, reason: "the body ended early")
             }
-            return
+            guard sha256 else { return nil }
+            if hashed?.bytes != size { hashed = (try hashPrefix(of: partial, bytes: size), size) }
+            return digest(hashed!.hash)
         }
+    }
+
+    private static func digest(_ hash: SHA256) -> String {
+        var hash = hash
+        return hash.hexDigest()
+    }
+
+    /// The SHA-256 state after the first `bytes` bytes of `url`.
+    private static func hashPrefix(of url: URL, bytes: Int64) throws(TransferError) -> SHA256 {
+        var hash = SHA256()
+        guard bytes > 0 else { return hash }
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            var left = bytes
+            while left > 0, let chunk = try handle.read(upToCount: Int(min(left, 4 << 20))), !chunk.isEmpty {
+                hash.update(chunk)
+                left -= Int64(chunk.count)
+            }
+        } catch {
+            throw .cannotWrite("cannot read it back: \(error)")
+        }
+        return hash
     }
 
     static func fileSize(_ url: URL) -> Int64? {
@@ -132,12 +167,20 @@ private final class BodyWriter: @unchecked Sendable {
     var total: Int64?
     var received: Int64 = 0
     var failure: TransferError?
+    /// The SHA-256 of the part so far, when one is computed.
+    var hash: SHA256?
+    /// True once the response was taken (the part then holds `offset + received` bytes).
+    var accepted = false
     private var fd: Int32 = -1
 
-    init(partial: URL, offset: Int64, expectedSize: Int64?, progress: @escaping @Sendable (Int64, Int64?) -> Void) {
+    init(
+        partial: URL, offset: Int64, expectedSize: Int64?, hash: SHA256?,
+        progress: @escaping @Sendable (Int64, Int64?) -> Void
+    ) {
         self.partial = partial
         self.offset = offset
         self.expectedSize = expectedSize
+        self.hash = hash
         self.progress = progress
         total = expectedSize
     }
@@ -147,6 +190,7 @@ private final class BodyWriter: @unchecked Sendable {
         switch head.status {
         case 200:
             offset = 0  // a whole file: whatever the part held is replaced
+            if hash != nil { hash = SHA256() }
             if let length = head.header("Content-Length").flatMap({ Int64($0) }) { total = length }
         case 206:
             // Content-Range: bytes START-END/TOTAL, START where the part ends.
@@ -179,6 +223,7 @@ private final class BodyWriter: @unchecked Sendable {
             failure = .cannotWrite(String(cString: strerror(errno)))
             return false
         }
+        accepted = true
         progress(offset, total)
         return true
     }
@@ -200,6 +245,7 @@ private final class BodyWriter: @unchecked Sendable {
             return false
         }
         received += Int64(data.count)
+        hash?.update(data)
         progress(offset + received, total)
         return true
     }

@@ -56,16 +56,10 @@ struct HubDownload {
         } catch {
             throw .cannotWrite(path: partial.deletingLastPathComponent().path, reason: AtomicFile.reason(error))
         }
-        try store.download(reference, from: location, to: partial, expectedSize: size, events: events)
+        let digest = try store.download(
+            reference, from: location, to: partial, expectedSize: size, sha256: sha256 != nil || blobName == nil,
+            events: events)
         events(.verifying(file: file))
-        var digest: String?
-        if sha256 != nil || blobName == nil {
-            do {
-                digest = try SHA256.hexDigest(ofFile: partial)
-            } catch {
-                throw .cannotWrite(path: partial.path, reason: "cannot read it back: \(error)")
-            }
-        }
         if let sha256, let digest, digest != sha256 {
             unlink(partial.path)
             throw .checksumMismatch(url: url, expected: sha256, found: digest)

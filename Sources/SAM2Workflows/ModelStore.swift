@@ -139,14 +139,17 @@ public struct ModelStore: Sendable {
         return final
     }
 
-    /// Downloads into `partial`, naming the model and the paths in the errors.
+    /// Downloads into `partial`, naming the model and the paths in the errors; returns the file's
+    /// SHA-256 when asked for.
+    @discardableResult
     func download(
-        _ reference: ModelReference, from url: URL, to partial: URL, expectedSize: Int64?,
+        _ reference: ModelReference, from url: URL, to partial: URL, expectedSize: Int64?, sha256: Bool = false,
         events: @escaping @Sendable (ModelStoreEvent) -> Void
-    ) throws(ModelError) {
+    ) throws(ModelError) -> String? {
         let file = URL(fileURLWithPath: reference.source.file).lastPathComponent
         do {
-            try HTTPTransfer.download(url, to: partial, expectedSize: expectedSize) { received, total in
+            return try HTTPTransfer.download(url, to: partial, expectedSize: expectedSize, sha256: sha256) {
+                received, total in
                 events(.downloading(file: file, received: received, total: total))
             }
         } catch {

@@ -80,20 +80,18 @@ public struct SHA256 {
     /// Runs the compression function over whole 64-byte blocks.
     private mutating func compress(blocks: UnsafeRawBufferPointer) {
         precondition(blocks.count % 64 == 0)
-        var w = [UInt32](repeating: 0, count: 64)
+        guard let base = blocks.baseAddress else { return }
         var h = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
-        Self.k.withUnsafeBufferPointer { k in
-            w.withUnsafeMutableBufferPointer { w in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            Self.k.withUnsafeBufferPointer { k in
                 for block in stride(from: 0, to: blocks.count, by: 64) {
                     for i in 0..<16 {
-                        let p = block + 4 * i
-                        w[i] =
-                            UInt32(blocks[p]) << 24 | UInt32(blocks[p + 1]) << 16 | UInt32(blocks[p + 2]) << 8
-                            | UInt32(blocks[p + 3])
+                        w[i] = UInt32(bigEndian: base.loadUnaligned(fromByteOffset: block + 4 * i, as: UInt32.self))
                     }
                     for i in 16..<64 {
-                        let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                        let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                        let (a, b) = (w[i - 15], w[i - 2])
+                        let s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a >> 3)
+                        let s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >> 10)
                         w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
                     }
                     var (a, b, c, d, e, f, g, hh) = h
@@ -103,8 +101,7 @@ public struct SHA256 {
                         let t1 = hh &+ s1 &+ choice &+ k[i] &+ w[i]
                         let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
                         let majority = (a & b) ^ (a & c) ^ (b & c)
-                        let t2 = s0 &+ majority
-                        (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+                        (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ s0 &+ majority)
                     }
                     h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
                 }

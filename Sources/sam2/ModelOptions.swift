@@ -106,6 +106,10 @@ struct ModelOptions {
     static func reference(_ name: String, file: String?, revision: String?, command: String) throws
         -> ModelReference
     {
+        var info = stat()
+        if stat(name, &info) == 0 && info.st_mode & S_IFMT == S_IFREG {
+            throw ToolError.usage("\(command): --model '\(name)' is a file: pass it with --checkpoint")
+        }
         do {
             return try ModelRegistry.resolve(name, file: file, revision: revision)
         } catch {

@@ -164,11 +164,20 @@ import Testing
         try FileManager.default.createDirectory(at: home.sam2Cache, withIntermediateDirectories: true)
         try Data(repeating: 7, count: 500_000).write(
             to: home.sam2Cache.appendingPathComponent("sam2.1_hiera_tiny.pt.incomplete"))
+        // The same for a Hub blob, whose SHA-256 is computed as the bytes arrive: restarted with them.
+        let blobs = home.hubRepo.appendingPathComponent("blobs")
+        try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
+        try Data(repeating: 7, count: 500_000).write(
+            to: blobs.appendingPathComponent("\(Self.fixtureSHA256).incomplete"))
         let server = try ModelServer(root: root, options: ["--no-range"])
         let r = try home.run(["models", "pull", "tiny", "--config", CLI.config], server.baseURL)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(server.requests().map { "\($0.range ?? "-") \($0.status)" } == ["bytes=500000- 200"])
         #expect(try Data(contentsOf: home.sam2Cache.appendingPathComponent("sam2.1_hiera_tiny.pt")) == Self.fixture)
+        let hub = try home.run(
+            ["models", "pull", "facebook/sam2.1-hiera-tiny", "--config", CLI.config], server.baseURL)
+        #expect(hub.status == 0, "\(hub.stderr)")
+        #expect(try Data(contentsOf: blobs.appendingPathComponent(Self.fixtureSHA256)) == Self.fixture)
     }
 
     @Test func proxiesComeFromTheEnvironment() throws {

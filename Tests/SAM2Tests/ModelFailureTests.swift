@@ -139,6 +139,7 @@ import Testing
         (["--model", "facebook/sam2-hiera-large", "--revision", "../main"], "--revision '../main' is not"),
         (["--checkpoint", "x.pt", "--revision", "main"], "--revision goes with --model NAME"),
         ([], "--checkpoint CKPT or --model NAME is required"),
+        (["--model", CLI.checkpoint], "is a file: pass it with --checkpoint"),
     ])
     func namesAndOptionsThatMakeNoSenseAreUsageErrors(arguments: [String], message: String) throws {
         let r = try CLI.run(
