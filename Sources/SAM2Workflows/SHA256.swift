@@ -1,4 +1,4 @@
-// SHA256: the SHA-256 digest (FIPS 180-4) of bytes or of a file, to check a download against the
+// SHA256: the SHA-256 digest (FIPS 180-4) of bytes fed in pieces, to check a download against the
 // checksum the Hugging Face Hub announces (an LFS file's ETag is its SHA-256) and to name cache blobs.
 
 import Foundation
@@ -52,17 +52,6 @@ public struct SHA256 {
     public static func hexDigest(_ data: Data) -> String {
         var hash = SHA256()
         hash.update(data)
-        return hash.hexDigest()
-    }
-
-    /// The digest of the file at `url`, read in 4 MiB pieces.
-    public static func hexDigest(ofFile url: URL) throws -> String {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        var hash = SHA256()
-        while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty {
-            hash.update(chunk)
-        }
         return hash.hexDigest()
     }
 
