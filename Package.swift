@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "SAM2Checkpoint", dependencies: ["SAM2Tensor", "CZlib"]),
         .target(name: "SAM2", dependencies: ["SAM2Tensor", "SAM2Checkpoint"]),
         .target(name: "SAM2IO", dependencies: ["SAM2", "SAM2Tensor", "CJPEG", "CPNG", "CFFmpeg"]),
-        .target(name: "SAM2Workflows", dependencies: ["SAM2", "SAM2IO"]),
+        .target(name: "SAM2Workflows", dependencies: ["SAM2", "SAM2IO", "SAM2Checkpoint"]),
         .target(name: "SAM2Server", dependencies: ["SAM2", "SAM2IO", "SAM2Workflows", "CMicroHTTPD"]),
         .executableTarget(name: "sam2", dependencies: ["SAM2", "SAM2IO", "SAM2Workflows", "SAM2Server"]),
         .executableTarget(name: "sam2-kernel-bench", dependencies: ["SAM2Tensor", "CDNNL"]),

@@ -82,6 +82,9 @@ struct Arguments {
         try int("--max-megapixels", range: 1...2000).map { ImageLimits(megapixels: $0) } ?? ImageLimits()
     }
 
+    /// True when the flag `name` is among the arguments (left for its owner to take).
+    func contains(_ name: String) -> Bool { remaining.contains(name) }
+
     mutating func flag(_ name: String) -> Bool {
         let before = remaining.count
         remaining.removeAll { $0 == name }

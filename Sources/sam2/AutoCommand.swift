@@ -8,12 +8,12 @@ import SAM2Workflows
 
 enum AutoCommand: Command {
     static let help = """
-        usage: sam2 auto IMAGE|DIR... --checkpoint CKPT [options]
+        usage: sam2 auto IMAGE|DIR... --checkpoint CKPT|--model NAME [options]
 
         Finds every mask in each image (a folder stands for its .jpg/.jpeg/.png files) with the automatic
         mask generator: a grid of point prompts, filtered by predicted IoU and stability, de-duplicated by box NMS.
 
-          --checkpoint CKPT                     model checkpoint (.pt or .safetensors), required
+        \(ModelOptions.help(column: 40))
           --config NAME                         configuration (preset, alias or .json); detected by default
         \(Arguments.generatorOptionsHelp)
           --output-mode binary|rle|coco_rle     form of "segmentation" in --json (default coco_rle)

@@ -8,12 +8,14 @@ import SAM2Workflows
 
 enum BenchCommand: Command {
     static let help = """
-        usage: sam2 bench --checkpoint CKPT [--image IMAGE] [--repeat N] [--threads N] [--config NAME] [--json]
-                          [--quiet] [--max-megapixels N]
+        usage: sam2 bench --checkpoint CKPT|--model NAME [--image IMAGE] [--repeat N] [--threads N] [--config NAME]
+                          [--json] [--quiet] [--max-megapixels N]
 
         Times set_image and predict (one point at the image centre, three masks, upsampling to the
         image size included) after one warm-up run, and prints the medians. Without --image a
         1024×1024 synthetic image is used. With --json: {"config", "threads", "set_image_ms", "predict_ms"}.
+
+        \(ModelOptions.help())
         """
 
     static func run(_ args: inout Arguments) throws {

@@ -7,11 +7,12 @@ import SAM2Workflows
 
 enum InfoCommand: Command {
     static let help = """
-        usage: sam2 info CHECKPOINT [--config NAME] [--json]
+        usage: sam2 info CHECKPOINT|--model NAME [--file FILE] [--revision REV] [--offline] [--config NAME] [--json]
 
         Prints what a checkpoint (.pt, .safetensors) holds: the configuration detected from its
         tensors (e.g. sam2.1_hiera_b+), the SAM version, the element types, the number of tensors
-        and the number of values (the sum of all tensors' element counts).
+        and the number of values (the sum of all tensors' element counts). With --model, the named
+        model's checkpoint (downloaded and cached when missing; see sam2 models).
 
           --config NAME   take this configuration instead of detecting it (a preset name or a .json file)
           --json          print one JSON object instead of text
@@ -20,12 +21,15 @@ enum InfoCommand: Command {
     static func run(_ args: inout Arguments) throws {
         let configName = try args.value("--config")
         let json = args.flag("--json")
+        var model = try ModelOptions.parse(&args)
+        model?.configuration = configName
         let paths = try args.positionals()
-        guard paths.count == 1 else {
-            throw ToolError.usage("info: expected one checkpoint path, got \(paths.count) (see sam2 info --help)")
+        guard paths.count == (model == nil ? 1 : 0) else {
+            let expected = model == nil ? "one checkpoint path" : "no path with --model"
+            throw ToolError.usage("info: expected \(expected), got \(paths.count) (see sam2 info --help)")
         }
-        let summary = try CheckpointSummary.read(
-            URL(fileURLWithPath: paths[0]), configuration: configName.map { try SAM2Configuration.named($0) })
+        let url = try model?.checkpointFile() ?? URL(fileURLWithPath: paths[0])
+        let summary = try CheckpointSummary.read(url, configuration: configName.map { try SAM2Configuration.named($0) })
         if json {
             print(JSONCoding.line(summary))
         } else {

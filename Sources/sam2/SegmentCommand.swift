@@ -8,7 +8,7 @@ import SAM2Workflows
 
 enum SegmentCommand: Command {
     static let help = """
-        usage: sam2 segment IMAGE|DIR --checkpoint CKPT [options]
+        usage: sam2 segment IMAGE|DIR --checkpoint CKPT|--model NAME [options]
 
         Segments the object(s) pointed at in IMAGE (JPEG or PNG), or in every image of DIR (its .jpg, .jpeg
         and .png files, not recursive). Coordinates are pixels of the image.
@@ -50,7 +50,7 @@ enum SegmentCommand: Command {
           --shard K/N             only the images of part K of N (0 ≤ K < N): each image's path relative to DIR,
                                   hashed (64-bit FNV-1a) mod N, picks its part — the same on every run and machine
 
-          --checkpoint CKPT       model checkpoint (.pt or .safetensors), required
+        \(ModelOptions.help())
           --config NAME           configuration (preset name, alias tiny/small/base_plus/large, or .json);
                                   detected by default
           --max-megapixels N      refuse images over N megapixels, from their header (default 50; segmenting

@@ -9,13 +9,13 @@ import SAM2Workflows
 
 enum ServeCommand: Command {
     static let help = """
-        usage: sam2 serve --checkpoint CKPT [options]
+        usage: sam2 serve --checkpoint CKPT|--model NAME [options]
 
         Serves a web page for annotating the images of a project folder — click an object, see its mask,
         refine, accept it with a label, export COCO JSON and mask PNGs — and the JSON API behind it
         (see docs/openapi.yaml). Open the printed address in a browser.
 
-          --checkpoint CKPT       model checkpoint (.pt or .safetensors), required
+        \(ModelOptions.help())
           --config NAME           configuration (preset name, alias or .json); detected by default
           --host ADDRESS          address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it
                                   to the network)
@@ -33,10 +33,7 @@ enum ServeCommand: Command {
         """
 
     static func run(_ args: inout Arguments) throws {
-        guard let checkpoint = try args.value("--checkpoint") else {
-            throw ToolError.usage("serve: --checkpoint CKPT is required (see sam2 serve --help)")
-        }
-        let configName = try args.value("--config")
+        let modelOptions = try ModelOptions(&args)
         var options = AnnotationServer.Options()
         options.host = try args.value("--host") ?? options.host
         options.allowedHosts = try args.values("--allow-host")
@@ -45,7 +42,6 @@ enum ServeCommand: Command {
         options.maxUploadBytes = try args.int("--max-upload-mb", default: 64, range: 1...4096)! << 20
         options.cacheBytes = try args.int("--cache-mb", default: 1024, range: 64...1_048_576)! << 20
         options.imageLimits = try args.imageLimits()
-        let threads = try args.int("--threads", range: 1...1024)
         let quiet = args.flag("--quiet")
         let extra = try args.positionals()
         guard extra.isEmpty else {
@@ -55,7 +51,7 @@ enum ServeCommand: Command {
             throw ToolError.usage(
                 "serve: --host '\(options.host)' is not an IPv4 or IPv6 address (e.g. 127.0.0.1, 0.0.0.0 or ::1)")
         }
-        if let threads { Runtime.setThreadCount(threads) }
+        modelOptions.applyThreads()
 
         let project: ProjectFolder
         do {
@@ -63,9 +59,7 @@ enum ServeCommand: Command {
         } catch let error as APIError {
             throw ToolError.usage("serve: --project: \(error.message)")
         }
-        let model = try SAM2Model.load(
-            checkpoint: URL(fileURLWithPath: checkpoint),
-            configuration: configName.map { try SAM2Configuration.named($0) })
+        let model = try modelOptions.load()
         if !quiet {
             options.log = { line in FileHandle.standardError.write(Data("sam2 serve: \(line)\n".utf8)) }
         }

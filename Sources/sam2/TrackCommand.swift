@@ -11,8 +11,8 @@ import SAM2Workflows
 
 enum TrackCommand: Command {
     static let help = """
-        usage: sam2 track VIDEO|FRAME_DIR|-|URL|/dev/videoN --checkpoint CKPT (--prompts PROMPTS.json | --auto)
-                          --output DIR [options]
+        usage: sam2 track VIDEO|FRAME_DIR|-|URL|/dev/videoN --checkpoint CKPT|--model NAME
+                          (--prompts PROMPTS.json | --auto) --output DIR [options]
 
         Tracks objects through a video file (MP4/H.264, anything the system's libavformat decodes), a folder
         of JPEG frames named by integer (00000.jpg, ...), or a live source: - (standard input: concatenated
@@ -23,7 +23,7 @@ enum TrackCommand: Command {
         (pixels of the video; labels 1 = foreground, 0 = background; a mask path is relative to the prompts
         file), applied in file order before tracking — on a live source, when frame F arrives.
 
-          --checkpoint CKPT       model checkpoint (.pt or .safetensors), required
+        \(ModelOptions.help())
           --config NAME           configuration (preset name, alias tiny/small/base_plus/large, or .json);
                                   detected by default
           --prompts FILE          the prompts file (required unless --auto)

@@ -18,6 +18,7 @@ let usage = """
       bench       time set_image and predict on a checkpoint
       info        what a checkpoint holds: configuration, version, dtypes, sizes
       merge-coco  merge COCO instances files (the shards of a sharded run) into one
+      models      the models --model NAME takes, where they are cached; pull or remove one
       serve       a local web page and JSON API for annotating images by clicking
 
     Run `sam2 <command> --help` for a command's options.
@@ -36,6 +37,7 @@ let commands: [String: any Command.Type] = [
     "track": TrackCommand.self,
     "bench": BenchCommand.self,
     "merge-coco": MergeCOCOCommand.self,
+    "models": ModelsCommand.self,
     "serve": ServeCommand.self,
 ]
 

@@ -28,8 +28,11 @@ struct CLI {
     }
 
     /// Runs the binary to its end with its outputs in temporary files, and takes its exit status and
-    /// peak resident memory from wait4 (Foundation's Process reaps children on its own thread).
-    static func run(_ arguments: [String], stdin: String = "/dev/null") throws -> Result {
+    /// peak resident memory from wait4 (Foundation's Process reaps children on its own thread). The
+    /// child gets `environment` when given, else this process's environment.
+    static func run(_ arguments: [String], stdin: String = "/dev/null", environment: [String: String]? = nil) throws
+        -> Result
+    {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (outPath, errPath) = (dir.appendingPathComponent("out").path, dir.appendingPathComponent("err").path)
@@ -41,8 +44,13 @@ struct CLI {
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let argv = ([binary.path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        var envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { for pointer in envp ?? [] { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, binary.path, &actions, nil, argv, environ)
+        let spawned =
+            envp == nil
+            ? posix_spawn(&pid, binary.path, &actions, nil, argv, environ)
+            : posix_spawn(&pid, binary.path, &actions, nil, argv, &envp!)
         guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
         var status: Int32 = 0
         var usage = rusage()
