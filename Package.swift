@@ -31,6 +31,7 @@ let package = Package(
                 .apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev", "libavdevice-dev"]),
                 .brew(["ffmpeg"]),
             ]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
         .systemLibrary(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"]), .brew(["libmicrohttpd"])]),
@@ -38,7 +39,7 @@ let package = Package(
         .target(name: "SAM2Checkpoint", dependencies: ["SAM2Tensor", "CZlib"]),
         .target(name: "SAM2", dependencies: ["SAM2Tensor", "SAM2Checkpoint"]),
         .target(name: "SAM2IO", dependencies: ["SAM2", "SAM2Tensor", "CJPEG", "CPNG", "CFFmpeg"]),
-        .target(name: "SAM2Workflows", dependencies: ["SAM2", "SAM2IO", "SAM2Checkpoint"]),
+        .target(name: "SAM2Workflows", dependencies: ["SAM2", "SAM2IO", "SAM2Checkpoint", "CCrypto"]),
         .target(name: "SAM2Server", dependencies: ["SAM2", "SAM2IO", "SAM2Workflows", "CMicroHTTPD"]),
         .executableTarget(name: "sam2", dependencies: ["SAM2", "SAM2IO", "SAM2Workflows", "SAM2Server"]),
         .executableTarget(name: "sam2-kernel-bench", dependencies: ["SAM2Tensor", "CDNNL"]),

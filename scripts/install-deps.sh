@@ -3,7 +3,7 @@
 # (Chromium, its WebDriver, Python's venv), with apt (needs root or sudo; a no-op when present).
 set -euo pipefail
 packages=(libdnnl-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
-          libavdevice-dev libmicrohttpd-dev)
+          libavdevice-dev libmicrohttpd-dev libssl-dev)
 [ "${1:-}" = "--test" ] && packages+=(chromium chromium-driver python3-venv)
 missing=()
 for p in "${packages[@]}"; do
