@@ -44,11 +44,17 @@ let package = Package(
         .target(name: "SAM2Server", dependencies: ["SAM2", "SAM2IO", "SAM2Workflows", "CMicroHTTPD"]),
         .executableTarget(name: "sam2", dependencies: ["SAM2", "SAM2IO", "SAM2Workflows", "SAM2Server"]),
         .executableTarget(name: "sam2-kernel-bench", dependencies: ["SAM2Tensor", "CDNNL"]),
+        // Fuzz targets (Fuzz/Targets) and their driver; scripts/fuzz.sh builds the driver with libFuzzer.
+        .target(
+            name: "SAM2FuzzTargets",
+            dependencies: ["SAM2Checkpoint", "SAM2", "SAM2IO", "SAM2Workflows", "SAM2Server"], path: "Fuzz/Targets"),
+        .executableTarget(name: "sam2-fuzz", dependencies: ["SAM2FuzzTargets"], path: "Fuzz/Driver"),
         .testTarget(name: "SAM2TensorTests", dependencies: ["SAM2Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SAM2CheckpointTests", dependencies: ["SAM2Checkpoint"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SAM2Tests", dependencies: ["SAM2", "SAM2IO", "SAM2Workflows", "SAM2Server"],
             resources: [.copy("Fixtures")]),
+        .testTarget(name: "SAM2FuzzTests", dependencies: ["SAM2FuzzTargets"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,8 @@
 // GNU libmicrohttpd (Debian's libmicrohttpd-dev), plus a shim: MHD_start_daemon and
 // MHD_get_daemon_info are variadic, which Swift cannot call, and a request body arrives in chunks
-// over several callbacks. The shim starts the daemon (a thread per connection), gathers each body
-// up to a size limit and hands one complete request at a time to a single Swift handler.
+// over several callbacks. The shim starts the daemon (a few polling threads on epoll/poll, idle
+// connections cost no thread), gathers each body up to a size limit and hands one complete request
+// at a time to a single Swift handler, which may suspend the connection and answer from another thread.
 #ifndef SAM2_CMICROHTTPD_SHIM_H
 #define SAM2_CMICROHTTPD_SHIM_H
 
@@ -22,7 +23,9 @@ typedef struct sam2_http_request {
     int body_too_large;
 } sam2_http_request;
 
-/// The handler answers by calling sam2_http_respond exactly once and returns its result.
+/// The handler answers by calling sam2_http_respond exactly once and returns its result, or calls
+/// sam2_http_suspend, returns MHD_YES and later, from any thread, calls sam2_http_respond and then
+/// sam2_http_resume. Everything in the request is valid only during the call.
 typedef enum MHD_Result (*sam2_http_handler)(void *context, const sam2_http_request *request);
 
 typedef struct sam2_http_daemon {
@@ -55,13 +58,51 @@ static inline enum MHD_Result sam2_http_respond(struct MHD_Connection *connectio
     return result;
 }
 
-/// A request header or a query argument (already URL-decoded by libmicrohttpd), or NULL.
-static inline const char *sam2_http_header(struct MHD_Connection *connection, const char *name) {
-    return MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+/// Where sam2_http_values collects names and values.
+typedef struct sam2_http_pairs {
+    const char **names;
+    const char **values;
+    size_t capacity;
+    size_t count;
+} sam2_http_pairs;
+
+static inline enum MHD_Result sam2_http_collect(void *cls, enum MHD_ValueKind kind, const char *name,
+                                                const char *value) {
+    (void)kind;
+    sam2_http_pairs *pairs = (sam2_http_pairs *)cls;
+    if (pairs->count < pairs->capacity) {
+        pairs->names[pairs->count] = name;
+        pairs->values[pairs->count] = value != NULL ? value : "";
+    }
+    pairs->count++;
+    return MHD_YES;
 }
 
-static inline const char *sam2_http_query(struct MHD_Connection *connection, const char *name) {
-    return MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, name);
+/// The request's headers (query == 0) or query arguments (query == 1, URL-decoded by libmicrohttpd)
+/// in order, at most `capacity` of them into names/values; returns how many there are (call again with
+/// more room when that is more). The strings live as long as the request.
+static inline size_t sam2_http_values(struct MHD_Connection *connection, int query, const char **names,
+                                      const char **values, size_t capacity) {
+    sam2_http_pairs pairs = {names, values, capacity, 0};
+    MHD_get_connection_values(connection, query ? MHD_GET_ARGUMENT_KIND : MHD_HEADER_KIND, sam2_http_collect,
+                              &pairs);
+    return pairs.count;
+}
+
+/// MHD_YES (an enum constant that Swift does not import by name).
+static inline enum MHD_Result sam2_http_yes(void) {
+    return MHD_YES;
+}
+
+/// Takes the connection out of the polling loop until sam2_http_resume (only from the handler).
+static inline void sam2_http_suspend(struct MHD_Connection *connection) {
+    MHD_suspend_connection(connection);
+}
+
+/// Puts a suspended connection back into the polling loop; its queued response is then sent. The
+/// connection may be gone as soon as this returns.
+static inline void sam2_http_resume(struct MHD_Connection *connection) {
+    MHD_resume_connection(connection);
 }
 
 static inline enum MHD_Result sam2_http_access(void *cls, struct MHD_Connection *connection, const char *url,
@@ -123,16 +164,24 @@ static inline void sam2_http_completed(void *cls, struct MHD_Connection *connect
     }
 }
 
-/// Starts a daemon on `address` (IPv4 or IPv6, port inside; port 0 picks a free one) with a thread
-/// per connection. Returns 0, or -1 when libmicrohttpd cannot bind (errno tells why).
+/// Starts a daemon on `address` (IPv4 or IPv6, port inside; port 0 picks a free one): `threads`
+/// polling threads (epoll on Linux) that read requests and write responses, while handlers run on
+/// threads of their own through suspend/resume, so that an idle or slow connection holds no thread.
+/// At most `connection_limit` connections (`per_address_limit` from one address, 0 for no such
+/// limit), each closed after `timeout_seconds` without traffic and given `memory_limit` bytes for its
+/// request line and headers. Returns 0, or -1 when libmicrohttpd cannot start (errno tells why).
 static inline int sam2_http_start(sam2_http_daemon *d, const struct sockaddr *address, int ipv6,
-                                  unsigned int connection_limit, unsigned int timeout_seconds) {
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION;
+                                  unsigned int connection_limit, unsigned int per_address_limit,
+                                  unsigned int timeout_seconds, unsigned int threads, size_t memory_limit) {
+    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
     if (ipv6) flags |= MHD_USE_IPv6;
     d->daemon = MHD_start_daemon(flags, 0, NULL, NULL, sam2_http_access, d,
                                  MHD_OPTION_SOCK_ADDR, address,
+                                 MHD_OPTION_THREAD_POOL_SIZE, threads,
                                  MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit,
                                  MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit,
                                  MHD_OPTION_NOTIFY_COMPLETED, sam2_http_completed, NULL,
                                  MHD_OPTION_END);
     return d->daemon == NULL ? -1 : 0;

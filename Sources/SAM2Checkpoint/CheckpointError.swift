@@ -33,7 +33,20 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
     /// Two checkpoint keys map onto the same weight name.
     case duplicateKey(source: String, key: String)
 
+    /// The message, on one line: names read from the file (globals, keys, members) may hold any
+    /// character, so control characters are escaped and a message past 1000 characters is cut.
     public var description: String {
+        var line = message.unicodeScalars.map { c -> String in
+            switch c.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator: c.escaped(asASCII: true)
+            default: String(c)
+            }
+        }.joined()
+        if line.count > 1000 { line = line.prefix(1000) + "…" }
+        return line
+    }
+
+    private var message: String {
         switch self {
         case .missingFile(let path, let reason):
             return "cannot open checkpoint \(path): \(reason)"

@@ -54,15 +54,8 @@ public final class TorchCheckpoint: Sendable {
         }
 
         let pickle = try archive.contents(of: pickleEntry, limit: Self.maximumPickleBytes)
-        let top = try Unpickler.load(source: path, bytes: pickle.bytes) { pid in
-            // ('storage', torch.<Type>Storage, key, location, element count)
-            guard case .tuple(let t, _) = pid, t.count == 5, case .string("storage") = t[0],
-                case .global(.storageType(let dtype)) = t[1], case .string(let key) = t[2], case .int(let count) = t[4],
-                count >= 0
-            else {
-                throw CheckpointError.malformedPickle(path: path, detail: "a persistent id that is not a torch storage")
-            }
-            return .storage(PickledStorage(key: key, dtype: dtype, count: count))
+        let top = try Unpickler.load(source: path, bytes: pickle.bytes) {
+            try Self.storage(persistentID: $0, path: path)
         }
 
         guard case .dict(let outer) = top else {
@@ -138,6 +131,18 @@ public final class TorchCheckpoint: Sendable {
         self.layouts = layouts
         self.reached = reached
         self.keys = infos.keys.sorted()
+    }
+
+    /// The storage a persistent id of `data.pkl` names: ('storage', torch.<Type>Storage, key, location,
+    /// element count).
+    package static func storage(persistentID pid: PickleValue, path: String) throws -> PickleValue {
+        guard case .tuple(let t, _) = pid, t.count == 5, case .string("storage") = t[0],
+            case .global(.storageType(let dtype)) = t[1], case .string(let key) = t[2], case .int(let count) = t[4],
+            count >= 0
+        else {
+            throw CheckpointError.malformedPickle(path: path, detail: "a persistent id that is not a torch storage")
+        }
+        return .storage(PickledStorage(key: key, dtype: dtype, count: count))
     }
 
     /// The largest `data.pkl` read: a state dict's pickle is about 100 bytes per tensor (tens of kB

@@ -7,19 +7,19 @@ import Foundation
 /// What lists and dicts share: how deep they nest, and whether they sit inside another container
 /// (after which they may not change: Python's pickler fills a container before nesting it, and
 /// refusing later changes rules out cycles and keeps the recorded depth exact).
-class PickleContainer {
+package class PickleContainer {
     var depth = 1
     var nested = false
 }
 
 /// A mutable list (pickle lists are shared by reference through the memo).
-final class PickleList: PickleContainer {
+package final class PickleList: PickleContainer {
     var items: [PickleValue] = []
     init(_ items: [PickleValue] = []) { self.items = items }
 }
 
 /// A mutable dict keeping insertion order (the shape of an OrderedDict state dict).
-final class PickleDict: PickleContainer {
+package final class PickleDict: PickleContainer {
     private(set) var items: [(key: PickleValue, value: PickleValue)] = []
     private var stringIndex: [String: Int] = [:]
 
@@ -38,7 +38,7 @@ final class PickleDict: PickleContainer {
 }
 
 /// A globally named object the reader knows how to interpret (the allowlist).
-enum PickleGlobal: Equatable {
+package enum PickleGlobal: Equatable {
     case orderedDict
     case set
     case codecsEncode
@@ -72,21 +72,21 @@ enum PickleGlobal: Equatable {
 }
 
 /// A storage named by a persistent id: `<archive>/data/<key>` holding `count` elements of `dtype`.
-struct PickledStorage: Equatable {
+package struct PickledStorage: Equatable {
     let key: String
     let dtype: StoredDType
     let count: Int
 }
 
 /// What `_rebuild_tensor_v2` was asked to build.
-struct PickledTensor {
+package struct PickledTensor {
     let storage: PickledStorage
     let offset: Int
     let shape: [Int]
     let strides: [Int]
 }
 
-indirect enum PickleValue {
+package indirect enum PickleValue {
     case none
     case bool(Bool)
     case int(Int)
@@ -110,7 +110,7 @@ indirect enum PickleValue {
         }
     }
 
-    var kind: String {
+    package var kind: String {
         switch self {
         case .none: "None"
         case .bool: "bool"
@@ -128,7 +128,7 @@ indirect enum PickleValue {
     }
 }
 
-struct Unpickler {
+package struct Unpickler {
     /// Names the file in errors.
     let source: String
     let bytes: UnsafeRawBufferPointer
@@ -147,7 +147,7 @@ struct Unpickler {
     }
 
     /// Reads the pickle up to STOP and returns its value.
-    static func load(
+    package static func load(
         source: String, bytes: UnsafeRawBufferPointer,
         persistentLoad: ((PickleValue) throws -> PickleValue)? = nil
     ) throws -> PickleValue {

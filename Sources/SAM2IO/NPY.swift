@@ -121,27 +121,27 @@ public enum NPY {
                 path: path,
                 detail:
                     "header lacks descr, fortran_order or shape: "
-                    + "\(header.trimmingCharacters(in: .whitespacesAndNewlines))"
+                    + "\(shown(header.trimmingCharacters(in: .whitespacesAndNewlines)))"
             )
         }
         let itemSize: Int
         switch descr {
         case "'<f4'", "\"<f4\"": itemSize = 4
         case "'<f8'", "\"<f8\"": itemSize = 8
-        default: throw NPYError.unsupported(path: path, detail: "dtype \(descr) (only '<f4' and '<f8' are read)")
+        default: throw NPYError.unsupported(path: path, detail: "dtype \(shown(descr)) (only '<f4' and '<f8' are read)")
         }
         guard order == "False" else {
             throw NPYError.unsupported(path: path, detail: "Fortran-ordered array")
         }
         guard shapeText.hasPrefix("("), shapeText.hasSuffix(")") else {
-            throw NPYError.malformed(path: path, detail: "shape \(shapeText)")
+            throw NPYError.malformed(path: path, detail: "shape \(shown(shapeText))")
         }
         var shape: [Int] = []
         for part in shapeText.dropFirst().dropLast().split(separator: ",") {
             let trimmed = part.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             guard let dim = Int(trimmed.hasSuffix("L") ? String(trimmed.dropLast()) : trimmed), dim >= 0 else {
-                throw NPYError.malformed(path: path, detail: "shape \(shapeText)")
+                throw NPYError.malformed(path: path, detail: "shape \(shown(shapeText))")
             }
             shape.append(dim)
         }
@@ -150,9 +150,11 @@ public enum NPY {
         guard count >= 0, count <= (bytes.count - dataStart) / itemSize,
             bytes.count - dataStart == count * itemSize
         else {
+            // The byte count itself may overflow (found by fuzzing: a shape of 8.6e18 floats).
+            let (needed, overflow) = count.multipliedReportingOverflow(by: itemSize)
             throw NPYError.malformed(
                 path: path,
-                detail: "shape \(shape) needs \(count < 0 ? "too many" : String(count * itemSize)) bytes of data, "
+                detail: "shape \(shape) needs \(count < 0 || overflow ? "too many" : String(needed)) bytes of data, "
                     + "the file has \(bytes.count - dataStart)")
         }
         var values = [Float](repeating: 0, count: count)
@@ -200,4 +202,16 @@ public enum NPY {
         guard let end else { return nil }
         return String(rest[rest.startIndex..<end]).trimmingCharacters(in: .whitespaces)
     }
+}
+
+/// Text from a file as shown in an error: control characters escaped (so that the message stays one
+/// line) and cut after 200 characters.
+private func shown(_ text: some StringProtocol) -> String {
+    let escaped = text.unicodeScalars.map { c in
+        switch c.properties.generalCategory {
+        case .control, .lineSeparator, .paragraphSeparator: c.escaped(asASCII: true)
+        default: String(c)
+        }
+    }.joined()
+    return escaped.count > 200 ? escaped.prefix(200) + "…" : escaped
 }

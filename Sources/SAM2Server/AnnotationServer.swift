@@ -49,18 +49,33 @@ public final class AnnotationServer: Sendable {
 
     /// Starts serving `project` with `model`; throws when the address cannot be bound or the
     /// project's saved annotations cannot be read.
-    public init(model: SAM2Model, project: ProjectFolder, options: Options) throws {
+    public convenience init(model: SAM2Model, project: ProjectFolder, options: Options) throws {
+        try self.init(model: model, project: project, options: options, listening: true)
+    }
+
+    /// `listening: false` opens no socket: requests come in through `handle(_:)` only (the fuzz target).
+    package init(model: SAM2Model, project: ProjectFolder, options: Options, listening: Bool) throws {
         self.model = model
         self.project = project
         self.options = options
         cache = ImageCache(budgetBytes: options.cacheBytes)
         annotations = try AnnotationStore(project: project)
-        let server = try HTTPServer(host: options.host, port: options.port, maxBodyBytes: options.maxUploadBytes) {
-            [weak self] request, tooLarge in
+        guard listening else { return }
+        var limits = HTTPServer.Limits()
+        // Clients on loopback all share one address; elsewhere one address may not take every connection.
+        if !Self.isLoopbackAddress(options.host) { limits.connectionsPerAddress = 128 }
+        let server = try HTTPServer(
+            host: options.host, port: options.port, maxBodyBytes: options.maxUploadBytes, limits: limits
+        ) { [weak self] request, tooLarge in
             guard let self else { return Self.error(APIError(503, "server is stopping")) }
             return self.respond(request, bodyTooLarge: tooLarge)
         }
         http.withLock { $0 = server }
+    }
+
+    /// Answers a request handed over in process, as one arriving on the socket is answered.
+    package func handle(_ request: HTTPRequest) -> HTTPResponse {
+        respond(request, bodyTooLarge: request.body.count > options.maxUploadBytes)
     }
 
     /// The port listened on.

@@ -52,7 +52,7 @@ public enum TrackingPrompts {
         let folder = url.deletingLastPathComponent()
         return try entries.enumerated().map { k, entry in
             func fail(_ message: String) -> TrackingPromptError {
-                TrackingPromptError(description: "prompts '\(url.path)' entry \(k): \(message)")
+                TrackingPromptError(description: "prompts '\(url.path)' entry \(k): \(oneLine(message))")
             }
             guard case .object(let fields) = entry else {
                 throw fail("expected an object {\"frame\", \"object\", ...}")
@@ -71,7 +71,7 @@ public enum TrackingPrompts {
             if let value = fields["points"] {
                 guard case .array(let list) = value else { throw fail("\"points\" is not a list of [x, y]") }
                 prompt.points = try list.map { p in
-                    guard let xy = p.numbers?.map(Float.init), xy.count == 2 else {
+                    guard let xy = floats(p), xy.count == 2 else {
                         throw fail("point \(p) is not [x, y] (two finite numbers)")
                     }
                     guard xy[0] >= 0 && xy[1] >= 0 && xy[0] <= Float(width ?? .max) && xy[1] <= Float(height ?? .max)
@@ -96,7 +96,7 @@ public enum TrackingPrompts {
                 )
             }
             if let value = fields["box"] {
-                guard let b = value.numbers?.map(Float.init), b.count == 4 else {
+                guard let b = floats(value), b.count == 4 else {
                     throw fail("box \(value) is not [x0, y0, x1, y1] (four finite numbers)")
                 }
                 guard b[2] >= b[0] && b[3] >= b[1] else { throw fail("box \(value) has x1 < x0 or y1 < y0") }
@@ -134,4 +134,22 @@ public enum TrackingPrompts {
             return prompt
         }
     }
+}
+
+/// `message` with control characters escaped (a key or file name of the JSON may hold any), so that
+/// an error stays one line.
+private func oneLine(_ message: String) -> String {
+    message.unicodeScalars.map { c in
+        switch c.properties.generalCategory {
+        case .control, .lineSeparator, .paragraphSeparator: c.escaped(asASCII: true)
+        default: String(c)
+        }
+    }.joined()
+}
+
+/// The numbers of a JSON list as Floats, nil unless each is a finite Float (1e39 is a finite Double
+/// but an infinite Float).
+private func floats(_ value: JSONValue) -> [Float]? {
+    guard let values = value.numbers?.map(Float.init), values.allSatisfy(\.isFinite) else { return nil }
+    return values
 }

@@ -16,8 +16,9 @@ enum YOLOLabels {
             throw DatasetFileError.cannotRead(path: url.path, reason: error.reason)
         }
         var detections: [Detection] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+        // Lines end in "\n", "\r\n" (one Character in Swift, which a split on "\n" would not cut) or "\r".
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if fields.isEmpty { continue }
             func bad(_ problem: String) -> DatasetFileError {
                 .invalidEntry(path: url.path, entry: "line \(index + 1)", problem: problem)

@@ -379,6 +379,36 @@ func predictionMasks(_ p: SAM2Prediction) -> [[UInt8]] {
         for (key, masks) in results { #expect(masks == expected[key], "\(key)") }
     }
 
+    /// Idle connections, and connections that send their headers a byte at a time, hold no thread: with
+    /// 300 of them open, a health request and a prompt are answered at once (issue 16: 64 idle
+    /// connections stopped the server, which had a thread per connection and a limit of 64).
+    @Test func idleAndTricklingConnectionsDoNotStopTheServer() async throws {
+        let f = try ServerFixture()
+        var sockets: [Int32] = []
+        defer { for fd in sockets { close(fd) } }
+        for k in 0..<300 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(fd >= 0)
+            sockets.append(fd)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(f.server.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            try #require(connected == 0)
+            if k % 10 == 0 { _ = send(fd, "GET /api/health HTTP/1.1\r\nHo", 28, 0) }
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        #expect(try await f.call("GET", "/api/health").status == 200)
+        #expect(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < 2)
+        let id = try await f.open("odd.png")
+        #expect(try await f.call("POST", "/api/images/\(id)/predict", json: ["points": [[10, 20]]]).status == 200)
+    }
+
     @Test func evictedImagesAreOpenedAgainOnDemand() async throws {
         let f = try ServerFixture(cacheBytes: 1)
         let odd = try await f.open("odd.png")

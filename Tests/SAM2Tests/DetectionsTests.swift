@@ -68,6 +68,18 @@ import Testing
         #expect(try file.boxes(forImage: "anything.png").detections == odd)
     }
 
+    /// Labels written on Windows: "\r\n" ends a line as "\n" does (fuzzing: it was one Character that a split
+    /// on "\n" did not cut, so such a file was one long line of the wrong number of columns).
+    @Test func yoloLabelsWithCRLF() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("crlf-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data("0 0.5 0.5 0.5 0.25 0.9\r\n2 0.25 0.75 0.125 0.25 0.1\r\n".utf8).write(to: url)
+        let crlf = try DetectionSet.read(url).boxes(forImage: "odd.png").detections
+        let odd = try DetectionSet.read(Self.fixture("yolo/odd.txt")).boxes(forImage: "odd.png").detections
+        #expect(crlf.map(\.box) == odd.map(\.box) && crlf.map(\.score) == [0.9, 0.1])
+        #expect(crlf.map(\.categoryID) == [0, 2] && crlf[1].source.hasSuffix(": line 2"))
+    }
+
     @Test(arguments: [
         ("bad/not_json.json", "not_json.json: not valid JSON"),
         ("bad/unknown.json", "unknown.json: not COCO detection results"),

@@ -528,4 +528,17 @@ private func patternImage(width: Int, height: Int) -> RGBImage {
         let truncated = try [UInt8](Data(contentsOf: ImageFixtures.url("numpy_f4.npy"))).dropLast(3)
         #expect(throws: NPYError.self) { try NPY.decode(Array(truncated), path: "t.npy") }
     }
+
+    /// A shape whose element count fits an Int but whose byte count does not is refused in one line
+    /// (found by fuzzing: computing the byte count for the message trapped on overflow).
+    @Test func shapeOfTooManyBytes() throws {
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 8594713863667057515), }\n"
+        let bytes = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+        #expect {
+            try NPY.decode(bytes + [0, 0, 0, 0], path: "big.npy")
+        } throws: { error in
+            "\(error)" == "'big.npy' is not a valid .npy file: shape [1, 8594713863667057515] needs too many bytes "
+                + "of data, the file has 4"
+        }
+    }
 }

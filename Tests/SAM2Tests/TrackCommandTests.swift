@@ -170,6 +170,10 @@ import Testing
             "outside the 64×48 frame"
         ),
         ("FRAMES", #"[{"frame": 0, "object": 1, "box": [30, 30, 10, 10]}]"#, [], 1, "x1 < x0"),
+        // A finite JSON number past Float's range (seen writing the fuzz target: the box became [-inf, 0, 10, 10]).
+        ("FRAMES", #"[{"frame": 0, "object": 1, "box": [-1e39, 0, 10, 10]}]"#, [], 1, "four finite numbers"),
+        // A key with a control character is named escaped, on one line (found by fuzzing).
+        ("FRAMES", #"[{"frame": 0, "object": 1, "box": [0, 0, 9, 9], "\r": 1}]"#, [], 1, #"unknown key "\r""#),
         ("FRAMES", #"[{"frame": 0, "object": 1}]"#, [], 1, "no prompt"),
         ("FRAMES", #"[{"frame": 0, "object": 1, "mask": "square.png"}]"#, [], 1, "but the video is 64×48"),
         ("FRAMES", #"[{"frame": 0, "object": 1, "mask": "broken.png"}]"#, [], 1, "broken.png"),
