@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
 
@@ -92,6 +93,16 @@ static inline size_t sam2_http_values(struct MHD_Connection *connection, int que
 /// MHD_YES (an enum constant that Swift does not import by name).
 static inline enum MHD_Result sam2_http_yes(void) {
     return MHD_YES;
+}
+
+/// Whether the client of a suspended connection has closed its end or the socket failed (a peek at
+/// the socket, without waiting): the work done for it may stop.
+static inline int sam2_http_client_gone(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info == NULL) return 0;
+    char byte;
+    ssize_t n = recv(info->connect_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 /// Takes the connection out of the polling loop until sam2_http_resume (only from the handler).

@@ -169,7 +169,10 @@ extension AnnotationServer {
             ])
     }
 
-    func automatic(_ session: ImageSession, _ request: AutoRequest, start: UInt64) throws -> AutoResponse {
+    /// Automatic masks for the whole image; stops early when the server stops or the client leaves.
+    func automatic(
+        _ session: ImageSession, _ request: AutoRequest, start: UInt64, clientGone: @escaping @Sendable () -> Bool
+    ) throws -> AutoResponse {
         var options = SAM2AutomaticMaskGenerator.Options()
         if let n = request.pointsPerSide {
             guard (1...Self.maxPointsPerSide).contains(n) else {
@@ -199,9 +202,10 @@ extension AnnotationServer {
         defer { autoJobs.subtract(1, ordering: .relaxed) }
         let ms = try milliseconds {
             do {
-                masks = try generator.generate(session.image, isCancelled: { self.stopping.load(ordering: .relaxed) })
+                masks = try generator.generate(
+                    session.image, isCancelled: { self.stopping.load(ordering: .relaxed) || clientGone() })
             } catch AutomaticMaskGeneratorError.cancelled {
-                throw APIError(503, "automatic masks cancelled: the server is stopping")
+                throw APIError(503, "automatic masks cancelled: the server is stopping or the client left")
             }
         }
         let records = try masks.map { m -> MaskRecord in

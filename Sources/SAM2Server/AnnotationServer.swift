@@ -182,7 +182,9 @@ public final class AnnotationServer: Sendable {
             try expect("POST")
             let body = request.body.isEmpty ? Data("{}".utf8) : request.body
             return Self.json(
-                try automatic(session(api[1]), APICoding.decode(AutoRequest.self, from: body), start: start))
+                try automatic(
+                    session(api[1]), APICoding.decode(AutoRequest.self, from: body), start: start,
+                    clientGone: request.clientGone))
         case ("annotations", 1):
             if method == "GET" {
                 let image = request.query("image")

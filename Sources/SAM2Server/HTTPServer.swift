@@ -13,6 +13,8 @@ public struct HTTPRequest: Sendable {
     public var body: Data
     private let arguments: [String: String]
     private let headers: [String: String]
+    /// Whether the client has left (closed its connection) while the request is being answered.
+    public var clientGone: @Sendable () -> Bool = { false }
 
     /// A request with the query arguments and headers given (the first of a repeated name counts),
     /// as libmicrohttpd hands them over; also how the server's fuzz target routes requests in process.
@@ -166,8 +168,12 @@ public final class HTTPServer: @unchecked Sendable {
     /// Runs on a polling thread: copies the request and hands it to a worker, the connection
     /// suspended meanwhile (an oversized body's 413 and the 503 of a stopping server are answered here).
     private func answer(_ r: sam2_http_request) -> MHD_Result {
-        let request = HTTPRequest(r)
         let connection = Connection(r.connection!)
+        let request = {
+            var request = HTTPRequest(r)
+            request.clientGone = { sam2_http_client_gone(connection.pointer) != 0 }
+            return request
+        }()
         if r.body_too_large != 0 {
             return connection.send(handler(request, true))
         }

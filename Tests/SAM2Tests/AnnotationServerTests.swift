@@ -45,6 +45,23 @@ final class ServerFixture: @unchecked Sendable {
         server = try AnnotationServer(model: model, project: ProjectFolder(path: project.path), options: options)
     }
 
+    /// A socket connected to the server, for requests written by hand.
+    func openSocket() throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(server.port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        try #require(connected == 0)
+        return fd
+    }
+
     deinit {
         server.stop()
         try? FileManager.default.removeItem(at: project)
@@ -387,19 +404,8 @@ func predictionMasks(_ p: SAM2Prediction) -> [[UInt8]] {
         var sockets: [Int32] = []
         defer { for fd in sockets { close(fd) } }
         for k in 0..<300 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            try #require(fd >= 0)
+            let fd = try f.openSocket()
             sockets.append(fd)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(f.server.port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            try #require(connected == 0)
             if k % 10 == 0 { _ = send(fd, "GET /api/health HTTP/1.1\r\nHo", 28, 0) }
         }
         let start = DispatchTime.now().uptimeNanoseconds
@@ -528,6 +534,28 @@ func predictionMasks(_ p: SAM2Prediction) -> [[UInt8]] {
         let r = try? await reply
         #expect(r == nil || r!.status == 503, "\(String(describing: r?.json))")
         #expect(Date().timeIntervalSince(started) < 20)
+    }
+
+    /// A client that leaves cancels its automatic-mask job at the next batch: the job's place is free
+    /// for the next request long before the abandoned job (49k points) could have finished.
+    @Test func leavingClientCancelsAutomaticMasks() async throws {
+        let f = try ServerFixture()
+        let id = try await f.open("square.png")
+        let fd = try f.openSocket()
+        let body = #"{"points_per_side": 128, "crop_n_layers": 2}"#
+        let head = "POST /api/images/\(id)/auto HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        let request = head + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+        #expect(send(fd, request, request.utf8.count, 0) == request.utf8.count)
+        try await Task.sleep(nanoseconds: 500_000_000)
+        #expect(try await f.call("POST", "/api/images/\(id)/auto", json: ["points_per_side": 2]).status == 429)
+        close(fd)
+        let left = Date()
+        var status = 429
+        while status == 429 && Date().timeIntervalSince(left) < 20 {
+            try await Task.sleep(nanoseconds: 200_000_000)
+            status = try await f.call("POST", "/api/images/\(id)/auto", json: ["points_per_side": 2]).status
+        }
+        #expect(status == 200)
     }
 
     @Test func serveCommandStartsAnswersAndStopsOnSIGTERM() async throws {
