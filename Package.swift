@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "SAM2Tensor", dependencies: ["CDNNL"]),
         .target(name: "SAM2Checkpoint", dependencies: ["SAM2Tensor", "CZlib"]),
         .target(name: "SAM2", dependencies: ["SAM2Tensor", "SAM2Checkpoint"]),
-        .target(name: "SAM2IO", dependencies: ["SAM2", "SAM2Tensor", "CJPEG", "CPNG", "CFFmpeg"]),
+        .target(name: "SAM2IO", dependencies: ["SAM2", "SAM2Tensor", "SAM2Checkpoint", "CJPEG", "CPNG", "CFFmpeg"]),
         .target(name: "SAM2Workflows", dependencies: ["SAM2", "SAM2IO", "SAM2Checkpoint", "CCrypto"]),
         .target(name: "SAM2Server", dependencies: ["SAM2", "SAM2IO", "SAM2Workflows", "CMicroHTTPD"]),
         .executableTarget(name: "sam2", dependencies: ["SAM2", "SAM2IO", "SAM2Workflows", "SAM2Server"]),

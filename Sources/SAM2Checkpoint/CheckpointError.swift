@@ -35,16 +35,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
 
     /// The message, on one line: names read from the file (globals, keys, members) may hold any
     /// character, so control characters are escaped and a message past 1000 characters is cut.
-    public var description: String {
-        var line = message.unicodeScalars.map { c -> String in
-            switch c.properties.generalCategory {
-            case .control, .lineSeparator, .paragraphSeparator: c.escaped(asASCII: true)
-            default: String(c)
-            }
-        }.joined()
-        if line.count > 1000 { line = line.prefix(1000) + "…" }
-        return line
-    }
+    public var description: String { message.oneLine(limit: 1000) }
 
     private var message: String {
         switch self {

@@ -41,27 +41,11 @@ enum JPEGDecoder {
         if target == .indices, let problem = format.indexProblem {
             throw ImageIOError.notIndexed(path: name, detail: problem)
         }
-        let stride = width * components
-        var rows = [UInt8](repeating: 0, count: stride * batch)
-        var pixels = [UInt8](repeating: 0, count: width * height * target.channels)
-        var y = 0
-        while y < height {
-            let count = min(batch, height - y)
-            let status = rows.withUnsafeMutableBufferPointer { buffer in
-                var pointers = (0..<count).map { Optional(buffer.baseAddress! + $0 * stride) }
-                return sam2_jpeg_read_rows(d, &pointers, Int32(count))
-            }
-            guard status == 0 else { throw fail(status) }
-            rows.withUnsafeBufferPointer { src in
-                pixels.withUnsafeMutableBufferPointer { dst in
-                    for k in 0..<count {
-                        format.convert(
-                            src.baseAddress! + k * stride, width: width, to: target,
-                            dst.baseAddress! + (y + k) * width * target.channels)
-                    }
-                }
-            }
-            y += count
+        let pixels = try format.readRows(
+            width: width, height: height, stride: width * components, rowsAtOnce: min(batch, height), to: target
+        ) { rows, count in
+            let status = sam2_jpeg_read_rows(d, rows, count)
+            if status != 0 { throw fail(status) }
         }
         let finished = sam2_jpeg_finish(d)
         guard finished == 0 else { throw fail(finished) }

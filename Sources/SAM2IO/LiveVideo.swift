@@ -139,20 +139,21 @@ public final class LiveVideo: @unchecked Sendable {
                 throw VideoError.decodeFailed(path: name, frame: decoded, reason: "\(error)")
             }
         case .libav(let decoder):
-            var pts: Int64 = 0
-            var key: Int32 = 0
-            var width: Int32 = 0
-            var height: Int32 = 0
+            let frame: (pts: Int64, key: Bool, width: Int, height: Int)?
+            do {
+                frame = try VideoFileFrames.next(decoder, path: name, index: decoded)
+            } catch {
+                if interruption.isFired { return nil }
+                throw error
+            }
+            guard let frame, !interruption.isFired else { return nil }
+            try limits.check(frameWidth: frame.width, height: frame.height, of: name)
+            var pixels = [UInt8](repeating: 0, count: frame.width * frame.height * 3)
             var message = [CChar](repeating: 0, count: Int(SAM2_AV_ERRBUF_SIZE))
-            let status = sam2_video_next(decoder, &pts, &key, &width, &height, &message)
-            if interruption.isFired || status == 0 { return nil }
-            guard status > 0 else { throw VideoError.decodeFailed(path: name, frame: decoded, reason: cText(message)) }
-            try limits.check(frameWidth: Int(width), height: Int(height), of: name)
-            var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * 3)
             guard sam2_video_rgb(decoder, &pixels, &message) == 0 else {
                 throw VideoError.decodeFailed(path: name, frame: decoded, reason: cText(message))
             }
-            image = RGBImage(width: Int(width), height: Int(height), pixels: pixels)
+            image = RGBImage(width: frame.width, height: frame.height, pixels: pixels)
         }
         if let size, size != (image.width, image.height) {
             throw VideoError.videoSizeChanges(

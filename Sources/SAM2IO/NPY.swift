@@ -3,6 +3,7 @@
 
 import Foundation
 import SAM2
+import SAM2Checkpoint
 
 /// A .npy file that could not be read or written.
 public enum NPYError: Error, CustomStringConvertible, Equatable {
@@ -121,27 +122,29 @@ public enum NPY {
                 path: path,
                 detail:
                     "header lacks descr, fortran_order or shape: "
-                    + "\(shown(header.trimmingCharacters(in: .whitespacesAndNewlines)))"
+                    + "\(header.trimmingCharacters(in: .whitespacesAndNewlines).oneLine(limit: 200))"
             )
         }
         let itemSize: Int
         switch descr {
         case "'<f4'", "\"<f4\"": itemSize = 4
         case "'<f8'", "\"<f8\"": itemSize = 8
-        default: throw NPYError.unsupported(path: path, detail: "dtype \(shown(descr)) (only '<f4' and '<f8' are read)")
+        default:
+            throw NPYError.unsupported(
+                path: path, detail: "dtype \(descr.oneLine(limit: 200)) (only '<f4' and '<f8' are read)")
         }
         guard order == "False" else {
             throw NPYError.unsupported(path: path, detail: "Fortran-ordered array")
         }
         guard shapeText.hasPrefix("("), shapeText.hasSuffix(")") else {
-            throw NPYError.malformed(path: path, detail: "shape \(shown(shapeText))")
+            throw NPYError.malformed(path: path, detail: "shape \(shapeText.oneLine(limit: 200))")
         }
         var shape: [Int] = []
         for part in shapeText.dropFirst().dropLast().split(separator: ",") {
             let trimmed = part.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             guard let dim = Int(trimmed.hasSuffix("L") ? String(trimmed.dropLast()) : trimmed), dim >= 0 else {
-                throw NPYError.malformed(path: path, detail: "shape \(shown(shapeText))")
+                throw NPYError.malformed(path: path, detail: "shape \(shapeText.oneLine(limit: 200))")
             }
             shape.append(dim)
         }
@@ -202,16 +205,4 @@ public enum NPY {
         guard let end else { return nil }
         return String(rest[rest.startIndex..<end]).trimmingCharacters(in: .whitespaces)
     }
-}
-
-/// Text from a file as shown in an error: control characters escaped (so that the message stays one
-/// line) and cut after 200 characters.
-private func shown(_ text: some StringProtocol) -> String {
-    let escaped = text.unicodeScalars.map { c in
-        switch c.properties.generalCategory {
-        case .control, .lineSeparator, .paragraphSeparator: c.escaped(asASCII: true)
-        default: String(c)
-        }
-    }.joined()
-    return escaped.count > 200 ? escaped.prefix(200) + "…" : escaped
 }

@@ -47,26 +47,11 @@ enum PNGDecoder {
         let (width, height, stride) = (Int(d.pointee.width), Int(d.pointee.height), Int(d.pointee.row_bytes))
         let interlaced = d.pointee.interlaced != 0
         let rowsAtOnce = interlaced ? height : min(batch, height)
-        var rows = [UInt8](repeating: 0, count: stride * rowsAtOnce)
-        var pixels = [UInt8](repeating: 0, count: width * height * target.channels)
-        var y = 0
-        while y < height {
-            let count = min(rowsAtOnce, height - y)
-            let status = rows.withUnsafeMutableBufferPointer { buffer in
-                var pointers = (0..<count).map { Optional(buffer.baseAddress! + $0 * stride) }
-                return sam2_png_read_rows(d, &pointers, Int32(count))
-            }
-            guard status == 0 else { throw fail(status) }
-            rows.withUnsafeBufferPointer { src in
-                pixels.withUnsafeMutableBufferPointer { dst in
-                    for k in 0..<count {
-                        format.convert(
-                            src.baseAddress! + k * stride, width: width, to: target,
-                            dst.baseAddress! + (y + k) * width * target.channels)
-                    }
-                }
-            }
-            y += count
+        let pixels = try format.readRows(
+            width: width, height: height, stride: stride, rowsAtOnce: rowsAtOnce, to: target
+        ) { rows, count in
+            let status = sam2_png_read_rows(d, rows, count)
+            if status != 0 { throw fail(status) }
         }
         sam2_png_finish(d)
         let exif = d.pointee.exif.map { [UInt8](UnsafeBufferPointer(start: $0, count: Int(d.pointee.exif_length))) }

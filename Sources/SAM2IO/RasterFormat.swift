@@ -37,6 +37,36 @@ struct RasterFormat {
         }
     }
 
+    /// The image's pixels in `target`'s form: `height` rows of `stride` bytes in this format are read
+    /// `rowsAtOnce` at a time by `read` (row pointers and their count; it throws on a decoder error)
+    /// and converted row by row, so that only those rows are held in the decoder's form.
+    func readRows(
+        width: Int, height: Int, stride: Int, rowsAtOnce: Int, to target: RasterTarget,
+        read: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, Int32) throws -> Void
+    ) throws -> [UInt8] {
+        var rows = [UInt8](repeating: 0, count: stride * rowsAtOnce)
+        var pixels = [UInt8](repeating: 0, count: width * height * target.channels)
+        var y = 0
+        while y < height {
+            let count = min(rowsAtOnce, height - y)
+            try rows.withUnsafeMutableBufferPointer { buffer in
+                var pointers = (0..<count).map { Optional(buffer.baseAddress! + $0 * stride) }
+                try read(&pointers, Int32(count))
+            }
+            rows.withUnsafeBufferPointer { src in
+                pixels.withUnsafeMutableBufferPointer { dst in
+                    for k in 0..<count {
+                        convert(
+                            src.baseAddress! + k * stride, width: width, to: target,
+                            dst.baseAddress! + (y + k) * width * target.channels)
+                    }
+                }
+            }
+            y += count
+        }
+        return pixels
+    }
+
     /// Converts one row of `width` pixels from `src` into `dst` (`width · target.channels` bytes).
     func convert(_ src: UnsafePointer<UInt8>, width: Int, to target: RasterTarget, _ dst: UnsafeMutablePointer<UInt8>) {
         switch target {

@@ -45,7 +45,7 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
         var timestamps: [Int64] = []
         var keyFrames: [Int] = []
         var size: (Int, Int)?
-        while let frame = try Self.next(decoder, url: url, index: timestamps.count) {
+        while let frame = try Self.next(decoder, path: url.path, index: timestamps.count) {
             try limits.check(frameWidth: frame.width, height: frame.height, of: url.path)
             if let size, size != (frame.width, frame.height) {
                 throw VideoError.videoSizeChanges(
@@ -81,7 +81,7 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
         try reposition(for: index)
         var retried = false
         while true {
-            guard let decoder, let frame = try Self.next(decoder, url: url, index: position ?? 0) else {
+            guard let decoder, let frame = try Self.next(decoder, path: url.path, index: position ?? 0) else {
                 throw VideoError.frameUnavailable(path: url.path, frame: index, count: frameCount)
             }
             // Which frame this is: by its timestamp, else by counting from the start.
@@ -159,7 +159,7 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
     }
 
     /// The next decoded frame's timestamp, key flag and size; nil at the end of the stream.
-    private static func next(_ decoder: UnsafeMutablePointer<sam2_video>, url: URL, index: Int) throws -> (
+    static func next(_ decoder: UnsafeMutablePointer<sam2_video>, path: String, index: Int) throws -> (
         pts: Int64, key: Bool, width: Int, height: Int
     )? {
         var pts: Int64 = 0
@@ -168,7 +168,7 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
         var height: Int32 = 0
         var message = [CChar](repeating: 0, count: Int(SAM2_AV_ERRBUF_SIZE))
         let status = sam2_video_next(decoder, &pts, &key, &width, &height, &message)
-        if status < 0 { throw VideoError.decodeFailed(path: url.path, frame: index, reason: cText(message)) }
+        if status < 0 { throw VideoError.decodeFailed(path: path, frame: index, reason: cText(message)) }
         return status == 0 ? nil : (pts, key != 0, Int(width), Int(height))
     }
 }

@@ -4,6 +4,7 @@
 
 import Foundation
 import SAM2
+import SAM2Checkpoint
 
 public enum VideoError: Error, CustomStringConvertible, Equatable {
     case notAFolder(String)
@@ -26,7 +27,8 @@ public enum VideoError: Error, CustomStringConvertible, Equatable {
         case .notAFolder(let p): return "video '\(p)' is neither a folder of JPEG frames nor a video file"
         case .noFrames(let p): return "no JPEG frames (<index>.jpg) in '\(p)'"
         case .badFrameName(let folder, let name):
-            return "frame '\(shown(name))' in '\(folder)' is not named by an integer (expected e.g. 00000.jpg)"
+            return "frame '\(name.oneLine(limit: 200))' in '\(folder)' is not named by an integer "
+                + "(expected e.g. 00000.jpg)"
         case .missingFrame(let folder, let index, let next):
             return "frames in '\(folder)' have a gap: frame \(index) is missing before frame \(next)"
         case .mixedSizes(let path, let found, let expected):
@@ -132,16 +134,4 @@ extension SAM2VideoPredictor {
     public func initState(video url: URL) throws {
         try initState(frames: openVideo(url))
     }
-}
-
-/// A file name as shown in an error: control characters escaped (so that the message stays one
-/// line) and cut after 200 characters.
-private func shown(_ text: some StringProtocol) -> String {
-    let escaped = text.unicodeScalars.map { c in
-        switch c.properties.generalCategory {
-        case .control, .lineSeparator, .paragraphSeparator: c.escaped(asASCII: true)
-        default: String(c)
-        }
-    }.joined()
-    return escaped.count > 200 ? escaped.prefix(200) + "…" : escaped
 }

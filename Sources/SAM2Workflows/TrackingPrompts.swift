@@ -4,6 +4,7 @@
 
 import Foundation
 import SAM2
+import SAM2Checkpoint
 import SAM2IO
 
 /// One prompt of a prompts file: clicks and/or a box, or a mask, for one object on one frame.
@@ -52,7 +53,7 @@ public enum TrackingPrompts {
         let folder = url.deletingLastPathComponent()
         return try entries.enumerated().map { k, entry in
             func fail(_ message: String) -> TrackingPromptError {
-                TrackingPromptError(description: "prompts '\(url.path)' entry \(k): \(oneLine(message))")
+                TrackingPromptError(description: "prompts '\(url.path)' entry \(k): \(message.oneLine())")
             }
             guard case .object(let fields) = entry else {
                 throw fail("expected an object {\"frame\", \"object\", ...}")
@@ -134,17 +135,6 @@ public enum TrackingPrompts {
             return prompt
         }
     }
-}
-
-/// `message` with control characters escaped (a key or file name of the JSON may hold any), so that
-/// an error stays one line.
-private func oneLine(_ message: String) -> String {
-    message.unicodeScalars.map { c in
-        switch c.properties.generalCategory {
-        case .control, .lineSeparator, .paragraphSeparator: c.escaped(asASCII: true)
-        default: String(c)
-        }
-    }.joined()
 }
 
 /// The numbers of a JSON list as Floats, nil unless each is a finite Float (1e39 is a finite Double

@@ -66,6 +66,33 @@ public enum PredictorError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+extension PredictorError {
+    /// Checks one prompt in pixels (or normalised, with `maxX`/`maxY` 1): labels 0 or 1, finite
+    /// coordinates inside the image (edges included), boxes not inverted and touching the image.
+    static func check(
+        points: [SIMD2<Float>], labels: [Int], boxes: [SIMD4<Float>], maxX: Float, maxY: Float, width: Int, height: Int
+    ) throws {
+        if let bad = labels.first(where: { $0 != 0 && $0 != 1 }) { throw PredictorError.invalidLabel(bad) }
+        for p in points {
+            guard p.x.isFinite && p.y.isFinite else {
+                throw PredictorError.nonFiniteCoordinate("point (\(p.x), \(p.y))")
+            }
+            guard p.x >= 0 && p.y >= 0 && p.x <= maxX && p.y <= maxY else {
+                throw PredictorError.pointOutsideImage(x: p.x, y: p.y, width: width, height: height)
+            }
+        }
+        for b in boxes {
+            guard b.x.isFinite && b.y.isFinite && b.z.isFinite && b.w.isFinite else {
+                throw PredictorError.nonFiniteCoordinate("box (\(b.x), \(b.y), \(b.z), \(b.w))")
+            }
+            guard b.z >= b.x && b.w >= b.y else { throw PredictorError.invertedBox(b) }
+            guard b.z >= 0 && b.w >= 0 && b.x <= maxX && b.y <= maxY else {
+                throw PredictorError.boxOutsideImage(b, width: width, height: height)
+            }
+        }
+    }
+}
+
 public final class SAM2ImagePredictor {
     public let model: SAM2Model
     public var maskThreshold: Float
@@ -352,28 +379,13 @@ public final class SAM2ImagePredictor {
                 guard points.count == labels.count else {
                     throw PredictorError.labelCountMismatch(points: points.count, labels: labels.count)
                 }
-                if let bad = labels.first(where: { $0 != 0 && $0 != 1 }) { throw PredictorError.invalidLabel(bad) }
-                for p in points {
-                    guard p.x.isFinite && p.y.isFinite else {
-                        throw PredictorError.nonFiniteCoordinate("point (\(p.x), \(p.y))")
-                    }
-                    guard p.x >= 0 && p.y >= 0 && p.x <= maxX && p.y <= maxY else {
-                        throw PredictorError.pointOutsideImage(x: p.x, y: p.y, width: w, height: h)
-                    }
-                }
+                try PredictorError.check(
+                    points: points, labels: labels, boxes: [], maxX: maxX, maxY: maxY, width: w, height: h)
             }
             if Set(pointSets.map(\.count)).count > 1 {
                 throw PredictorError.promptBatchMismatch(boxes: boxes.count, pointSets: pointSets.count)
             }
         }
-        for b in boxes {
-            guard b.x.isFinite && b.y.isFinite && b.z.isFinite && b.w.isFinite else {
-                throw PredictorError.nonFiniteCoordinate("box (\(b.x), \(b.y), \(b.z), \(b.w))")
-            }
-            guard b.z >= b.x && b.w >= b.y else { throw PredictorError.invertedBox(b) }
-            guard b.z >= 0 && b.w >= 0 && b.x <= maxX && b.y <= maxY else {
-                throw PredictorError.boxOutsideImage(b, width: w, height: h)
-            }
-        }
+        try PredictorError.check(points: [], labels: [], boxes: boxes, maxX: maxX, maxY: maxY, width: w, height: h)
     }
 }

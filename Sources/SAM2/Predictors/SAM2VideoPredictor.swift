@@ -294,24 +294,9 @@ public final class SAM2VideoPredictor {
         let (w, h) = (s.frames.width, s.frames.height)
         let (maxX, maxY): (Float, Float) = normalized ? (1, 1) : (Float(w), Float(h))
         do {
-            if let bad = labels.first(where: { $0 != 0 && $0 != 1 }) { throw PredictorError.invalidLabel(bad) }
-            for p in points {
-                guard p.x.isFinite && p.y.isFinite else {
-                    throw PredictorError.nonFiniteCoordinate("point (\(p.x), \(p.y))")
-                }
-                guard p.x >= 0 && p.y >= 0 && p.x <= maxX && p.y <= maxY else {
-                    throw PredictorError.pointOutsideImage(x: p.x, y: p.y, width: w, height: h)
-                }
-            }
-            if let b = box {
-                guard b.x.isFinite && b.y.isFinite && b.z.isFinite && b.w.isFinite else {
-                    throw PredictorError.nonFiniteCoordinate("box (\(b.x), \(b.y), \(b.z), \(b.w))")
-                }
-                guard b.z >= b.x && b.w >= b.y else { throw PredictorError.invertedBox(b) }
-                guard b.z >= 0 && b.w >= 0 && b.x <= maxX && b.y <= maxY else {
-                    throw PredictorError.boxOutsideImage(b, width: w, height: h)
-                }
-            }
+            try PredictorError.check(
+                points: points, labels: labels, boxes: box.map { [$0] } ?? [], maxX: maxX, maxY: maxY, width: w,
+                height: h)
         } catch let e as PredictorError {
             throw VideoPredictorError.prompt(e)
         }
