@@ -1,7 +1,8 @@
 // MatmulPrimitive: oneDNN's matmul primitive for reduced-precision products (bf16 × bf16 → f32,
 // u8 × s8 → s32), created once per shape and kept in a cache, with weights packed once into the
 // layout the primitive prefers. Primitives are created and run on the calling thread (OpenMP width
-// 1), as everything oneDNN does here; a created primitive may run on several threads at once.
+// 1), as everything oneDNN does here; a created primitive may run on several threads at once, each
+// execution with its own scratchpad (oneDNN's library scratchpad belongs to the creating thread).
 
 import CDNNL
 import Synchronization
@@ -17,17 +18,21 @@ final class MatmulPrimitive: @unchecked Sendable {
     }
 
     /// A product's shape and its operands' row strides (elements); the weights are either packed
-    /// (the layout chosen by oneDNN for [k, n]) or a strided plain matrix.
+    /// (the layout chosen by oneDNN for [k, n]) or a strided plain matrix. C = scale · A·B, added to
+    /// C's previous values when `accumulate`.
     struct Shape: Hashable, Sendable {
         var kind: Kind
         var m, n, k: Int
         var lda, ldc: Int
         /// Element strides of B's [k, n] dimensions, nil for packed weights.
         var bStrides: [Int]?
+        var scale: Float = 1
+        var accumulate = false
     }
 
     let primitive: dnnl_primitive_t
-    let source, weights, destination: dnnl_memory_desc_t
+    let source, weights, destination, scratchpad: dnnl_memory_desc_t
+    let scratchpadBytes: Int
 
     private init(_ shape: Shape, packedWeights: dnnl_memory_desc_t?) {
         let (m, n, k) = (Int64(shape.m), Int64(shape.n), Int64(shape.k))
@@ -41,11 +46,29 @@ final class MatmulPrimitive: @unchecked Sendable {
         var (src, wei, dst) = (source, weights, destination)
         var desc = dnnl_matmul_desc_t()
         OneDNN.check(dnnl_matmul_desc_init(&desc, &src, &wei, nil, &dst), "matmul descriptor \(shape)")
+        var attr: dnnl_primitive_attr_t?
+        OneDNN.check(dnnl_primitive_attr_create(&attr), "matmul attributes")
+        defer { dnnl_primitive_attr_destroy(attr) }
+        OneDNN.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "matmul scratchpad")
+        if shape.scale != 1 {
+            var scale = shape.scale
+            OneDNN.check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale), "matmul output scale")
+        }
+        if shape.accumulate {
+            var postOps: dnnl_post_ops_t?
+            OneDNN.check(dnnl_post_ops_create(&postOps), "matmul post-ops")
+            defer { dnnl_post_ops_destroy(postOps) }
+            OneDNN.check(dnnl_post_ops_append_sum(postOps, 1), "matmul sum post-op")
+            OneDNN.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "matmul post-ops")
+        }
         var pd: dnnl_primitive_desc_t?
         OneDNN.check(
-            dnnl_primitive_desc_create(&pd, &desc, nil, OneDNN.engine.handle, nil),
+            dnnl_primitive_desc_create(&pd, &desc, attr, OneDNN.engine.handle, nil),
             "matmul primitive descriptor \(shape)")
         defer { dnnl_primitive_desc_destroy(pd) }
+        scratchpad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)!.pointee
+        var md = scratchpad
+        scratchpadBytes = dnnl_memory_desc_get_size(&md)
         var created: dnnl_primitive_t?
         OneDNN.check(dnnl_primitive_create(&created, pd), "matmul primitive \(shape)")
         primitive = created!
@@ -72,13 +95,16 @@ final class MatmulPrimitive: @unchecked Sendable {
     /// Runs C = A · B on the calling thread. For packed weights, `b` is the buffer that `pack` filled.
     func execute(a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutableRawPointer) {
         let engine = OneDNN.engine.handle
-        var memories: [dnnl_memory_t?] = [nil, nil, nil]
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, scratchpadBytes), alignment: 64)
+        defer { scratch.deallocate() }
+        var memories: [dnnl_memory_t?] = [nil, nil, nil, nil]
         defer { for m in memories { dnnl_memory_destroy(m) } }
         var args: [dnnl_exec_arg_t] = []
         for (i, (arg, md, pointer)) in [
             (Int32(1), source, UnsafeMutableRawPointer(mutating: a)),  // DNNL_ARG_SRC
             (Int32(33), weights, UnsafeMutableRawPointer(mutating: b)),  // DNNL_ARG_WEIGHTS
             (Int32(17), destination, c),  // DNNL_ARG_DST
+            (Int32(80), scratchpad, scratch),  // DNNL_ARG_SCRATCHPAD
         ].enumerated() {
             var desc = md
             OneDNN.check(dnnl_memory_create(&memories[i], &desc, engine, pointer), "matmul memory")

@@ -25,19 +25,23 @@ func quantizeRowsU8(
     _ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, into out: UnsafeMutablePointer<UInt8>,
     scales: UnsafeMutablePointer<Float>, zeroPoints: UnsafeMutablePointer<Int32>
 ) {
+    // 1.5 · 2²³: adding it rounds a float of magnitude below 2²² to an integer (nearest, ties to
+    // even) held in the low mantissa bits, without a trapping float-to-integer conversion.
+    let magic: Float = 12_582_912
     for r in 0..<rows {
         let (src, dst) = (x + r * stride, out + r * columns)
         var (low, high): (Float, Float) = (0, 0)
         for c in 0..<columns {
-            low = min(low, src[c])
-            high = max(high, src[c])
+            low = src[c] < low ? src[c] : low
+            high = src[c] > high ? src[c] : high
         }
         let scale = high > low ? (high - low) / 255 : 1
         let zero = min(255, max(0, (-low / scale).rounded(.toNearestOrEven)))
         let inverse = 1 / scale
         for c in 0..<columns {
-            let q = (src[c] * inverse).rounded(.toNearestOrEven) + zero
-            dst[c] = UInt8(min(255, max(0, q)))
+            let q = ((src[c] * inverse + magic) - magic) + zero
+            let clamped = q < 0 ? 0 : q > 255 ? 255 : q
+            dst[c] = UInt8(truncatingIfNeeded: (clamped + magic).bitPattern)
         }
         scales[r] = scale
         zeroPoints[r] = Int32(zero)
