@@ -5,6 +5,7 @@
 
 import SAM2Tensor
 
+@_exported import enum SAM2Tensor.Precision
 @_exported import struct SAM2Tensor.Tensor
 
 public enum Runtime {

@@ -60,8 +60,11 @@ public final class WeightStore: Sendable {
         try WeightStore(checkpoint: CheckpointFile.open(url), keyMapping: keyMapping)
     }
 
-    /// The view that prefixes every key with `prefix` and a dot.
-    public func scoped(_ prefix: String) -> WeightScope { WeightScope(store: self, prefix: prefix) }
+    /// The view that prefixes every key with `prefix` and a dot; the modules built from it keep their
+    /// products' weights in `precision`.
+    public func scoped(_ prefix: String, precision: Precision = .float32) -> WeightScope {
+        WeightScope(store: self, prefix: prefix, precision: precision)
+    }
 
     public func contains(_ key: String) -> Bool { entries[key] != nil }
 
@@ -122,10 +125,18 @@ public struct WeightScope: Sendable {
     public let store: WeightStore
     /// Dotted path of the module (empty at the root).
     public let prefix: String
+    /// The precision the module keeps its products' weights in (its sub-modules inherit it).
+    public let precision: Precision
 
-    public init(store: WeightStore, prefix: String) {
+    public init(store: WeightStore, prefix: String, precision: Precision = .float32) {
         self.store = store
         self.prefix = prefix
+        self.precision = precision
+    }
+
+    /// The same view, its modules keeping their products' weights in `precision`.
+    public func with(precision: Precision) -> WeightScope {
+        WeightScope(store: store, prefix: prefix, precision: precision)
     }
 
     /// The full key of a name in this scope.
@@ -133,7 +144,9 @@ public struct WeightScope: Sendable {
         prefix.isEmpty ? name : name.isEmpty ? prefix : prefix + "." + name
     }
 
-    public func scoped(_ name: String) -> WeightScope { WeightScope(store: store, prefix: key(name)) }
+    public func scoped(_ name: String) -> WeightScope {
+        WeightScope(store: store, prefix: key(name), precision: precision)
+    }
 
     public func tensor(_ name: String, shape: [Int]) throws -> Tensor { try store.tensor(key(name), shape: shape) }
 

@@ -8,18 +8,21 @@ import SAM2IO
 public struct BenchmarkReport: Encodable, Sendable {
     public var config: String
     public var threads: Int
+    /// fp32, bf16 or int8.
+    public var precision: String
     public var setImageMs: Double
     public var predictMs: Double
 
-    public init(config: String, threads: Int, result: Benchmark.Result) {
+    public init(config: String, threads: Int, precision: Precision, result: Benchmark.Result) {
         self.config = config
         self.threads = threads
+        self.precision = precision.shortName
         setImageMs = (result.setImageMilliseconds * 100).rounded() / 100
         predictMs = (result.predictMilliseconds * 100).rounded() / 100
     }
 
     enum CodingKeys: String, CodingKey {
-        case config, threads
+        case config, threads, precision
         case setImageMs = "set_image_ms"
         case predictMs = "predict_ms"
     }

@@ -12,24 +12,25 @@ extension SAM2Model {
     /// model is built with (and the download is then checked for its structure only).
     public static func load(
         model name: String, file: String? = nil, revision: String? = nil, configuration: SAM2Configuration? = nil,
-        store: ModelStore = ModelStore(), events: @escaping @Sendable (ModelStoreEvent) -> Void = { _ in }
+        precision: Precision = .float32, store: ModelStore = ModelStore(),
+        events: @escaping @Sendable (ModelStoreEvent) -> Void = { _ in }
     ) throws -> SAM2Model {
         try load(
             model: ModelRegistry.resolve(name, file: file, revision: revision), configuration: configuration,
-            store: store, events: events)
+            precision: precision, store: store, events: events)
     }
 
     /// Loads a resolved model reference (see `load(model:file:revision:configuration:store:events:)`).
     public static func load(
-        model reference: ModelReference, configuration: SAM2Configuration? = nil, store: ModelStore = ModelStore(),
-        events: @escaping @Sendable (ModelStoreEvent) -> Void = { _ in }
+        model reference: ModelReference, configuration: SAM2Configuration? = nil, precision: Precision = .float32,
+        store: ModelStore = ModelStore(), events: @escaping @Sendable (ModelStoreEvent) -> Void = { _ in }
     ) throws -> SAM2Model {
         let preset = try reference.configurationName.map { try SAM2Configuration.named($0) }
         var verified: SAM2Model?
         let url = try store.checkpoint(for: reference, events: events) { candidate in
             verified = try CheckpointVerifier.verify(candidate, configuration: configuration == nil ? preset : nil)
         }
-        if let verified { return verified }
-        return try SAM2Model.load(checkpoint: url, configuration: configuration ?? preset)
+        if let verified, precision == .float32 { return verified }
+        return try SAM2Model.load(checkpoint: url, configuration: configuration ?? preset, precision: precision)
     }
 }

@@ -13,7 +13,8 @@ enum BenchCommand: Command {
 
         Times set_image and predict (one point at the image centre, three masks, upsampling to the
         image size included) after one warm-up run, and prints the medians. Without --image a
-        1024×1024 synthetic image is used. With --json: {"config", "threads", "set_image_ms", "predict_ms"}.
+        1024×1024 synthetic image is used. With --json: {"config", "threads", "precision",
+        "set_image_ms", "predict_ms"}.
 
         \(ModelOptions.help())
         """
@@ -41,11 +42,13 @@ enum BenchCommand: Command {
         if json {
             print(
                 JSONCoding.line(
-                    BenchmarkReport(config: model.configuration.name, threads: Runtime.threadCount, result: result)))
+                    BenchmarkReport(
+                        config: model.configuration.name, threads: Runtime.threadCount, precision: model.precision,
+                        result: result)))
         } else {
             print(
-                "config \(model.configuration.name), \(Runtime.threadCount) threads, \(image.width)×\(image.height) "
-                    + "image, median of \(repeats)"
+                "config \(model.configuration.name), \(model.precision.shortName), \(Runtime.threadCount) threads, "
+                    + "\(image.width)×\(image.height) image, median of \(repeats)"
             )
             print(String(format: "set_image  %.1f ms", result.setImageMilliseconds))
             print(String(format: "predict    %.1f ms", result.predictMilliseconds))

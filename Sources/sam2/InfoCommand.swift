@@ -1,4 +1,5 @@
-// `sam2 info CKPT`: the detected configuration, version, dtypes, tensor and value counts.
+// `sam2 info CKPT`: the detected configuration, version, dtypes, tensor and value counts, and the
+// precisions this CPU accelerates.
 
 import Foundation
 import SAM2
@@ -11,7 +12,8 @@ enum InfoCommand: Command {
 
         Prints what a checkpoint (.pt, .safetensors) holds: the configuration detected from its
         tensors (e.g. sam2.1_hiera_b+), the SAM version, the element types, the number of tensors
-        and the number of values (the sum of all tensors' element counts). With --model, the named
+        and the number of values (the sum of all tensors' element counts), then the instruction set
+        oneDNN uses on this CPU and the precisions (--precision) it accelerates. With --model, the named
         model's checkpoint (downloaded and cached when missing; see sam2 models).
 
           --config NAME   take this configuration instead of detecting it (a preset name or a .json file)
@@ -39,6 +41,8 @@ enum InfoCommand: Command {
             print("dtypes:  \(summary.dtypes.map { "\($0.key) (\($0.value) tensors)" }.joined(separator: ", "))")
             print("tensors: \(summary.tensorCount)")
             print("values:  \(summary.valueCount)")
+            let accelerated = Precision.allCases.filter(\.isAccelerated).map(\.shortName).joined(separator: ", ")
+            print("cpu:     \(Precision.instructionSet) (oneDNN); accelerated precisions: \(accelerated)")
         }
     }
 }

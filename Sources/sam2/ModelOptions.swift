@@ -1,6 +1,6 @@
 // ModelOptions: what every command that runs the model shares — the checkpoint (a file, or a model
 // by name: downloaded, verified and cached when missing), an explicit configuration, the thread
-// count — parsed in one place, and the model loaded in one place.
+// count, the precision — parsed in one place, and the model loaded in one place.
 
 import Foundation
 import SAM2
@@ -15,6 +15,7 @@ struct ModelOptions {
     var source: Source
     var configuration: String?
     var threads: Int?
+    var precision: Precision = .float32
     var offline: Bool
     /// No download bar (the command's --quiet, read here without taking it).
     var quiet: Bool
@@ -32,6 +33,11 @@ struct ModelOptions {
             ("--file FILE", "the checkpoint's file in the Hub repo (default: the official repo's .pt)"),
             ("--revision REV", "the Hub repo's branch, tag or commit (default main)"),
             ("--offline", "never use the network (also SAM2_OFFLINE=1, HF_HUB_OFFLINE=1): the model must be cached"),
+            (
+                "--precision P",
+                "fp32 (default, equal to the reference), bf16 or int8: the image encoder's and the tracking's products "
+                    + "in reduced precision, faster where the CPU has the instructions (see sam2 info)"
+            ),
         ]
         var lines: [String] = []
         for (option, description) in entries {
@@ -80,6 +86,13 @@ struct ModelOptions {
         let offline = args.flag("--offline")
         let configuration = try args.value("--config")
         let threads = try args.int("--threads", range: 1...1024)
+        let precisionName = try args.value("--precision")
+        let precision = try precisionName.map { name in
+            guard let precision = Precision(name: name) else {
+                throw ToolError.usage("\(args.command): --precision '\(name)': expected fp32, bf16 or int8")
+            }
+            return precision
+        }
         let source: Source
         switch (checkpoint, model) {
         case (nil, nil):
@@ -97,9 +110,11 @@ struct ModelOptions {
         case (nil, let name?):
             source = .model(try reference(name, file: file, revision: revision, command: args.command))
         }
-        return ModelOptions(
+        var options = ModelOptions(
             source: source, configuration: configuration, threads: threads, offline: offline,
             quiet: args.contains("--quiet"))
+        options.precision = precision ?? .float32
+        return options
     }
 
     /// `--model NAME [--file] [--revision]` resolved, a bad name or option being a usage error.
@@ -144,19 +159,28 @@ struct ModelOptions {
         }
     }
 
-    /// The model: the checkpoint with the configuration given, or the one its tensors name.
+    /// The model: the checkpoint with the configuration given, or the one its tensors name, in the
+    /// precision asked for (saying once on stderr when this CPU does not accelerate it).
     func load() throws -> SAM2Model {
         let configuration = try self.configuration.map { try SAM2Configuration.named($0) }
+        if !precision.isAccelerated {
+            FileHandle.standardError.write(
+                Data(
+                    ("sam2: note: this CPU (oneDNN: \(Precision.instructionSet)) has no \(precision.shortName) "
+                        + "instructions; --precision \(precision.shortName) runs, but slower than it would with them\n")
+                        .utf8))
+        }
         switch source {
         case .checkpoint(let path):
-            return try SAM2Model.load(checkpoint: URL(fileURLWithPath: path), configuration: configuration)
+            return try SAM2Model.load(
+                checkpoint: URL(fileURLWithPath: path), configuration: configuration, precision: precision)
         case .model(let reference):
             let progress = DownloadProgress(quiet: quiet)
             defer { progress.finish() }
             do {
                 return try SAM2Model.load(
-                    model: reference, configuration: configuration, store: ModelStore(offline: offline),
-                    events: progress.show)
+                    model: reference, configuration: configuration, precision: precision,
+                    store: ModelStore(offline: offline), events: progress.show)
             } catch let error as ModelError {
                 throw ToolError.runtime(error.description)
             }

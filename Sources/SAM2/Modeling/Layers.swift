@@ -4,14 +4,14 @@
 import SAM2Checkpoint
 import SAM2Tensor
 
-/// torch.nn.Linear: `weight` [out, in], `bias` [out].
+/// torch.nn.Linear: `weight` [out, in] (kept in the scope's precision), `bias` [out].
 struct Linear: Sendable {
-    let weight: Tensor
+    let weight: PackedLinear
     let bias: Tensor?
 
     init(_ weights: WeightScope, _ name: String, inputs: Int, outputs: Int, bias: Bool = true) throws {
         let scope = weights.scoped(name)
-        weight = try scope.tensor("weight", shape: [outputs, inputs])
+        weight = PackedLinear(try scope.tensor("weight", shape: [outputs, inputs]), precision: scope.precision)
         self.bias = bias ? try scope.tensor("bias", shape: [outputs]) : nil
     }
 

@@ -18,6 +18,8 @@ public struct ImageFeatures: Sendable {
 
 public struct SAM2Model: Sendable {
     public let configuration: SAM2Configuration
+    /// The precision of the image encoder's and the tracking modules' products (see `init`).
+    public let precision: Precision
     let imageEncoder: ImageEncoder
     let promptEncoder: PromptEncoder
     let maskDecoder: MaskDecoder
@@ -26,28 +28,39 @@ public struct SAM2Model: Sendable {
     let tracking: TrackingModules
 
     /// Loads a checkpoint (`.pt`, `.safetensors`, Hugging Face layout), detecting its configuration
-    /// unless one is given. Every tensor must be used and have the expected shape.
-    public static func load(checkpoint url: URL, configuration: SAM2Configuration? = nil) throws -> SAM2Model {
+    /// unless one is given. Every tensor must be used and have the expected shape. `precision` other
+    /// than float32 converts the weights of the products once, here (see `init`).
+    public static func load(
+        checkpoint url: URL, configuration: SAM2Configuration? = nil, precision: Precision = .float32
+    ) throws -> SAM2Model {
         let file = try CheckpointFile.open(url)
         let store = try HuggingFaceLayout.officialWeights(file)  // official key names, whatever the layout
         let shapes = Dictionary(uniqueKeysWithValues: store.keys.map { ($0, store.shape(of: $0)!) })
         let config = try configuration ?? SAM2Configuration.detect(shapes: shapes)
-        let model = try SAM2Model(store.scoped(""), configuration: config)
+        let model = try SAM2Model(store.scoped("", precision: precision), configuration: config)
         try store.verifyAllUsed()
         return model
     }
 
+    /// The model of a weight scope, its products in the scope's precision: the image encoder in it;
+    /// the memory attention and memory encoder in it, but bf16 for int8 (their long attention over
+    /// the memory gains little from int8 linears and its errors accumulate frame after frame); the
+    /// prompt encoder and mask decoder in float32 (3.6 GFLOP a prompt: reduced precision would cost
+    /// accuracy of every mask for a few milliseconds).
     public init(_ weights: WeightScope, configuration config: SAM2Configuration) throws {
         configuration = config
+        precision = weights.precision
         let c = config.hiddenDim
         imageEncoder = try ImageEncoder(weights.scoped("image_encoder"), configuration: config)
+        let heads = weights.with(precision: .float32)
         promptEncoder = try PromptEncoder(
-            weights.scoped("sam_prompt_encoder"), embedDim: c, embeddingSize: config.imageEmbeddingSize,
+            heads.scoped("sam_prompt_encoder"), embedDim: c, embeddingSize: config.imageEmbeddingSize,
             inputImageSize: config.imageSize, maskInChans: config.heads.maskInChans)
         maskDecoder = try MaskDecoder(
-            weights.scoped("sam_mask_decoder"), transformerDim: c, configuration: config.heads)
+            heads.scoped("sam_mask_decoder"), transformerDim: c, configuration: config.heads)
         noMemEmbed = try weights.tensor("no_mem_embed", shape: [1, 1, c]).reshaped([c])
-        tracking = try TrackingModules(weights, configuration: config)
+        tracking = try TrackingModules(
+            weights.with(precision: precision == .int8 ? .bfloat16 : precision), configuration: config)
     }
 
     /// Side of the low-resolution mask logits (`maskInput`, `lowResLogits`): 256 at 1024.

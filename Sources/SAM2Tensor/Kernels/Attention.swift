@@ -4,7 +4,8 @@
 // memories (tens of thousands of keys) it takes the keys a tile at a time with a running softmax
 // (flash attention), so the score rows stay in cache. Operands are strided views, so heads are read
 // straight from projection outputs (token-major or packed qkv) and the result is written
-// token-major, without permuted copies.
+// token-major, without permuted copies. In bf16 the two products take bf16 operands
+// (AttentionProducts); the softmax and its running statistics stay f32.
 
 import Foundation
 
@@ -58,32 +59,38 @@ public struct AttentionOperand: Sendable {
 }
 
 /// q, k, v [B, L, H, D] views (any layout) → [B, Lq, H·Dv], token-major; scale defaults to 1/√D.
+/// Products in bf16 for bfloat16 and int8 precision.
 public func scaledDotProductAttention(
-    query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, scale: Float? = nil
+    query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, scale: Float? = nil,
+    precision: Precision = .float32
 ) -> Tensor {
     let (b, h, lq, dv) = (query.batch, query.heads, query.tokens, value.dim)
     let out = Tensor(uninitializedShape: [b, lq, h * dv])
     attention(
         query: query, key: key, value: value, scale: scale,
-        out: AttentionOperand(tokenMajor: out, heads: h))
+        out: AttentionOperand(tokenMajor: out, heads: h), precision: precision)
     return out
 }
 
 /// q [B, H, Lq, D], k [B, H, Lk, D], v [B, H, Lk, Dv] → [B, H, Lq, Dv]; scale defaults to 1/√D.
-public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, scale: Float? = nil) -> Tensor {
+public func scaledDotProductAttention(
+    query: Tensor, key: Tensor, value: Tensor, scale: Float? = nil, precision: Precision = .float32
+) -> Tensor {
     precondition(
         query.rank == 4 && key.rank == 4 && value.rank == 4,
         "attention expects rank-4 q, k, v; got \(query.shape), \(key.shape), \(value.shape)")
     let out = Tensor(uninitializedShape: [query.shape[0], query.shape[1], query.shape[2], value.shape[3]])
     attention(
         query: AttentionOperand(headMajor: query), key: AttentionOperand(headMajor: key),
-        value: AttentionOperand(headMajor: value), scale: scale, out: AttentionOperand(headMajor: out))
+        value: AttentionOperand(headMajor: value), scale: scale, out: AttentionOperand(headMajor: out),
+        precision: precision)
     return out
 }
 
 /// The blocked kernel: writes softmax(q·kᵀ·scale)·v into `out` ([B, Lq, H, Dv] view).
 private func attention(
-    query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, scale: Float?, out: AttentionOperand
+    query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, scale: Float?, out: AttentionOperand,
+    precision: Precision
 ) {
     let (b, h, lq, d) = (query.batch, query.heads, query.tokens, query.dim)
     let (lk, dv) = (key.tokens, value.dim)
@@ -96,8 +103,8 @@ private func attention(
             + "\(h), \(d)]"
     )
     if b * h * lq * dv == 0 { return }
-    nonisolated(unsafe) let (qp, kp, vp, op) = (query.pointer, key.pointer, value.pointer, out.pointer)
-    let (qs, ks, vs, os) = (query, key, value, out)
+    nonisolated(unsafe) let op = out.pointer
+    let os = out
     if lk == 0 {
         // softmax over nothing (as PyTorch)
         for item in 0..<(b * h * lq) {
@@ -106,8 +113,10 @@ private func attention(
         }
         return
     }
+    let products = AttentionProducts(query: query, key: key, value: value, precision: precision)
+    defer { products.release() }
     if lk > attentionLongKeys {
-        tiledAttention(query: query, key: key, value: value, scale: scale, out: out)
+        tiledAttention(products, scale: scale, out: out)
         return
     }
     // A work item is a block of query rows of one (batch, head): its full score rows S = scale · Q Kᵀ,
@@ -119,7 +128,11 @@ private func attention(
     let group = max(1, min(64, attentionScoreElements / (qBlock * lk)))
     Parallel.forEachChunk(b * h * blocksPerHead) { items in
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * qBlock * lk)
-        defer { scores.deallocate() }
+        let rounded = products.isBFloat16 ? UnsafeMutablePointer<UInt16>.allocate(capacity: qBlock * lk) : nil
+        defer {
+            scores.deallocate()
+            rounded?.deallocate()
+        }
         for first in stride(from: items.lowerBound, to: items.upperBound, by: group) {
             let members = first..<min(first + group, items.upperBound)
             func forEachMember(
@@ -135,20 +148,15 @@ private func attention(
             }
             var totalRows = 0
             forEachMember { bi, hi, q0, rows, s in
-                Gemm.sgemm(
-                    transA: false, transB: true, m: rows, n: lk, k: d, alpha: alpha,
-                    a: qp + bi * qs.batchStride + hi * qs.headStride + q0 * qs.tokenStride, lda: qs.tokenStride,
-                    b: kp + bi * ks.batchStride + hi * ks.headStride, ldb: ks.tokenStride,
-                    beta: 0, c: s, ldc: lk, threads: 1)
+                products.scores(bi: bi, hi: hi, q0: q0, rows: rows, k0: 0, n: lk, alpha: alpha, into: s, ldc: lk)
                 totalRows += rows
             }
             OneDNN.softmaxRowsInPlace(scores, rows: totalRows, columns: lk)
             forEachMember { bi, hi, q0, rows, s in
-                Gemm.sgemm(
-                    transA: false, transB: false, m: rows, n: dv, k: lk, alpha: 1,
-                    a: s, lda: lk, b: vp + bi * vs.batchStride + hi * vs.headStride, ldb: vs.tokenStride,
-                    beta: 0, c: op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride,
-                    ldc: os.tokenStride, threads: 1)
+                products.values(
+                    s, ldp: lk, bi: bi, hi: hi, k0: 0, rows: rows, n: lk,
+                    into: op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride, ldo: os.tokenStride,
+                    accumulate: false, scratch: rounded)
             }
         }
     }
@@ -158,13 +166,12 @@ private func attention(
 /// The long-memory kernel: per block of query rows, for each tile of keys, S = scale · Q Ktᵀ; the
 /// running row maxima m and sums l are updated, S becomes e^(S − m), the accumulator O is rescaled
 /// by e^(m_old − m) and gains S Vt; at the end O / l is written into `out`.
-private func tiledAttention(
-    query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, scale: Float?, out: AttentionOperand
-) {
+private func tiledAttention(_ products: AttentionProducts, scale: Float?, out: AttentionOperand) {
+    let (query, key, value) = (products.query, products.key, products.value)
     let (b, h, lq, d) = (query.batch, query.heads, query.tokens, query.dim)
     let (lk, dv) = (key.tokens, value.dim)
-    nonisolated(unsafe) let (qp, kp, vp, op) = (query.pointer, key.pointer, value.pointer, out.pointer)
-    let (qs, ks, vs, os) = (query, key, value, out)
+    nonisolated(unsafe) let op = out.pointer
+    let os = out
     let alpha = scale ?? 1 / Float(d).squareRoot()
     let qBlock = attentionQueryRows(keys: lk, queries: lq)
     let blocksPerHead = (lq + qBlock - 1) / qBlock
@@ -174,7 +181,9 @@ private func tiledAttention(
         let acc = UnsafeMutablePointer<Float>.allocate(capacity: qBlock * dv)
         let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: qBlock)
         let rowSum = UnsafeMutablePointer<Float>.allocate(capacity: qBlock)
+        let rounded = products.isBFloat16 ? UnsafeMutablePointer<UInt16>.allocate(capacity: qBlock * tile) : nil
         defer {
+            rounded?.deallocate()
             scores.deallocate()
             acc.deallocate()
             rowMax.deallocate()
@@ -184,14 +193,9 @@ private func tiledAttention(
             let (bi, hi) = (item / (h * blocksPerHead), (item / blocksPerHead) % h)
             let q0 = (item % blocksPerHead) * qBlock
             let rows = min(qBlock, lq - q0)
-            let qBase = qp + bi * qs.batchStride + hi * qs.headStride + q0 * qs.tokenStride
             for k0 in stride(from: 0, to: lk, by: tile) {
                 let n = min(tile, lk - k0)
-                Gemm.sgemm(
-                    transA: false, transB: true, m: rows, n: n, k: d, alpha: alpha,
-                    a: qBase, lda: qs.tokenStride,
-                    b: kp + bi * ks.batchStride + hi * ks.headStride + k0 * ks.tokenStride, ldb: ks.tokenStride,
-                    beta: 0, c: scores, ldc: n, threads: 1)
+                products.scores(bi: bi, hi: hi, q0: q0, rows: rows, k0: k0, n: n, alpha: alpha, into: scores, ldc: n)
                 for r in 0..<rows {
                     let row = scores + r * n
                     let tileMax = VectorMath.maximum(row, n)
@@ -206,11 +210,9 @@ private func tiledAttention(
                         rowMax[r] = m
                     }
                 }
-                Gemm.sgemm(
-                    transA: false, transB: false, m: rows, n: dv, k: n, alpha: 1,
-                    a: scores, lda: n, b: vp + bi * vs.batchStride + hi * vs.headStride + k0 * vs.tokenStride,
-                    ldb: vs.tokenStride,
-                    beta: k0 == 0 ? 0 : 1, c: acc, ldc: dv, threads: 1)
+                products.values(
+                    scores, ldp: n, bi: bi, hi: hi, k0: k0, rows: rows, n: n, into: acc, ldo: dv, accumulate: k0 != 0,
+                    scratch: rounded)
             }
             let oBase = op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride
             for r in 0..<rows {

@@ -42,23 +42,7 @@ public func linear(
     nonisolated(unsafe) let rp = residual?.storage.pointer
     let k = max(inFeatures, 1)
     @Sendable func epilogue(_ rows: Range<Int>) {
-        let block = y + rows.lowerBound * outFeatures
-        let count = rows.count * outFeatures
-        if let bp {
-            for r in 0..<rows.count {
-                let row = block + r * outFeatures
-                for j in 0..<outFeatures { row[j] += bp[j] }
-            }
-        }
-        switch activation {
-        case .identity: break
-        case .relu: for i in 0..<count { block[i] = max(block[i], 0) }
-        case .gelu: OneDNN.geluInPlace(block, count: count)
-        }
-        if let rp {
-            let res = rp + rows.lowerBound * outFeatures
-            for i in 0..<count { block[i] += res[i] }
-        }
+        linearEpilogue(y, rows: rows, outputs: outFeatures, bias: bp, activation: activation, residual: rp)
     }
     let blockRows = max(512, linearBlockElements / outFeatures)
     if rows < 2 * blockRows {
@@ -81,4 +65,28 @@ public func linear(
         }
     }
     return out
+}
+
+/// Bias, activation and residual on rows of a [rows, outputs] product at y, in place.
+func linearEpilogue(
+    _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, outputs: Int, bias bp: UnsafeMutablePointer<Float>?,
+    activation: Activation, residual rp: UnsafeMutablePointer<Float>?
+) {
+    let block = y + rows.lowerBound * outputs
+    let count = rows.count * outputs
+    if let bp {
+        for r in 0..<rows.count {
+            let row = block + r * outputs
+            for j in 0..<outputs { row[j] += bp[j] }
+        }
+    }
+    switch activation {
+    case .identity: break
+    case .relu: for i in 0..<count { block[i] = max(block[i], 0) }
+    case .gelu: OneDNN.geluInPlace(block, count: count)
+    }
+    if let rp {
+        let res = rp + rows.lowerBound * outputs
+        for i in 0..<count { block[i] += res[i] }
+    }
 }

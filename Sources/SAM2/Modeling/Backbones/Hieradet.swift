@@ -5,11 +5,13 @@
 import SAM2Checkpoint
 import SAM2Tensor
 
-/// `MultiScaleAttention`: attention whose queries may be max-pooled 2×2 (the first block of a stage).
+/// `MultiScaleAttention`: attention whose queries may be max-pooled 2×2 (the first block of a stage),
+/// its products in the scope's precision.
 struct MultiScaleAttention: Sendable {
     let dimOut: Int
     let numHeads: Int
     let poolQuery: Bool
+    let precision: Precision
     let qkv: Linear
     let proj: Linear
 
@@ -17,6 +19,7 @@ struct MultiScaleAttention: Sendable {
         self.dimOut = dimOut
         self.numHeads = numHeads
         self.poolQuery = poolQuery
+        precision = weights.precision
         qkv = try Linear(weights, "qkv", inputs: dim, outputs: dimOut * 3)
         proj = try Linear(weights, "proj", inputs: dimOut, outputs: dimOut)
     }
@@ -37,7 +40,7 @@ struct MultiScaleAttention: Sendable {
         }
         let out = scaledDotProductAttention(
             query: query, key: AttentionOperand(packed: packed, part: 1),
-            value: AttentionOperand(packed: packed, part: 2))
+            value: AttentionOperand(packed: packed, part: 2), precision: precision)
         return proj(out.reshaped([b, qh, qw, dimOut]))
     }
 }

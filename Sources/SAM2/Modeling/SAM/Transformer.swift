@@ -6,10 +6,12 @@
 import SAM2Checkpoint
 import SAM2Tensor
 
-/// `Attention`: multi-head attention with q/k/v/out projections (internal width = dim / downsample).
+/// `Attention`: multi-head attention with q/k/v/out projections (internal width = dim / downsample),
+/// its products in the scope's precision.
 struct Attention: Sendable {
     let numHeads: Int
     let internalDim: Int
+    let precision: Precision
     let qProj: Linear
     let kProj: Linear
     let vProj: Linear
@@ -19,6 +21,7 @@ struct Attention: Sendable {
     {
         self.numHeads = numHeads
         internalDim = embeddingDim / downsampleRate
+        precision = weights.precision
         qProj = try Linear(weights, "q_proj", inputs: embeddingDim, outputs: internalDim)
         kProj = try Linear(weights, "k_proj", inputs: kvInDim ?? embeddingDim, outputs: internalDim)
         vProj = try Linear(weights, "v_proj", inputs: kvInDim ?? embeddingDim, outputs: internalDim)
@@ -46,7 +49,7 @@ struct Attention: Sendable {
         let out = scaledDotProductAttention(
             query: AttentionOperand(tokenMajor: q, heads: numHeads),
             key: AttentionOperand(tokenMajor: k, heads: numHeads),
-            value: AttentionOperand(tokenMajor: v, heads: numHeads))
+            value: AttentionOperand(tokenMajor: v, heads: numHeads), precision: precision)
         return outProj(out)
     }
 }
@@ -240,7 +243,7 @@ struct RoPEAttention: Sendable {
         let out = scaledDotProductAttention(
             query: applyRotary(query, cos: cos, sin: sin),
             key: applyRotary(key, cos: cos, sin: sin, count: rotatedKeys),
-            value: projectAfter ? a.separateHeads(v) : a.separateHeads(a.vProj(v)))
+            value: projectAfter ? a.separateHeads(v) : a.separateHeads(a.vProj(v)), precision: a.precision)
         let heads = a.recombineHeads(out)
         return a.outProj(projectAfter ? a.vProj(heads) : heads)
     }

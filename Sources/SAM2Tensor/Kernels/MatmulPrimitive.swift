@@ -1,0 +1,209 @@
+// MatmulPrimitive: oneDNN's matmul primitive for reduced-precision products (bf16 × bf16 → f32,
+// u8 × s8 → s32), created once per shape and kept in a cache, with weights packed once into the
+// layout the primitive prefers. Primitives are created and run on the calling thread (OpenMP width
+// 1), as everything oneDNN does here; a created primitive may run on several threads at once, each
+// execution with its own scratchpad (oneDNN's library scratchpad belongs to the creating thread).
+
+import CDNNL
+import Synchronization
+
+final class MatmulPrimitive: @unchecked Sendable {
+    /// What a product multiplies: bf16 × bf16 with f32 results, or u8 × s8 with s32 results.
+    enum Kind: Hashable, Sendable {
+        case bfloat16, int8
+
+        var source: dnnl_data_type_t { self == .bfloat16 ? dnnl_bf16 : dnnl_u8 }
+        var weights: dnnl_data_type_t { self == .bfloat16 ? dnnl_bf16 : dnnl_s8 }
+        var destination: dnnl_data_type_t { self == .bfloat16 ? dnnl_f32 : dnnl_s32 }
+    }
+
+    /// A product's shape and its operands' row strides (elements); the weights are either packed
+    /// (the layout chosen by oneDNN for [k, n]) or a strided plain matrix. C = scale · A·B, added to
+    /// C's previous values when `accumulate`.
+    struct Shape: Hashable, Sendable {
+        var kind: Kind
+        var m, n, k: Int
+        var lda, ldc: Int
+        /// Element strides of B's [k, n] dimensions, nil for packed weights.
+        var bStrides: [Int]?
+        var scale: Float = 1
+        var accumulate = false
+    }
+
+    let primitive: dnnl_primitive_t
+    let source, weights, destination, scratchpad: dnnl_memory_desc_t
+    let scratchpadBytes: Int
+
+    private init(_ shape: Shape, packedWeights: dnnl_memory_desc_t?) {
+        let (m, n, k) = (Int64(shape.m), Int64(shape.n), Int64(shape.k))
+        source = Self.strided([m, k], [Int64(shape.lda), 1], shape.kind.source)
+        destination = Self.strided([m, n], [Int64(shape.ldc), 1], shape.kind.destination)
+        if let strides = shape.bStrides {
+            weights = Self.strided([k, n], strides.map { Int64($0) }, shape.kind.weights)
+        } else {
+            weights = packedWeights ?? Self.anyLayout([k, n], shape.kind.weights)
+        }
+        var (src, wei, dst) = (source, weights, destination)
+        var desc = dnnl_matmul_desc_t()
+        OneDNN.check(dnnl_matmul_desc_init(&desc, &src, &wei, nil, &dst), "matmul descriptor \(shape)")
+        var attr: dnnl_primitive_attr_t?
+        OneDNN.check(dnnl_primitive_attr_create(&attr), "matmul attributes")
+        defer { dnnl_primitive_attr_destroy(attr) }
+        OneDNN.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "matmul scratchpad")
+        if shape.scale != 1 {
+            var scale = shape.scale
+            OneDNN.check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale), "matmul output scale")
+        }
+        if shape.accumulate {
+            var postOps: dnnl_post_ops_t?
+            OneDNN.check(dnnl_post_ops_create(&postOps), "matmul post-ops")
+            defer { dnnl_post_ops_destroy(postOps) }
+            OneDNN.check(dnnl_post_ops_append_sum(postOps, 1), "matmul sum post-op")
+            OneDNN.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "matmul post-ops")
+        }
+        var pd: dnnl_primitive_desc_t?
+        OneDNN.check(
+            dnnl_primitive_desc_create(&pd, &desc, attr, OneDNN.engine.handle, nil),
+            "matmul primitive descriptor \(shape)")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        scratchpad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)!.pointee
+        var md = scratchpad
+        scratchpadBytes = dnnl_memory_desc_get_size(&md)
+        var created: dnnl_primitive_t?
+        OneDNN.check(dnnl_primitive_create(&created, pd), "matmul primitive \(shape)")
+        primitive = created!
+    }
+
+    deinit { dnnl_primitive_destroy(primitive) }
+
+    private static let cache = Mutex<[Shape: MatmulPrimitive]>([:])
+
+    /// The primitive of a shape, created on first use. Packed weights must be laid out as
+    /// `packedLayout(kind:n:k:)` says.
+    static func cached(_ shape: Shape) -> MatmulPrimitive {
+        if let found = cache.withLock({ $0[shape] }) { return found }
+        omp_set_num_threads(1)
+        let layout = shape.bStrides == nil ? packedLayout(shape.kind, n: shape.n, k: shape.k) : nil
+        let made = MatmulPrimitive(shape, packedWeights: layout)
+        return cache.withLock { cache in
+            if let found = cache[shape] { return found }
+            cache[shape] = made
+            return made
+        }
+    }
+
+    /// Runs C = A · B on the calling thread. For packed weights, `b` is the buffer that `pack` filled.
+    func execute(a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutableRawPointer) {
+        let engine = OneDNN.engine.handle
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, scratchpadBytes), alignment: 64)
+        defer { scratch.deallocate() }
+        var memories: [dnnl_memory_t?] = [nil, nil, nil, nil]
+        defer { for m in memories { dnnl_memory_destroy(m) } }
+        var args: [dnnl_exec_arg_t] = []
+        for (i, (arg, md, pointer)) in [
+            (Int32(1), source, UnsafeMutableRawPointer(mutating: a)),  // DNNL_ARG_SRC
+            (Int32(33), weights, UnsafeMutableRawPointer(mutating: b)),  // DNNL_ARG_WEIGHTS
+            (Int32(17), destination, c),  // DNNL_ARG_DST
+            (Int32(80), scratchpad, scratch),  // DNNL_ARG_SCRATCHPAD
+        ].enumerated() {
+            var desc = md
+            OneDNN.check(dnnl_memory_create(&memories[i], &desc, engine, pointer), "matmul memory")
+            args.append(dnnl_exec_arg_t(arg: arg, memory: memories[i]))
+        }
+        var stream: dnnl_stream_t?
+        OneDNN.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream")
+        defer { dnnl_stream_destroy(stream) }
+        omp_set_num_threads(1)
+        OneDNN.check(dnnl_primitive_execute(primitive, stream, Int32(args.count), args), "matmul execute")
+        OneDNN.check(dnnl_stream_wait(stream), "matmul stream wait")
+    }
+
+    /// Row block used to let oneDNN choose the weights' layout (the layout depends on n and k only).
+    private static let layoutRows: Int64 = 512
+
+    private static let layouts = Mutex<[[Int]: dnnl_memory_desc_t]>([:])
+
+    /// The layout oneDNN prefers for [k, n] weights of a kind, as its matmul primitive reports it.
+    static func packedLayout(_ kind: Kind, n: Int, k: Int) -> dnnl_memory_desc_t {
+        let key = [kind == .bfloat16 ? 0 : 1, n, k]
+        if let found = layouts.withLock({ $0[key] }) { return found }
+        omp_set_num_threads(1)
+        var src = strided([layoutRows, Int64(k)], [Int64(k), 1], kind.source)
+        var wei = anyLayout([Int64(k), Int64(n)], kind.weights)
+        var dst = strided([layoutRows, Int64(n)], [Int64(n), 1], kind.destination)
+        var desc = dnnl_matmul_desc_t()
+        OneDNN.check(dnnl_matmul_desc_init(&desc, &src, &wei, nil, &dst), "matmul descriptor k=\(k) n=\(n)")
+        var pd: dnnl_primitive_desc_t?
+        OneDNN.check(
+            dnnl_primitive_desc_create(&pd, &desc, nil, OneDNN.engine.handle, nil), "matmul layout k=\(k) n=\(n)")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        let layout = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!.pointee
+        layouts.withLock { $0[key] = layout }
+        return layout
+    }
+
+    /// Bytes of packed [k, n] weights.
+    static func packedSize(_ kind: Kind, n: Int, k: Int) -> Int {
+        var layout = packedLayout(kind, n: n, k: k)
+        return dnnl_memory_desc_get_size(&layout)
+    }
+
+    /// Reorders plain [k, n] weights (of the kind's weight type, element strides `strides`) into the
+    /// packed layout at `packed` (packedSize bytes).
+    static func pack(
+        _ kind: Kind, n: Int, k: Int, plain: UnsafeRawPointer, strides: [Int], into packed: UnsafeMutableRawPointer
+    ) {
+        let from = strided([Int64(k), Int64(n)], strides.map { Int64($0) }, kind.weights)
+        reorder(from, plain, packedLayout(kind, n: n, k: k), packed)
+    }
+
+    /// The inverse of `pack`: packed weights back to a plain [k, n] matrix with element strides `strides`.
+    static func unpack(
+        _ kind: Kind, n: Int, k: Int, packed: UnsafeRawPointer, strides: [Int], into plain: UnsafeMutableRawPointer
+    ) {
+        let to = strided([Int64(k), Int64(n)], strides.map { Int64($0) }, kind.weights)
+        reorder(packedLayout(kind, n: n, k: k), packed, to, plain)
+    }
+
+    /// Copies memory of one layout into another (oneDNN reorder) on the calling thread.
+    private static func reorder(
+        _ from: dnnl_memory_desc_t, _ source: UnsafeRawPointer, _ to: dnnl_memory_desc_t,
+        _ destination: UnsafeMutableRawPointer
+    ) {
+        var (from, to) = (from, to)
+        let engine = OneDNN.engine.handle
+        var pd: dnnl_primitive_desc_t?
+        OneDNN.check(dnnl_reorder_primitive_desc_create(&pd, &from, engine, &to, engine, nil), "weights reorder")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        var reorder: dnnl_primitive_t?
+        OneDNN.check(dnnl_primitive_create(&reorder, pd), "weights reorder primitive")
+        defer { dnnl_primitive_destroy(reorder) }
+        var (src, dst): (dnnl_memory_t?, dnnl_memory_t?) = (nil, nil)
+        OneDNN.check(dnnl_memory_create(&src, &from, engine, UnsafeMutableRawPointer(mutating: source)), "memory")
+        defer { dnnl_memory_destroy(src) }
+        OneDNN.check(dnnl_memory_create(&dst, &to, engine, destination), "memory")
+        defer { dnnl_memory_destroy(dst) }
+        var stream: dnnl_stream_t?
+        OneDNN.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream")
+        defer { dnnl_stream_destroy(stream) }
+        let args = [dnnl_exec_arg_t(arg: 1, memory: src), dnnl_exec_arg_t(arg: 17, memory: dst)]
+        omp_set_num_threads(1)
+        OneDNN.check(dnnl_primitive_execute(reorder, stream, 2, args), "weights reorder")
+        OneDNN.check(dnnl_stream_wait(stream), "weights reorder wait")
+    }
+
+    private static func strided(_ dims: [Int64], _ strides: [Int64], _ type: dnnl_data_type_t) -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        OneDNN.check(
+            dnnl_memory_desc_init_by_strides(&md, Int32(dims.count), dims, type, strides), "memory descriptor \(dims)")
+        return md
+    }
+
+    private static func anyLayout(_ dims: [Int64], _ type: dnnl_data_type_t) -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        OneDNN.check(
+            dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims, type, dnnl_format_tag_any),
+            "memory descriptor \(dims)")
+        return md
+    }
+}

@@ -1,0 +1,176 @@
+// PackedLinear: a linear layer's weight held in a precision — float32 as loaded, bfloat16 or int8
+// (symmetric s8 per output channel) packed once into oneDNN's preferred layout — and the product
+// y = act(x · Wᵀ + b) + residual through cached oneDNN matmul primitives. bf16: rows of x rounded
+// to bf16, f32 accumulation. int8: rows of x quantized to u8 with their own scale and zero point,
+// s32 accumulation, then y = s_x · s_w · (acc − z_x · Σ_k q_w) in the output pass with bias and the rest.
+
+/// A weight [out, in] ready for products in one precision.
+public final class PackedLinear: @unchecked Sendable {
+    public let precision: Precision
+    public let outputs, inputs: Int
+    /// The float32 weight (float32 precision only).
+    let float: Tensor?
+    /// bf16 or s8 weights in oneDNN's packed layout.
+    private let packed: UnsafeMutableRawPointer?
+    private let packedBytes: Int
+    /// int8: the scale of each output channel and the sum of its quantized weights.
+    let scales: [Float]
+    let columnSums: [Int32]
+
+    public init(_ weight: Tensor, precision: Precision) {
+        precondition(weight.rank == 2, "packed linear expects a weight [out, in], got \(weight.shape)")
+        (outputs, inputs) = (weight.shape[0], weight.shape[1])
+        self.precision = precision
+        let (n, k) = (outputs, inputs)
+        let w = weight.storage.pointer
+        switch precision {
+        case .float32:
+            (float, packed, packedBytes, scales, columnSums) = (weight, nil, 0, [], [])
+        case .bfloat16:
+            let plain = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, n * k))
+            defer { plain.deallocate() }
+            convertToBFloat16(w, rows: n, columns: k, stride: k, into: plain)
+            packedBytes = MatmulPrimitive.packedSize(.bfloat16, n: n, k: k)
+            packed = UnsafeMutableRawPointer.allocate(byteCount: packedBytes, alignment: 64)
+            MatmulPrimitive.pack(.bfloat16, n: n, k: k, plain: plain, strides: [1, k], into: packed!)
+            (float, scales, columnSums) = (nil, [], [])
+        case .int8:
+            let plain = UnsafeMutablePointer<Int8>.allocate(capacity: max(1, n * k))
+            defer { plain.deallocate() }
+            var scales = [Float](repeating: 1, count: n)
+            var sums = [Int32](repeating: 0, count: n)
+            for o in 0..<n {
+                let row = w + o * k
+                var largest: Float = 0
+                for i in 0..<k { largest = max(largest, abs(row[i])) }
+                let scale = largest > 0 ? largest / 127 : 1
+                var sum: Int32 = 0
+                for i in 0..<k {
+                    let q = Int8(max(-127, min(127, (row[i] / scale).rounded(.toNearestOrEven))))
+                    plain[o * k + i] = q
+                    sum += Int32(q)
+                }
+                (scales[o], sums[o]) = (scale, sum)
+            }
+            packedBytes = MatmulPrimitive.packedSize(.int8, n: n, k: k)
+            packed = UnsafeMutableRawPointer.allocate(byteCount: packedBytes, alignment: 64)
+            MatmulPrimitive.pack(.int8, n: n, k: k, plain: plain, strides: [1, k], into: packed!)
+            (float, self.scales, columnSums) = (nil, scales, sums)
+        }
+    }
+
+    deinit { packed?.deallocate() }
+
+    /// Bytes the weight occupies.
+    public var byteCount: Int { float.map { $0.count * 4 } ?? packedBytes }
+
+    /// The weight as float32 after its rounding or quantization ([out, in]; plain emulation for tests).
+    public var dequantized: Tensor {
+        if let float { return float }
+        let (n, k) = (outputs, inputs)
+        let kind: MatmulPrimitive.Kind = precision == .bfloat16 ? .bfloat16 : .int8
+        let size = kind == .bfloat16 ? 2 : 1
+        let plain = UnsafeMutableRawPointer.allocate(byteCount: max(1, n * k * size), alignment: 64)
+        defer { plain.deallocate() }
+        MatmulPrimitive.unpack(kind, n: n, k: k, packed: packed!, strides: [1, k], into: plain)
+        let out = Tensor(uninitializedShape: [n, k])
+        for o in 0..<n {
+            for i in 0..<k {
+                let index = o * k + i
+                out.storage.pointer[index] =
+                    kind == .bfloat16
+                    ? Float(bitPattern: UInt32(plain.load(fromByteOffset: 2 * index, as: UInt16.self)) << 16)
+                    : Float(plain.load(fromByteOffset: index, as: Int8.self)) * scales[o]
+            }
+        }
+        return out
+    }
+
+    /// Runs rows of the product into y[rows] (f32) on the calling thread, buffers supplied by the caller.
+    fileprivate func product(
+        _ x: UnsafePointer<Float>, rows: Range<Int>, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer
+    ) {
+        let (m, n, k) = (rows.count, outputs, inputs)
+        let xr = x + rows.lowerBound * k
+        let yr = y + rows.lowerBound * n
+        switch precision {
+        case .float32:
+            preconditionFailure("float32 products go through linear(_:weight:)")
+        case .bfloat16:
+            let a = scratch.bindMemory(to: UInt16.self, capacity: m * k)
+            convertToBFloat16(xr, rows: m, columns: k, stride: k, into: a)
+            MatmulPrimitive.cached(.init(kind: .bfloat16, m: m, n: n, k: k, lda: k, ldc: n, bStrides: nil))
+                .execute(a: a, b: packed!, c: yr)
+        case .int8:
+            let accumulators = scratch.bindMemory(to: Int32.self, capacity: m * n)
+            let rowScales = UnsafeMutablePointer<Float>.allocate(capacity: m)
+            let zeros = UnsafeMutablePointer<Int32>.allocate(capacity: m)
+            let a = UnsafeMutablePointer<UInt8>.allocate(capacity: m * k)
+            defer {
+                rowScales.deallocate()
+                zeros.deallocate()
+                a.deallocate()
+            }
+            quantizeRowsU8(xr, rows: m, columns: k, stride: k, into: a, scales: rowScales, zeroPoints: zeros)
+            MatmulPrimitive.cached(.init(kind: .int8, m: m, n: n, k: k, lda: k, ldc: n, bStrides: nil))
+                .execute(a: a, b: packed!, c: accumulators)
+            scales.withUnsafeBufferPointer { sw in
+                columnSums.withUnsafeBufferPointer { sums in
+                    for r in 0..<m {
+                        let (acc, out, sx, zx) = (accumulators + r * n, yr + r * n, rowScales[r], zeros[r])
+                        for j in 0..<n { out[j] = sx * sw[j] * Float(acc[j] &- zx &* sums[j]) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Scratch bytes `product` needs for m rows.
+    fileprivate func scratchBytes(rows m: Int) -> Int {
+        precision == .bfloat16 ? m * inputs * 2 : m * outputs * 4
+    }
+}
+
+/// [..., in] → [..., out]: act(x · Wᵀ + b) + residual with the weight in its precision.
+public func linear(
+    _ x: Tensor, weight: PackedLinear, bias: Tensor?, activation: Activation = .identity, residual: Tensor? = nil
+) -> Tensor {
+    if let float = weight.float {
+        return linear(x, weight: float, bias: bias, activation: activation, residual: residual)
+    }
+    let (n, k) = (weight.outputs, weight.inputs)
+    precondition(
+        x.rank >= 1 && x.shape[x.rank - 1] == k, "linear: x \(x.shape) does not end in \(k) (weight [\(n), \(k)])")
+    if let bias { precondition(bias.count == n, "linear: bias \(bias.shape) does not match \(n) outputs") }
+    let rows = x.count / max(k, 1)
+    var outShape = x.shape
+    outShape[outShape.count - 1] = n
+    if let residual {
+        precondition(residual.shape == outShape, "linear: residual \(residual.shape) does not match output \(outShape)")
+    }
+    let out = Tensor(uninitializedShape: outShape)
+    if rows == 0 || n == 0 { return out }
+    if k == 0 {
+        out.storage.pointer.update(repeating: 0, count: out.count)
+        linearEpilogue(
+            out.storage.pointer, rows: 0..<rows, outputs: n, bias: bias?.storage.pointer, activation: activation,
+            residual: residual?.storage.pointer)
+        return out
+    }
+    nonisolated(unsafe) let (y, xp) = (out.storage.pointer, x.storage.pointer)
+    nonisolated(unsafe) let (bp, rp) = (bias?.storage.pointer, residual?.storage.pointer)
+    let blockRows = max(512, linearBlockElements / n)
+    // Contiguous chunks of rows per worker (at least 64 rows each), taken blockRows at a time.
+    Parallel.forEachChunk(rows, minimumChunk: 64) { chunk in
+        let scratch = UnsafeMutableRawPointer.allocate(
+            byteCount: weight.scratchBytes(rows: min(blockRows, chunk.count)), alignment: 64)
+        defer { scratch.deallocate() }
+        for r0 in stride(from: chunk.lowerBound, to: chunk.upperBound, by: blockRows) {
+            let block = r0..<min(chunk.upperBound, r0 + blockRows)
+            weight.product(xp, rows: block, y: y, scratch: scratch)
+            linearEpilogue(y, rows: block, outputs: n, bias: bp, activation: activation, residual: rp)
+        }
+    }
+    withExtendedLifetime((x, weight, bias, residual)) {}
+    return out
+}

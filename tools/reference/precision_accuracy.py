@@ -1,0 +1,200 @@
+"""Accuracy of reduced precision: ours in bf16 and int8 against our fp32, beside the reference's bf16
+autocast against the reference fp32, on the same images, prompts and full-size random checkpoints.
+
+    tools/reference/.venv/bin/python tools/reference/precision_accuracy.py [--configs sam2.1_hiera_t ...]
+        [--sam2 RELEASE_BINARY] [--threads 2] [--images square,odd,portrait,large] [--video] [--cases]
+
+Images: square 1024², odd 901×677, portrait 600×900, large 1600×1200 (synthetic scenes). Prompts:
+one point (three masks), a foreground and a background point, a box, a box with points, a mask input
+(the reference fp32's best low-resolution logits of the point case) with a point. Per mask (logits at
+the image's size): IoU of the masks (logits > 0), relative L2 of the logits, |Δ score|. Printed per
+configuration: mean and minimum IoU (and the case of the minimum), mean logits relative L2, maximum
+|Δ score|. With --video: per-frame IoU of `sam2 track` bf16 and int8 against fp32 on a 30-frame clip.
+
+The checkpoints are random (architectures.py): random weights are harsher on reduced precision than
+trained ones (no learned margins; logits crowd around the threshold), so these are pessimistic.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import architectures  # noqa: E402
+import make_model_fixtures as mf  # noqa: E402
+import measure  # noqa: E402
+import random_checkpoint as rc  # noqa: E402
+
+IMAGES = {"square": (1024, 1024), "odd": (901, 677), "portrait": (600, 900), "large": (1600, 1200)}
+
+
+def prompt_cases(w, h):
+    """Case name → (predict kwargs, sam2 segment arguments) in pixel coordinates."""
+    fg, bg, inner = (0.45 * w, 0.5 * h), (0.7 * w, 0.3 * h), (0.5 * w, 0.55 * h)
+    box = [0.2 * w, 0.25 * h, 0.7 * w, 0.8 * h]
+    pt = lambda p, label=1: ["--point", f"{p[0]},{p[1]},{label}"]  # noqa: E731
+    bx = ["--box", ",".join(str(v) for v in box)]
+    return {
+        "point": (dict(point_coords=np.array([fg]), point_labels=np.array([1]), multimask_output=True),
+                  pt(fg) + ["--multimask"]),
+        "fg_bg": (dict(point_coords=np.array([fg, bg]), point_labels=np.array([1, 0]), multimask_output=False),
+                  pt(fg) + pt(bg, 0) + ["--single"]),
+        "box": (dict(box=np.array(box), multimask_output=False), bx + ["--single"]),
+        "box_points": (dict(box=np.array(box), point_coords=np.array([inner]), point_labels=np.array([1]),
+                            multimask_output=False), bx + pt(inner) + ["--single"]),
+        "mask_point": (dict(point_coords=np.array([fg]), point_labels=np.array([1]), multimask_output=False),
+                       pt(fg) + ["--single"]),
+    }
+
+
+def compare(a_logits, b_logits, a_scores, b_scores):
+    """Per mask: (IoU, logits relative L2, |Δ score|) of a against b."""
+    out = []
+    for i in range(len(b_logits)):
+        a, b = a_logits[i].astype(np.float64), b_logits[i].astype(np.float64)
+        ma, mb = a > 0, b > 0
+        union = np.logical_or(ma, mb).sum()
+        iou = 1.0 if union == 0 else np.logical_and(ma, mb).sum() / union
+        rel = np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-12)
+        out.append((float(iou), float(rel), abs(float(a_scores[i]) - float(b_scores[i]))))
+    return out
+
+
+def reference_runs(config, checkpoint, images, threads):
+    """(image, case) → {"fp32": (logits, scores), "bf16": (...)}, and the mask inputs used."""
+    from sam2.sam2_image_predictor import SAM2ImagePredictor
+
+    torch.set_num_threads(threads)
+    model = rc.build_model(config)
+    model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
+    predictor = SAM2ImagePredictor(model)
+    results, mask_inputs = {}, {}
+    for name, path in images.items():
+        img = np.array(Image.open(path).convert("RGB"))
+        h, w = img.shape[:2]
+        cases = prompt_cases(w, h)
+        for mode in ("fp32", "bf16"):
+            ctx = torch.autocast("cpu", dtype=torch.bfloat16) if mode == "bf16" else torch.autocast("cpu", enabled=False)
+            with torch.inference_mode(), ctx:
+                predictor.set_image(img)
+                for case, (kwargs, _) in cases.items():
+                    kw = dict(kwargs)
+                    if case == "mask_point":
+                        kw["mask_input"] = mask_inputs[name][None]
+                    masks, scores, low = predictor.predict(return_logits=True, **kw)
+                    results.setdefault((name, case), {})[mode] = (np.asarray(masks, np.float32), np.asarray(scores))
+                    if mode == "fp32" and case == "point":
+                        mask_inputs[name] = np.asarray(low[np.argmax(scores)], np.float32)
+    return results, mask_inputs
+
+
+def our_runs(sam2, checkpoint, images, mask_inputs, precision, threads, tmp):
+    results = {}
+    for name, path in images.items():
+        w, h = Image.open(path).size
+        mask_file = os.path.join(tmp, f"{name}_mask_input.npy")
+        np.save(mask_file, mask_inputs[name])
+        for case, (_, args) in prompt_cases(w, h).items():
+            logits = os.path.join(tmp, f"{name}_{case}_{precision}.npy")
+            extra = ["--mask-input", mask_file] if case == "mask_point" else []
+            out = subprocess.check_output(
+                [sam2, "segment", path, "--checkpoint", checkpoint, "--precision", precision, "--threads",
+                 str(threads), "--save-logits", logits, "--json", "--quiet", "--output",
+                 os.path.join(tmp, "masks")] + args + extra)
+            record = json.loads(out.decode().strip().splitlines()[-1])
+            results[(name, case)] = (np.load(logits), np.array([m["score"] for m in record["masks"]]))
+    return results
+
+
+def summarize(label, rows):
+    """rows: [(image, case, mask index, (iou, rel, dscore))] → one line of figures."""
+    ious = [r[3][0] for r in rows]
+    worst = min(rows, key=lambda r: r[3][0])
+    return (f"  {label:<28} IoU mean {np.mean(ious):.4f} min {worst[3][0]:.4f} ({worst[0]}/{worst[1]}#{worst[2]})  "
+            f"logits rel L2 mean {np.mean([r[3][1] for r in rows]):.4f} max {max(r[3][1] for r in rows):.4f}  "
+            f"|Δscore| max {max(r[3][2] for r in rows):.4f}")
+
+
+def video_accuracy(sam2, checkpoint, threads, tmp):
+    """Per-frame IoU of track bf16/int8 against fp32 on a 30-frame synthetic clip (one object)."""
+    frames = os.path.join(tmp, "clip")
+    os.makedirs(frames, exist_ok=True)
+    w, h = 640, 480
+    base = mf.make_image("clip", w, h, seed=3).astype(np.float32)
+    yy, xx = np.mgrid[0:h, 0:w]
+    for t in range(30):
+        img = base.copy()
+        cx, cy = 200 + 8 * t, 240 + 3 * t
+        img[(xx - cx) ** 2 + (yy - cy) ** 2 < 70 ** 2] = [230, 40, 40]
+        Image.fromarray(img.astype(np.uint8)).save(os.path.join(frames, f"{t:05d}.jpg"), quality=95)
+    prompts = os.path.join(tmp, "prompts.json")
+    with open(prompts, "w") as f:
+        json.dump([{"frame": 0, "object": 1, "points": [[200, 240]], "labels": [1]}], f)
+    masks = {}
+    for precision in ("fp32", "bf16", "int8"):
+        out = os.path.join(tmp, f"track_{precision}")
+        subprocess.check_call([sam2, "track", frames, "--checkpoint", checkpoint, "--prompts", prompts, "--output",
+                               out, "--precision", precision, "--threads", str(threads), "--quiet"])
+        masks[precision] = [np.array(Image.open(os.path.join(out, f"{t:05d}.png"))) == 1 for t in range(30)]
+    for precision in ("bf16", "int8"):
+        ious = []
+        for a, b in zip(masks[precision], masks["fp32"]):
+            union = np.logical_or(a, b).sum()
+            ious.append(1.0 if union == 0 else np.logical_and(a, b).sum() / union)
+        worst = int(np.argmin(ious))
+        print(f"  video {precision} vs our fp32, 30 frames: IoU mean {np.mean(ious):.4f} min {ious[worst]:.4f} "
+              f"(frame {worst})")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", nargs="*", default=["sam2.1_hiera_t"])
+    parser.add_argument("--sam2", default=None, help="release sam2 binary (default: build it)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--images", default=",".join(IMAGES))
+    parser.add_argument("--video", action="store_true", help="also the 30-frame video clip")
+    parser.add_argument("--cases", action="store_true", help="print every case's figures")
+    args = parser.parse_args()
+    sam2 = measure.release_sam2(args.sam2)
+    checkpoints = architectures.ensure_checkpoints(architectures.DEFAULT_DIR, args.configs)
+    with tempfile.TemporaryDirectory() as tmp:
+        images = {}
+        for i, name in enumerate(args.images.split(",")):
+            w, h = IMAGES[name]
+            images[name] = os.path.join(tmp, f"{name}.png")
+            Image.fromarray(mf.make_image(name, w, h, seed=11 + i)).save(images[name])
+        for config in args.configs:
+            checkpoint = checkpoints[config]
+            print(f"{config} (random weights; {len(images)} images × 5 prompts)")
+            ref, mask_inputs = reference_runs(config, checkpoint, images, args.threads)
+            ours = {p: our_runs(sam2, checkpoint, images, mask_inputs, p, args.threads, tmp)
+                    for p in ("fp32", "bf16", "int8")}
+            table = {"ref bf16 autocast vs ref fp32": [], "ours fp32 vs ref fp32": [],
+                     "ours bf16 vs ours fp32": [], "ours int8 vs ours fp32": []}
+            for key in ref:
+                pairs = {"ref bf16 autocast vs ref fp32": (ref[key]["bf16"], ref[key]["fp32"]),
+                         "ours fp32 vs ref fp32": (ours["fp32"][key], ref[key]["fp32"]),
+                         "ours bf16 vs ours fp32": (ours["bf16"][key], ours["fp32"][key]),
+                         "ours int8 vs ours fp32": (ours["int8"][key], ours["fp32"][key])}
+                for label, (a, b) in pairs.items():
+                    for i, figures in enumerate(compare(a[0], b[0], a[1], b[1])):
+                        table[label].append((key[0], key[1], i, figures))
+                        if args.cases:
+                            print(f"    {label:<30} {key[0]}/{key[1]}#{i}: IoU {figures[0]:.4f} "
+                                  f"rel {figures[1]:.4f} Δs {figures[2]:.4f}")
+            for label, rows in table.items():
+                print(summarize(label, rows))
+            if args.video:
+                video_accuracy(sam2, checkpoint, args.threads, tmp)
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
