@@ -202,6 +202,10 @@ final class VideoSession: @unchecked Sendable {
                 "start frame \(s) does not exist: '\(name)' has frames 0…\(frames.frameCount - 1)")
         }
         return try withPredictor {
+            // Afresh from the prompts, as `sam2 track` with the same prompts: a correction on a tracked
+            // frame becomes a prompted frame, and a restarted server tracks as the first did.
+            predictor.resetState()
+            for p in prompts { _ = try apply(p) }
             let reverse = request.reverse ?? false
             let order = try predictor.propagationOrder(
                 start: request.start, maxFrames: request.maxFrames, reverse: reverse)

@@ -149,7 +149,7 @@ private func waitForJob(_ f: ServerFixture, _ id: String) async throws -> [Strin
         #expect(video.frameCount == 10 && video.width == width)
     }
 
-    @Test func cancelRemoveObjectAndReset() async throws {
+    @Test func cancelCorrectRemoveObjectAndReset() async throws {
         let f = try videoFixture()
         let id = try await f.call("POST", "/api/videos/open", json: ["name": "clip.mp4"]).json["id"] as! String
         for p in try sessionPrompts() {
@@ -161,6 +161,21 @@ private func waitForJob(_ f: ServerFixture, _ id: String) async throws -> [Strin
         let status = try await waitForJob(f, id)
         #expect(status["status"] as? String == "cancelled" && (status["done"] as! Int) < (status["total"] as! Int))
         #expect(try await f.call("DELETE", "/api/videos/\(id)/track").status == 409)  // nothing runs
+
+        // A correction on a tracked frame, then tracking again: as `sam2 track` with all three prompts.
+        let correction: [String: Any] = [
+            "frame": 3, "object": 1, "points": [[20.0, 20.0], [30.0, 25.0]], "labels": [1, 0],
+        ]
+        #expect(try await f.call("POST", "/api/videos/\(id)/prompts", json: correction).status == 200)
+        #expect(try await f.call("POST", "/api/videos/\(id)/track", json: [String: Any]()).status == 202)
+        #expect(try await waitForJob(f, id)["status"] as? String == "done")
+        let prompts = try sessionPrompts() + [correction]
+        let expected = try predictorMasks(
+            f.model, video: f.project.appendingPathComponent("clip.mp4"), prompts: prompts)
+        for frame in expected.keys.sorted() {
+            let served = try await f.call("GET", "/api/videos/\(id)/masks?frame=\(frame)")
+            #expect(objectMasks(served.json["objects"]) == expected[frame], "frame \(frame)")
+        }
 
         let removed = try await f.call("DELETE", "/api/videos/\(id)/objects/1")
         #expect(removed.status == 200 && removed.json["objects"] as? [Int] == [2], "\(removed.json)")
