@@ -147,6 +147,9 @@ public final class AnnotationServer: Sendable {
         case "app.js":
             try expect("GET")
             return WebPage.response(.script)
+        case "video.js":
+            try expect("GET")
+            return WebPage.response(.videoScript)
         case "app.css":
             try expect("GET")
             return WebPage.response(.style)
