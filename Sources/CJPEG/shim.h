@@ -1,7 +1,7 @@
 // libjpeg-turbo (Debian's libjpeg62-turbo-dev). jpeglib.h needs FILE and size_t declared first.
 // Also a small decoder shim: libjpeg reports errors by longjmp, which Swift cannot do, so each step
 // of a decode (header and size check, a batch of scanlines, the end) runs here behind setjmp and
-// returns 0 / -1 / -2.
+// returns 0 / -1 / -2; and a small encoder into memory (the server's video frames).
 #ifndef SAM2_CJPEG_SHIM_H
 #define SAM2_CJPEG_SHIM_H
 
@@ -128,6 +128,42 @@ static inline int sam2_jpeg_read_rows(sam2_jpeg_decoder *d, unsigned char **rows
 static inline int sam2_jpeg_finish(sam2_jpeg_decoder *d) {
     if (setjmp(d->jerr.jump)) return -1;
     jpeg_finish_decompress(&d->cinfo);
+    return 0;
+}
+
+/// Encodes 8-bit RGB pixels (width·height·3, row-major) as a baseline JPEG of `quality` (1…100) into a
+/// buffer malloc'd by libjpeg (*out, *out_size; free it). Returns 0, or -1 with errbuf (256 bytes) set.
+static inline int sam2_jpeg_encode(const unsigned char *rgb, int width, int height, int quality,
+                                   unsigned char **out, unsigned long *out_size, char *errbuf) {
+    struct jpeg_compress_struct cinfo;
+    sam2_jpeg_error_mgr jerr;
+    memset(&jerr, 0, sizeof jerr);
+    jerr.errbuf = errbuf;
+    cinfo.err = jpeg_std_error(&jerr.pub);
+    jerr.pub.error_exit = sam2_jpeg_error_exit;
+    *out = NULL;
+    *out_size = 0;
+    if (setjmp(jerr.jump)) {
+        jpeg_destroy_compress(&cinfo);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, out, out_size);
+    cinfo.image_width = (JDIMENSION)width;
+    cinfo.image_height = (JDIMENSION)height;
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(rgb + (size_t)cinfo.next_scanline * (size_t)width * 3);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
     return 0;
 }
 

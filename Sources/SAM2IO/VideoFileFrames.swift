@@ -33,8 +33,10 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
     private var cache: [Int: RGBImage] = [:]
 
     /// Opens `url`, decodes every frame once to count them and check that they share one size.
-    /// `cacheCapacity`: frames kept decoded (default: as many as fit in about 256 MB, at most 32).
-    public init(url: URL, cacheCapacity: Int? = nil, limits: ImageLimits = ImageLimits()) throws {
+    /// `cacheCapacity`: frames kept decoded (default: as many as fit in `cacheBytes`, at most 32).
+    public init(
+        url: URL, cacheCapacity: Int? = nil, cacheBytes: Int = 256 << 20, limits: ImageLimits = ImageLimits()
+    ) throws {
         self.url = url
         let decoder = try Self.open(url)
         defer { sam2_video_close(decoder) }
@@ -62,7 +64,7 @@ public final class VideoFileFrames: VideoFrameSource, @unchecked Sendable {
         framesPerSecond = num > 0 ? Double(num) / Double(den) : nil
         (width, height) = size
         frameCount = timestamps.count
-        self.cacheCapacity = max(1, cacheCapacity ?? min(32, 256 << 20 / (size.0 * size.1 * 3)))
+        self.cacheCapacity = max(1, cacheCapacity ?? min(32, cacheBytes / (size.0 * size.1 * 3)))
         let reliable = !timestamps.contains(Int64.min) && zip(timestamps, timestamps.dropFirst()).allSatisfy { $0 < $1 }
         self.timestamps = reliable ? timestamps : nil
         indexOfTimestamp = reliable ? Dictionary(uniqueKeysWithValues: timestamps.enumerated().map { ($1, $0) }) : [:]

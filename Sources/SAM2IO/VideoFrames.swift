@@ -61,14 +61,16 @@ public enum VideoError: Error, CustomStringConvertible, Equatable {
     public static func == (a: VideoError, b: VideoError) -> Bool { a.description == b.description }
 }
 
-/// Opens a video for the tracker: a folder → its JPEG frames, anything else → a video file. Frames
-/// over `limits` are refused before any is decoded.
-public func openVideo(_ url: URL, limits: ImageLimits = ImageLimits()) throws -> any VideoFrameSource {
+/// Opens a video for the tracker: a folder → its JPEG frames, anything else → a video file (keeping
+/// decoded frames in up to `cacheBytes`). Frames over `limits` are refused before any is decoded.
+public func openVideo(_ url: URL, limits: ImageLimits = ImageLimits(), cacheBytes: Int = 256 << 20) throws
+    -> any VideoFrameSource
+{
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
         return try JPEGFolderFrames(folder: url, limits: limits)
     }
-    return try VideoFileFrames(url: url, limits: limits)
+    return try VideoFileFrames(url: url, cacheBytes: cacheBytes, limits: limits)
 }
 
 extension ImageLimits {

@@ -32,6 +32,16 @@ public struct APIError: Error, CustomStringConvertible {
             case .cannotWrite: return APIError(500, e.description)
             default: return APIError(400, e.description)
             }
+        case let e as VideoPredictorError:
+            if case .unknownObject = e { return APIError(404, e.description) }
+            return APIError(400, e.description)
+        case let e as VideoError:
+            switch e {
+            case .cannotOpenVideo, .noVideoStream, .noDecoder, .notAFolder: return APIError(415, e.description)
+            case .framesTooLarge: return APIError(413, e.description)
+            default: return APIError(400, e.description)
+            }
+        case let e as TrackingOutputError: return APIError(400, e.description)
         case let e as DecodingError: return APIError(400, "malformed JSON: \(describe(e))")
         default: return APIError(500, String(describing: error))
         }

@@ -93,8 +93,13 @@ struct ProjectListing: Encodable {
         var name: String
         var annotations: Int
     }
+    struct VideoEntry: Encodable {
+        var name: String
+    }
     var folder: String
     var images: [Entry]
+    /// Video files and folders of JPEG frames.
+    var videos: [VideoEntry]
 }
 
 struct Health: Encodable {

@@ -23,7 +23,8 @@ extension AnnotationServer {
         let counts = Dictionary(grouping: annotations.list(image: nil), by: \.image).mapValues(\.count)
         return ProjectListing(
             folder: project.root.path,
-            images: try project.imageNames().map { .init(name: $0, annotations: counts[$0] ?? 0) })
+            images: try project.imageNames().map { .init(name: $0, annotations: counts[$0] ?? 0) },
+            videos: try project.videoNames().map { .init(name: $0) })
     }
 
     // MARK: Images

@@ -1,6 +1,7 @@
 // AnnotationServer: `sam2 serve` — the JSON API and the embedded web page over HTTPServer. One
 // shared model; each open image has a session (features encoded once, cached under a memory
-// budget); annotations live in the project folder. Requests other sites could forge through a
+// budget), each open video one too (frames decoded lazily, tracked in the background); annotations
+// and videos' prompts and masks live in the project folder. Requests other sites could forge through a
 // browser are refused. Every failure becomes a 4xx/5xx JSON error and the server goes on serving.
 
 import Foundation
@@ -23,7 +24,8 @@ public final class AnnotationServer: Sendable {
         /// Automatic-mask ("segment everything") jobs run at once; more are refused with 429 (each
         /// takes every core for seconds and hundreds of MB).
         public var maxAutoJobs = 1
-        /// Memory budget of the open images (pixels and features).
+        /// Memory budget of the open images (pixels and features), and as much for the open videos
+        /// (decoded frames, a quarter of it per video, and tracking memory).
         public var cacheBytes = 1 << 30
         /// Called with one line per request (method, path, status, milliseconds); nil for silence.
         public var log: (@Sendable (String) -> Void)? = nil
@@ -36,6 +38,7 @@ public final class AnnotationServer: Sendable {
     let options: Options
     let cache: ImageCache
     let annotations: AnnotationStore
+    let videos: VideoSessions
     private let maskCounter = Atomic<Int>(0)
     /// Prompts run one at a time: each gets every core for its few milliseconds, instead of several
     /// sharing (and oversubscribing) them; waiting for the gate counts in the reported total time.
@@ -59,6 +62,7 @@ public final class AnnotationServer: Sendable {
         self.project = project
         self.options = options
         cache = ImageCache(budgetBytes: options.cacheBytes)
+        videos = VideoSessions(budgetBytes: options.cacheBytes)
         annotations = try AnnotationStore(project: project)
         guard listening else { return }
         var limits = HTTPServer.Limits()
@@ -81,14 +85,15 @@ public final class AnnotationServer: Sendable {
     /// The port listened on.
     public var port: Int { http.withLock { $0?.port ?? 0 } }
 
-    /// Stops listening and waits for requests in flight.
+    /// Stops listening and waits for requests in flight and tracking jobs (each ends after its frame in flight).
     public func stop() {
-        stopping.store(true, ordering: .relaxed)  // automatic-mask jobs in flight stop at their next batch
+        stopping.store(true, ordering: .relaxed)  // automatic-mask and tracking jobs stop at their next step
         let server = http.withLock { s -> HTTPServer? in
             defer { s = nil }
             return s
         }
         server?.stop()
+        for video in videos.all { video.job.wait() }
     }
 
     /// Largest JSON request body (everything but uploads): far above any prompt or annotation.
@@ -104,7 +109,9 @@ public final class AnnotationServer: Sendable {
                     "request body exceeds the upload limit of \(options.maxUploadBytes) bytes (sam2 serve "
                         + "--max-upload-mb)"
                 ))
-        } else if request.body.count > Self.maxJSONBytes && request.path != "/api/images/upload" {
+        } else if request.body.count > Self.maxJSONBytes
+            && !["/api/images/upload", "/api/videos/upload"].contains(request.path)
+        {
             // JSON is refused by its size before it is decoded: a body of numbers takes many times its
             // size once decoded.
             response = Self.error(
@@ -140,6 +147,9 @@ public final class AnnotationServer: Sendable {
         case "app.js":
             try expect("GET")
             return WebPage.response(.script)
+        case "video.js":
+            try expect("GET")
+            return WebPage.response(.videoScript)
         case "app.css":
             try expect("GET")
             return WebPage.response(.style)
@@ -198,6 +208,8 @@ public final class AnnotationServer: Sendable {
                 throw APIError.notFound("no annotation \(api[1])")
             }
             return Self.json(["deleted": id])
+        case ("videos", 2...5):
+            return try routeVideos(request, api)
         case ("export", 1):
             try expect("POST")
             let body = try APICoding.decode(

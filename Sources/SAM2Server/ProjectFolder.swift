@@ -1,6 +1,7 @@
-// ProjectFolder: the one folder the server reads images from and writes annotations and exports to.
-// Every name from a client is checked here: a plain file name (no separators, no "..", not hidden,
-// a .jpg/.jpeg/.png extension) that resolves — symlinks followed — to a regular file inside the folder.
+// ProjectFolder: the one folder the server reads images and videos from and writes annotations and
+// exports to. Every name from a client is checked here: a plain file name (no separators, no "..", not
+// hidden, a .jpg/.jpeg/.png extension for an image; a video file's extension or a folder of JPEG frames
+// for a video) that resolves — symlinks followed — to a regular file (or a frame folder) inside it.
 
 import Foundation
 import SAM2
@@ -11,6 +12,15 @@ public struct ProjectFolder: Sendable {
     /// The folder with symlinks resolved.
     public let root: URL
     static let imageExtensions: Set<String> = ["jpg", "jpeg", "png"]
+    static let videoExtensions: Set<String> = ["mp4", "m4v", "mov", "mkv", "webm", "avi"]
+
+    /// What a client's name must be: an image file, a video file, or a video file or frame folder.
+    public enum Kind: Sendable {
+        case image, videoFile, video
+
+        var extensions: Set<String> { self == .image ? imageExtensions : videoExtensions }
+        var what: String { self == .image ? "image" : "video" }
+    }
 
     public init(path: String) throws {
         var isDirectory: ObjCBool = false
@@ -32,27 +42,59 @@ public struct ProjectFolder: Sendable {
     /// The file of image `name`, checked: a 400 for a name that is not a plain image file name, a 403
     /// for one resolving outside the folder, a 404 for a missing one.
     public func imageURL(_ name: String) throws -> URL {
-        try Self.validate(name)
+        try resolve(name, kind: .image)
+    }
+
+    /// The video files (by extension) and folders of integer-named JPEG frames at the top of the folder.
+    public func videoNames() throws -> [String] {
+        let entries = try FileManager.default.contentsOfDirectory(atPath: root.path)
+        return entries.filter { (try? videoURL($0)) != nil }.sorted()
+    }
+
+    /// The video file or frame folder `name`, checked as `imageURL` checks an image.
+    public func videoURL(_ name: String) throws -> URL {
+        try resolve(name, kind: .video)
+    }
+
+    private func resolve(_ name: String, kind: Kind) throws -> URL {
+        try Self.validate(name, kind: kind)
         let candidate = root.appendingPathComponent(name)
         guard let resolved = realpath(candidate.path, nil) else {
-            throw APIError.notFound("no image '\(name)' in the project folder")
+            throw APIError.notFound("no \(kind.what) '\(name)' in the project folder")
         }
         defer { free(resolved) }
         let path = String(cString: resolved)
         guard path.hasPrefix(root.path + "/") else {
-            throw APIError(403, "image '\(name)' resolves outside the project folder")
+            throw APIError(403, "\(kind.what) '\(name)' resolves outside the project folder")
         }
         var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            throw APIError.notFound("'\(name)' is not a regular file in the project folder")
+        guard stat(path, &info) == 0 else { throw APIError.notFound("no \(kind.what) '\(name)' in the project folder") }
+        if kind == .video && info.st_mode & S_IFMT == S_IFDIR {
+            guard name != "export", Self.holdsFrames(path) else {
+                throw APIError.notFound("folder '\(name)' holds no JPEG frames named by integer (00000.jpg, …)")
+            }
+            return URL(fileURLWithPath: path, isDirectory: true)
+        }
+        guard info.st_mode & S_IFMT == S_IFREG, kind.extensions.contains((name as NSString).pathExtension.lowercased())
+        else {
+            throw APIError.notFound("'\(name)' is not a regular \(kind.what) file in the project folder")
         }
         return URL(fileURLWithPath: path)
     }
 
+    /// True when folder `path` holds a JPEG named by an integer (a frame folder, checked in full on opening).
+    private static func holdsFrames(_ path: String) -> Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.contains { name in
+            ["jpg", "jpeg"].contains((name as NSString).pathExtension.lowercased())
+                && Int((name as NSString).deletingPathExtension) != nil
+        }
+    }
+
     /// Saves uploaded image bytes under `name` (or `name-2`, `name-3`, … when another file holds the
     /// name) atomically and returns the name used; identical bytes under the name are reused.
-    public func saveUpload(_ data: Data, name: String) throws -> String {
-        try Self.validate(name)
+    public func saveUpload(_ data: Data, name: String, kind: Kind = .image) throws -> String {
+        try Self.validate(name, kind: kind)
         let stem = (name as NSString).deletingPathExtension
         let ext = (name as NSString).pathExtension
         for k in 1...1000 {
@@ -63,7 +105,9 @@ public struct ProjectFolder: Sendable {
                 try AtomicFile.write(data, to: url)
                 return candidate
             }
-            if let existing = try? imageURL(candidate), (try? Data(contentsOf: existing)) == data { return candidate }
+            if let existing = try? resolve(candidate, kind: kind), (try? Data(contentsOf: existing)) == data {
+                return candidate
+            }
         }
         throw APIError(409, "too many files named like '\(name)' in the project folder")
     }
@@ -93,19 +137,24 @@ public struct ProjectFolder: Sendable {
         return url
     }
 
-    static func validate(_ name: String) throws {
+    /// Checks a client's name: a plain, visible file name of 1 to 255 bytes with the kind's extension
+    /// (any name for `.video`, which may be a frame folder).
+    static func validate(_ name: String, kind: Kind = .image) throws {
+        let what = kind.what
         guard !name.isEmpty, name.utf8.count <= 255 else {
-            throw APIError.badRequest("image name must be 1 to 255 bytes")
+            throw APIError.badRequest("\(what) name must be 1 to 255 bytes")
         }
         guard !name.contains("/"), !name.contains("\\"), !name.contains("\0"), name != ".", name != ".." else {
             throw APIError.badRequest(
-                "image name '\(name)' must be a plain file name in the project folder, without a path")
+                "\(what) name '\(name)' must be a plain file name in the project folder, without a path")
         }
         guard !name.hasPrefix(".") else {
-            throw APIError.badRequest("image name '\(name)' is hidden (starts with '.')")
+            throw APIError.badRequest("\(what) name '\(name)' is hidden (starts with '.')")
         }
-        guard imageExtensions.contains((name as NSString).pathExtension.lowercased()) else {
-            throw APIError.badRequest("image name '\(name)' does not end in .jpg, .jpeg or .png")
+        guard kind == .video || kind.extensions.contains((name as NSString).pathExtension.lowercased()) else {
+            throw APIError.badRequest(
+                "\(what) name '\(name)' does not end in ."
+                    + kind.extensions.sorted().joined(separator: ", ."))
         }
     }
 }

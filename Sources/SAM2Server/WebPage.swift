@@ -1,11 +1,11 @@
-// WebPage: the annotation page's three files (WebPageHTML, WebPageStyle, WebPageScript), embedded
+// WebPage: the annotation page's files (WebPageHTML, WebPageStyle, WebPageScript, WebPageVideoScript), embedded
 // in the binary and served as they are — no build step, nothing fetched from the network.
 
 import Foundation
 
 enum WebPage {
     enum Asset {
-        case html, script, style
+        case html, script, videoScript, style
     }
 
     /// Only our own files and images made from our own data may load in the page.
@@ -17,6 +17,7 @@ enum WebPage {
         switch asset {
         case .html: (text, type) = (WebPageHTML.text, "text/html; charset=utf-8")
         case .script: (text, type) = (WebPageScript.text, "text/javascript; charset=utf-8")
+        case .videoScript: (text, type) = (WebPageVideoScript.text, "text/javascript; charset=utf-8")
         case .style: (text, type) = (WebPageStyle.text, "text/css; charset=utf-8")
         }
         return HTTPResponse(

@@ -1,6 +1,7 @@
 // WebPageScript: the annotation page's behaviour — opening and uploading images, turning clicks and
 // drags into prompts, drawing masks (COCO RLE decoded here), refinement with the previous mask's
-// logits, undo, accepting labelled objects, "segment everything" and export, over the JSON API.
+// logits, undo, accepting labelled objects, "segment everything" and export, over the JSON API. The
+// video view (WebPageVideoScript) shares the canvases, the mouse handling and the mask painting.
 
 enum WebPageScript {
     static let text = #"""
@@ -24,7 +25,11 @@ enum WebPageScript {
           objects: [],          // accepted annotations of this image
           drag: null,           // {x0, y0, x1, y1, button, shift} while the mouse is down
           busy: false,
+          video: null,          // {width, height} while a video is shown (WebPageVideoScript)
         };
+
+        // What the canvases show: the open image or the open video's frame size.
+        function view() { return state.image || state.video; }
 
         function status(text, isError) {
           $("status").textContent = text;
@@ -94,8 +99,8 @@ enum WebPageScript {
           const ctx = promptCanvas.getContext("2d");
           ctx.setTransform(1, 0, 0, 1, 0, 0);
           ctx.clearRect(0, 0, promptCanvas.width, promptCanvas.height);
-          if (!state.image) return;
-          const s = promptCanvas.width / state.image.width;
+          if (!view()) return;
+          const s = promptCanvas.width / view().width;
           const box = state.drag && state.drag.moved ? [state.drag.x0, state.drag.y0, state.drag.x1, state.drag.y1] :
             state.box;
           if (box) {
@@ -113,11 +118,11 @@ enum WebPageScript {
 
         // Scales the canvases to fit the stage, keeping the image's aspect ratio.
         function layout() {
-          if (!state.image) return;
+          const v = view();
+          if (!v) return;
           const stage = $("stage");
-          const scale = Math.min(stage.clientWidth / state.image.width, stage.clientHeight / state.image.height);
-          const w = Math.max(1, Math.floor(state.image.width * scale)), h = Math.max(1,
-            Math.floor(state.image.height * scale));
+          const scale = Math.min(stage.clientWidth / v.width, stage.clientHeight / v.height);
+          const w = Math.max(1, Math.floor(v.width * scale)), h = Math.max(1, Math.floor(v.height * scale));
           for (const c of [imageCanvas, maskCanvas, promptCanvas]) { c.style.width = w + "px"; c.style.height = h +
             "px"; }
           promptCanvas.width = w; promptCanvas.height = h;
@@ -126,11 +131,10 @@ enum WebPageScript {
 
         // The image pixel under a mouse event, rounded to whole pixels.
         function imagePoint(event) {
-          const r = promptCanvas.getBoundingClientRect();
-          const x = (event.clientX - r.left) / r.width * state.image.width;
-          const y = (event.clientY - r.top) / r.height * state.image.height;
-          return [Math.min(state.image.width, Math.max(0, Math.round(x))), Math.min(state.image.height, Math.max(0,
-            Math.round(y)))];
+          const r = promptCanvas.getBoundingClientRect(), v = view();
+          const x = (event.clientX - r.left) / r.width * v.width;
+          const y = (event.clientY - r.top) / r.height * v.height;
+          return [Math.min(v.width, Math.max(0, Math.round(x))), Math.min(v.height, Math.max(0, Math.round(y)))];
         }
 
         async function refreshImages() {
@@ -147,6 +151,7 @@ enum WebPageScript {
             li.addEventListener("click", () => openImage(entry.name));
             return li;
           }));
+          renderVideoList(project.videos);
         }
 
         async function show(info) {
@@ -154,6 +159,7 @@ enum WebPageScript {
           const img = new Image();
           img.src = "/api/images/" + info.id + "/pixels";
           await img.decode();
+          leaveVideo();
           Object.assign(state, { image: info, points: [], labels: [], box: null, result: null, history: [],
             candidates: [] });
           for (const c of [imageCanvas, maskCanvas]) { c.width = info.width; c.height = info.height; }
@@ -295,7 +301,7 @@ enum WebPageScript {
 
         promptCanvas.addEventListener("contextmenu", (e) => e.preventDefault());
         promptCanvas.addEventListener("mousedown", (e) => {
-          if (!state.image) return;
+          if (!view()) return;
           const [x, y] = imagePoint(e);
           state.drag = { x0: x, y0: y, x1: x, y1: y, sx: e.clientX, sy: e.clientY, button: e.button, shift: e.shiftKey,
             moved: false };
@@ -310,7 +316,8 @@ enum WebPageScript {
         window.addEventListener("mouseup", (e) => {
           const drag = state.drag;
           state.drag = null;
-          if (!drag || !state.image) return;
+          if (!drag || !view()) return;
+          if (state.video) { videoPrompt(drag); return; }
           pushHistory();
           if (drag.moved) {
             state.box = [Math.min(drag.x0, drag.x1), Math.min(drag.y0, drag.y1), Math.max(drag.x0, drag.x1),
@@ -324,6 +331,7 @@ enum WebPageScript {
         });
         window.addEventListener("keydown", (e) => {
           if (e.target === $("label")) { if (e.key === "Enter" || e.key === "Escape") $("label").blur(); return; }
+          if (state.video) { videoKey(e); return; }
           if (e.key === "z" || e.key === "Z") { e.preventDefault(); undo(); }
           else if (e.key === "Enter") { e.preventDefault(); accept(); }
           else if (e.key === "Escape") { clearPrompts(); status("Cleared."); }

@@ -1,5 +1,5 @@
 // WebPageStyle: the annotation page's stylesheet — a sidebar of tools and a stage of three stacked
-// canvases (image, masks, prompts) scaled to fit the window.
+// canvases (image, masks, prompts) scaled to fit the window, and a video's timeline under it.
 
 enum WebPageStyle {
     static let text = #"""
@@ -32,5 +32,13 @@ enum WebPageStyle {
         #prompt-canvas { cursor: crosshair; }
         #status { margin: 8px 0 0; min-height: 1.4em; color: #3a4252; }
         #status.error { color: #b00020; }
+        body:not([data-mode="video"]) .video-only, body[data-mode="video"] .image-only { display: none !important; }
+        #timeline { display: flex; align-items: center; gap: 8px; margin-top: 8px; }
+        #frame-slider { flex: 1; }
+        #frame-label { min-width: 8em; font-variant-numeric: tabular-nums; }
+        #track-progress { width: 100%; margin-top: 6px; }
+        .list li.selected { outline: 2px solid #1e90ff; }
+        .list li.hidden-object .grow { opacity: .45; text-decoration: line-through; }
+        .list .toggle { border: none; background: none; padding: 0 4px; color: #4a5261; }
         """#
 }

@@ -46,6 +46,8 @@ public struct TrackingOutput {
     /// k in the k-th overlay colour — and their outlines) and at what frame rate; it is started at the
     /// first frame (whose size it takes) and finished by `finish`.
     public var render: (url: URL, framesPerSecond: Double)?
+    /// Write the mask files (PNGs, logits); false: only the overlay video, when rendering.
+    public var writesMasks = true
     private let renderer = Renderer()
 
     private final class Renderer {
@@ -103,7 +105,7 @@ public struct TrackingOutput {
         let logits = result.masks.scalars
         let plane = h * w
         let name = Self.frameName(result.frameIndex)
-        try AtomicFile.createDirectory(directory)
+        if writesMasks { try AtomicFile.createDirectory(directory) }
         var objects: [TrackedFrameSummary.Object] = []
         var indexed = [UInt8](repeating: 0, count: perObject ? 0 : plane)
         for k in 0..<n {
@@ -111,6 +113,7 @@ public struct TrackingOutput {
             let values = logits[(k * plane)..<((k + 1) * plane)]
             let inside = values.map { $0 > 0 ? UInt8(1) : 0 }
             objects.append(.init(id: id, area: inside.reduce(0) { $0 + Int($1) }, score: result.objectScores[k]))
+            guard writesMasks else { continue }
             if perObject || saveLogits {
                 try AtomicFile.createDirectory(directory.appendingPathComponent(String(id)))
             }
@@ -122,7 +125,7 @@ public struct TrackingOutput {
                 try NPY.write(Array(values), shape: [h, w], to: directory.appendingPathComponent("\(id)/\(name).npy"))
             }
         }
-        if !perObject {
+        if writesMasks && !perObject {
             for k in (0..<n).sorted(by: { result.objectIDs[$0] > result.objectIDs[$1] }) {
                 guard let id = UInt8(exactly: result.objectIDs[k]), id > 0 else {
                     throw TrackingOutputError(

@@ -11,9 +11,10 @@ enum ServeCommand: Command {
     static let help = """
         usage: sam2 serve --checkpoint CKPT|--model NAME [options]
 
-        Serves a web page for annotating the images of a project folder — click an object, see its mask,
-        refine, accept it with a label, export COCO JSON and mask PNGs — and the JSON API behind it
-        (see docs/openapi.yaml). Open the printed address in a browser.
+        Serves a web page for annotating the images and videos of a project folder — click an object, see its
+        mask, refine, accept it with a label, export COCO JSON and mask PNGs; on a video, prompt objects on any
+        frame, track them in the background, correct and export DAVIS PNGs, COCO JSON or an overlay MP4 — and
+        the JSON API behind it (see docs/openapi.yaml). Open the printed address in a browser.
 
         \(ModelOptions.help())
           --config NAME           configuration (preset name, alias or .json); detected by default
@@ -22,10 +23,11 @@ enum ServeCommand: Command {
           --allow-host NAME       a host name of this machine to accept besides 127.x.x.x, ::1 and localhost
                                   (repeatable; other names are refused on loopback, against DNS rebinding)
           --port N                port (default 8080; 0 picks a free one)
-          --project DIR           folder of the images; annotations go to DIR/.sam2, exports to DIR/export (default: .)
+          --project DIR           folder of the images and videos (video files, folders of JPEG frames); annotations
+                                  and videos' prompts and masks go to DIR/.sam2, exports to DIR/export (default: .)
           --max-upload-mb N       largest accepted request body in MiB (default 64)
-          --cache-mb N            memory for open images and their embeddings in MiB, least recently used out
-                                  (default 1024)
+          --cache-mb N            memory for open images and their embeddings in MiB, least recently used out,
+                                  and as much for open videos (decoded frames, tracking memory) (default 1024)
           --max-megapixels N      refuse images over N megapixels, from their header, before decoding or saving
                                   them (default 50)
           --threads N             threads to use (default: all cores)

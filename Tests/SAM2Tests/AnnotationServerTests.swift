@@ -25,16 +25,25 @@ final class ServerFixture: @unchecked Sendable {
 
     static let smallModel = Result { try ModelFixtures.smallModel("2.1") }
 
+    /// Removes the project folder at the end (false when it was given).
+    private let ownsProject: Bool
+
+    /// `project`: serve this folder (kept at the end) instead of a new one.
     init(
         maxUploadBytes: Int = 1 << 20, cacheBytes: Int = 1 << 30, allowedHosts: [String] = [],
+        project given: URL? = nil,
         configure: (inout AnnotationServer.Options) -> Void = { _ in }
     ) throws {
         model = try Self.smallModel.get()
-        project = FileManager.default.temporaryDirectory.appendingPathComponent("sam2-serve-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
-        for name in ["odd.png", "square.png"] {
-            try FileManager.default.copyItem(
-                at: ModelFixtures.url("model/images/\(name)"), to: project.appendingPathComponent(name))
+        ownsProject = given == nil
+        project =
+            given ?? FileManager.default.temporaryDirectory.appendingPathComponent("sam2-serve-\(UUID().uuidString)")
+        if given == nil {
+            try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+            for name in ["odd.png", "square.png"] {
+                try FileManager.default.copyItem(
+                    at: ModelFixtures.url("model/images/\(name)"), to: project.appendingPathComponent(name))
+            }
         }
         var options = AnnotationServer.Options()
         options.port = 0
@@ -64,7 +73,7 @@ final class ServerFixture: @unchecked Sendable {
 
     deinit {
         server.stop()
-        try? FileManager.default.removeItem(at: project)
+        if ownsProject { try? FileManager.default.removeItem(at: project) }
     }
 
     struct Reply {

@@ -14,6 +14,13 @@ public struct VideoFrameResult: Sendable {
     public var masks: Tensor
     /// Object-presence logits (> 0: present); nil for an object with no output on this frame.
     public var objectScores: [Float?]
+
+    public init(frameIndex: Int, objectIDs: [Int], masks: Tensor, objectScores: [Float?]) {
+        self.frameIndex = frameIndex
+        self.objectIDs = objectIDs
+        self.masks = masks
+        self.objectScores = objectScores
+    }
 }
 
 public enum VideoPredictorError: Error, CustomStringConvertible, Equatable {
@@ -206,6 +213,24 @@ public final class SAM2VideoPredictor {
     public var memoryWindow: Int {
         let m = model.configuration.memory
         return max(m.numMaskmem * max(m.memoryTemporalStrideForEval, 1), m.maxObjPtrsInEncoder)
+    }
+
+    /// Bytes held by the objects' outputs (memories, low-resolution masks, pointers) and the cached frame.
+    public var cachedBytes: Int {
+        guard let s = state else { return 0 }
+        func bytes(_ frames: [Int: TrackedFrame]) -> Int {
+            frames.values.reduce(0) { total, f in
+                total + (f.maskmemFeatures?.bits.count ?? 0) * 2 + (f.predMasks.count + f.objPtr.count) * 4
+            }
+        }
+        let outputs = s.objects.reduce(0) { total, o in
+            total + bytes(o.outputs.condFrames) + bytes(o.outputs.nonCondFrames) + bytes(o.temporary.condFrames)
+                + bytes(o.temporary.nonCondFrames)
+        }
+        let features = s.cachedFeatures.map { c in
+            c.features.highRes.reduce(c.features.vision.count + c.features.position.count) { $0 + $1.count }
+        }
+        return outputs + (features ?? 0) * 4
     }
 
     /// Drops every object's tracked (not prompted) outputs of frames before `frame`, which forward
