@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Hostile inputs of issue 16 at full size, through the built `sam2` binary: each case's exit status,
-first stderr line, peak RSS (from wait4) and time, as a Markdown table. The inputs (up to tens of MB)
+first stderr line, peak RSS (its VmHWM, see measured.py) and time, as a Markdown table. The inputs (up to tens of MB)
 are written under .build/bombs/ on demand and never committed; the small regression fixtures the tests
 use come from tools/reference/make_*_fixtures.py.
 
@@ -27,33 +27,17 @@ import zlib
 import numpy as np
 from PIL import Image
 
+import measured
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / ".build" / "bombs"
 
 
 def run(argv, timeout=600):
-    """Runs argv to its end: (status, first stderr line, peak RSS MB, seconds). posix_spawn, not fork:
-    a forked child's peak RSS would start at this (large) Python process's."""
-    start = time.time()
-    err = os.open(OUT / "stderr", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    null = os.open(os.devnull, os.O_RDWR)
-    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[
-        (os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, err, 2)])
-    os.close(err)
-    os.close(null)
-    deadline = start + timeout
-    while True:
-        done, status, usage = os.wait4(pid, os.WNOHANG)
-        if done:
-            break
-        if time.time() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            done, status, usage = os.wait4(pid, 0)
-            break
-        time.sleep(0.02)
-    code = os.waitstatus_to_exitcode(status)
+    """Runs argv to its end: (status, first stderr line, peak RSS MB, seconds)."""
+    code, rss, seconds = measured.run(argv, stderr=OUT / "stderr", timeout=timeout)
     line = (OUT / "stderr").read_text(errors="replace").strip().splitlines()
-    return code, (line[0] if line else ""), usage.ru_maxrss / 1024, time.time() - start
+    return code, (line[0] if line else ""), rss, seconds
 
 
 def deflated_zip(members):
@@ -200,11 +184,12 @@ def main():
     except urllib.error.HTTPError as e:
         status, message = e.code, json.loads(e.read()).get("error", "")
     seconds = time.time() - start
+    rss = measured.peak(serve.pid)
     serve.send_signal(signal.SIGTERM)
-    _, wait_status, usage = os.wait4(serve.pid, 0)
+    _, wait_status, _ = os.wait4(serve.pid, 0)
     saved = (project / "big.png").exists()
     rows.append(("6/8", "serve upload png_22000.png", status, f"{message[:80]} (saved: {saved}); serve exit "
-                 f"{os.waitstatus_to_exitcode(wait_status)}", usage.ru_maxrss / 1024, seconds))
+                 f"{os.waitstatus_to_exitcode(wait_status)}", rss, seconds))
     print(rows[-1], flush=True)
 
     print("\n| item | case | exit / HTTP | first line | peak RSS MB | s |\n|---|---|---|---|---|---|")

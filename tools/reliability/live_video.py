@@ -21,6 +21,8 @@ import time
 import numpy as np
 from PIL import Image
 
+import measured
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / ".build" / "live"
 
@@ -40,20 +42,11 @@ def frames(count, width=640, height=480):
 
 
 def run(argv, stdin):
-    """posix_spawn (a forked child would inherit this process's peak RSS), stdout captured."""
-    out_path = OUT / "stdout"
-    inp = os.open(stdin, os.O_RDONLY)
-    out = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    err = os.open(OUT / "stderr", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    start = time.time()
-    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[
-        (os.POSIX_SPAWN_DUP2, inp, 0), (os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, err, 2)])
-    for fd in (inp, out, err):
-        os.close(fd)
-    _, status, usage = os.wait4(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+    """Runs argv with a file on standard input: (its stdout, peak RSS MB, seconds)."""
+    code, rss, seconds = measured.run(argv, stdin=stdin, stdout=OUT / "stdout", stderr=OUT / "stderr")
+    if code != 0:
         raise SystemExit(f"{argv}: {(OUT / 'stderr').read_text()}")
-    return out_path.read_text(), usage.ru_maxrss / 1024, time.time() - start
+    return (OUT / "stdout").read_text(), rss, seconds
 
 
 def main():
