@@ -100,8 +100,9 @@ def main():
         predict_path = "/api/images/%s/predict" % info["id"]
         w, h = info["width"], info["height"]
 
-        def prompt(k):
-            return call(address, "POST", predict_path, {"points": [[(37 * k) % w, (53 * k) % h]], "labels": [1]})
+        def prompt(k, timeout=30.0):
+            return call(address, "POST", predict_path, {"points": [[(37 * k) % w, (53 * k) % h]], "labels": [1]},
+                        timeout=timeout)
 
         prompt(0)  # warm
         unloaded_health = [call(address, "GET", "/api/health")[2] for _ in range(20)]
@@ -155,13 +156,16 @@ def main():
         report["loaded_prompt_ms_max"] = max(loaded_prompt) * 1000
         report["loaded_requests"] = len(loaded_health) + len(loaded_prompt)
 
-        # The burst: every client connects, then all send their prompt at the same moment.
+        # The burst: every client connects, then all send their prompt at the same moment. Prompts
+        # run one at a time, so the last client waits for all the others: each may wait three times
+        # that long (at least 30 s) before it counts as unanswered.
         barrier = threading.Barrier(args.clients)
         results = [None] * args.clients
+        burst_timeout = max(30.0, 3 * args.clients * report["unloaded_prompt_ms"] / 1000)
 
         def client(j):
             barrier.wait()
-            results[j] = prompt(1000 + j)
+            results[j] = prompt(1000 + j, timeout=burst_timeout)
 
         threads = [threading.Thread(target=client, args=(j,)) for j in range(args.clients)]
         burst_start = time.perf_counter()
