@@ -82,8 +82,15 @@ import Testing
                 try Data(contentsOf: URL(fileURLWithPath: TrackCommandTests.frames + "/" + name)))
             Thread.sleep(forTimeInterval: 0.3)
         }
+        // Mid-stream: once the first frame is out (a loaded machine may take longer than the writes).
+        var head = Data()
+        while !head.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            head += chunk
+        }
         process.terminate()  // SIGTERM; the pipe stays open, as a camera's would
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(decoding: head + output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         try? input.fileHandleForWriting.close()
         #expect(process.terminationStatus == 0)
