@@ -3,8 +3,8 @@
 
   rss      peak RSS of `sam2 track -` over 100 and 1000 piped frames (it should stay flat: the stream
            keeps only the frames its memory reads);
-  objects  time per frame with 1, 4 and 16 objects (boxes on a grid): two runs of 4 and 24 frames,
-           the difference over 20 frames.
+  objects  time per frame with 1, 4 and 16 objects (boxes on a grid): two runs of 4 and 24 frames
+           (--frames SHORT LONG), the difference over the 20 frames between.
 
     tools/reference/.venv/bin/python tools/reliability/live_video.py rss --checkpoint CKPT
     tools/reference/.venv/bin/python tools/reliability/live_video.py objects --checkpoint CKPT [--precision bf16]
@@ -43,10 +43,11 @@ def frames(count, width=640, height=480):
 
 def run(argv, stdin):
     """Runs argv with a file on standard input: (its stdout, peak RSS MB, seconds)."""
-    code, rss, seconds = measured.run(argv, stdin=stdin, stdout=OUT / "stdout", stderr=OUT / "stderr")
+    out, err = OUT / f"stdout.{os.getpid()}", OUT / f"stderr.{os.getpid()}"  # two runs may share OUT
+    code, rss, seconds = measured.run(argv, stdin=stdin, stdout=out, stderr=err)
     if code != 0:
-        raise SystemExit(f"{argv}: {(OUT / 'stderr').read_text()}")
-    return (OUT / "stdout").read_text(), rss, seconds
+        raise SystemExit(f"{argv}: {err.read_text()}")
+    return out.read_text(), rss, seconds
 
 
 def main():
@@ -55,6 +56,8 @@ def main():
     parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "sam2"))
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--frames", type=int, nargs=2, default=[4, 24], metavar=("SHORT", "LONG"),
+                        help="objects: the two runs' lengths; the time per frame is their difference over LONG-SHORT")
     parser.add_argument("--precision", default=None, help="passed on as --precision when given")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -81,16 +84,17 @@ def main():
             _, rss, seconds = run(base + ["--prompts", prompts(1), "--output", str(OUT / "out_rss")], stream)
             print(f"| {count} | {rss:.0f} | {seconds:.0f} |", flush=True)
     else:
-        short, long = OUT / "frames_4.mjpeg", OUT / "frames_24.mjpeg"
-        short.write_bytes(frames(4))
-        long.write_bytes(frames(24))
+        count_short, count_long = args.frames
+        short, long = OUT / f"frames_{count_short}.mjpeg", OUT / f"frames_{count_long}.mjpeg"
+        short.write_bytes(frames(count_short))
+        long.write_bytes(frames(count_long))
         print("| objects | ms per frame | ms per frame and object | frames per second |\n|---|---|---|---|")
         for n in [1, 4, 16]:
             argv = base + ["--prompts", prompts(n), "--output", str(OUT / f"out_{n}"), "--per-object"]
-            # The 20 frames after the first 4: the difference of two runs (model load, first frames cancel).
-            _, _, t4 = run(argv, short)
-            _, _, t24 = run(argv, long)
-            per_frame = (t24 - t4) / 20 * 1000
+            # The frames after the first SHORT: the difference of two runs (model load, first frames cancel).
+            _, _, t_short = run(argv, short)
+            _, _, t_long = run(argv, long)
+            per_frame = (t_long - t_short) / (count_long - count_short) * 1000
             print(f"| {n} | {per_frame:.0f} | {per_frame / n:.0f} | {1000 / per_frame:.2f} |", flush=True)
 
 
