@@ -189,6 +189,28 @@ private func waitForJob(_ f: ServerFixture, _ id: String) async throws -> [Strin
         #expect(try await f.call("GET", "/api/videos/\(id)/masks?frame=0").status == 404)
     }
 
+    @Test func twoVideosTrackedAtOnceKeepTheirOwnMasks() async throws {
+        let f = try videoFixture()
+        let prompts = try sessionPrompts()
+        var ids: [String: String] = [:]
+        for name in ["frames", "clip.mp4"] {
+            let id = try await f.call("POST", "/api/videos/open", json: ["name": name]).json["id"] as! String
+            for p in prompts { #expect(try await f.call("POST", "/api/videos/\(id)/prompts", json: p).status == 200) }
+            ids[name] = id
+        }
+        async let first = f.call("POST", "/api/videos/\(ids["frames"]!)/track", json: [String: Any]())
+        async let second = f.call("POST", "/api/videos/\(ids["clip.mp4"]!)/track", json: [String: Any]())
+        #expect(try await [first.status, second.status] == [202, 202])
+        for (name, id) in ids {
+            #expect(try await waitForJob(f, id)["status"] as? String == "done")
+            let expected = try predictorMasks(f.model, video: f.project.appendingPathComponent(name), prompts: prompts)
+            for frame in expected.keys.sorted() {
+                let served = try await f.call("GET", "/api/videos/\(id)/masks?frame=\(frame)")
+                #expect(objectMasks(served.json["objects"]) == expected[frame], "\(name) frame \(frame)")
+            }
+        }
+    }
+
     @Test func promptsAndMasksSurviveARestart() async throws {
         let project = try videoProject()
         defer { try? FileManager.default.removeItem(at: project) }
