@@ -11,7 +11,7 @@ the same click: they must be equal pixel for pixel.
 On the video: click an object on frame 0, box a second one, track, move to a later frame and compare
 the drawn masks pixel for pixel with `sam2 track`'s for the same prompts; correct an object on that
 frame, track again from frame 0, export DAVIS PNGs and compare them byte for byte with `sam2 track`'s
-on the server's kept prompts.
+on the server's kept prompts; then track both ways, export the overlay video and COCO, upload a video.
 
 usage: test_page.py --binary .build/debug/sam2 [--screenshot docs/serve.png] [--video-screenshot docs/serve-video.png]
 """
@@ -258,6 +258,26 @@ def video_session(driver, wait, project, work, binary, screenshot):
         name = "%05d.png" % frame
         with open(os.path.join(project, "export", VIDEO, "davis", name), "rb") as a, open(os.path.join(second, name), "rb") as b:
             assert a.read() == b.read(), "exported %s differs from sam2 track's" % name
+
+    # Both ways from the frame shown; the overlay video and COCO exports; a video uploaded from the computer.
+    press(driver, Keys.END)
+    wait.until(lambda d: body(d, "frame") == "9")
+    press(driver, "b")
+    wait.until(lambda d: body(d, "tracked") == "4")   # a forward pass, then a backward one
+    assert body(driver, "track") == "done"
+    driver.find_element(By.ID, "export-mp4").click()
+    wait.until(lambda d: "export/%s/overlay.mp4" % VIDEO in (body(d, "exported") or ""))
+    driver.find_element(By.ID, "export-video-coco").click()
+    wait.until(lambda d: "export/%s/instances.json" % VIDEO in (body(d, "exported") or ""))
+    with open(os.path.join(project, "export", VIDEO, "instances.json")) as f:
+        assert len(json.load(f)["images"]) == 10
+    upload = driver.find_element(By.ID, "upload-video")
+    driver.execute_script("arguments[0].hidden = false;", upload)
+    upload.send_keys(os.path.join(os.path.dirname(VIDEO_FRAMES), "clip.mp4"))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#videos li[data-name='clip.mp4']"))
+    wait.until(lambda d: driver.execute_script("return video.info.name;") == "clip.mp4" and body(d, "frame") == "0")
+    driver.execute_script("arguments[0].hidden = true;", upload)
+    assert os.path.exists(os.path.join(project, "clip.mp4"))
 
 
 def main():
