@@ -396,7 +396,7 @@ def main():
     shutil.rmtree(work)
     print("browser test passed: clicked (%s, %s), mask of %d pixels drawn, accepted, exported, equal to sam2 segment; "
           "video: two objects tracked, frame %d drawn as sam2 track's, corrected, tracked again, DAVIS export equal to "
-          "sam2 track's" % (x, y, sum(exported), LATER))
+          "sam2 track's; tracked both ways, exported MP4 and COCO, uploaded a video" % (x, y, sum(exported), LATER))
 
 
 if __name__ == "__main__":
