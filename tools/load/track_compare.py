@@ -6,13 +6,14 @@ clip, sending the same prompts, POST /track, polling its status), one after the 
 own process, and reports for both the time per frame (from the first tracked frame to the last)
 and the process's peak resident memory (its rusage; the server's VmHWM once tracking is done); then the ratios server / track.
 
-usage: track_compare.py --binary .build/release/sam2 --checkpoint CKPT --video CLIP.mp4
-                        [--prompts PROMPTS.json] [--threads N] [--max-frames N]
+usage: track_compare.py --binary .build/release/sam2 --checkpoint CKPT [--config NAME] --video CLIP.mp4
+                        [--prompts PROMPTS.json] [--threads N] [--max-frames N] [--repeat N]
 """
 import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,9 +36,9 @@ def per_frame(stamps):
 
 
 def run_track(args, prompts, work):
-    out = os.path.join(work, "track-out")
-    command = [args.binary, "track", args.video, "--checkpoint", args.checkpoint, "--prompts", prompts, "--output",
-               out, "--json", "--quiet", "--threads", str(args.threads)]
+    out = tempfile.mkdtemp(prefix="track-", dir=work)
+    command = [args.binary, "track", args.video, "--prompts", prompts, "--output", out, "--json", "--quiet",
+               "--threads", str(args.threads)] + model_arguments(args)
     if args.max_frames is not None:
         command += ["--max-frames", str(args.max_frames)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -50,6 +51,10 @@ def run_track(args, prompts, work):
     return per_frame(stamps), usage.ru_maxrss, len(stamps)
 
 
+def model_arguments(args):
+    return ["--checkpoint", args.checkpoint] + (["--config", args.config] if args.config else [])
+
+
 def call(base, method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
@@ -58,12 +63,11 @@ def call(base, method, path, body=None):
 
 
 def run_server(args, prompts, work):
-    project = os.path.join(work, "project")
-    os.makedirs(project)
+    project = tempfile.mkdtemp(prefix="project-", dir=work)
     name = os.path.basename(args.video)
     shutil.copy(args.video, os.path.join(project, name))   # a link leading out of the project would be refused
-    process = subprocess.Popen([args.binary, "serve", "--checkpoint", args.checkpoint, "--port", "0", "--project",
-                                project, "--quiet", "--threads", str(args.threads)], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([args.binary, "serve", "--port", "0", "--project", project, "--quiet", "--threads",
+                                str(args.threads)] + model_arguments(args), stdout=subprocess.PIPE, text=True)
     try:
         base = next(w for w in process.stdout.readline().split() if w.startswith("http://")).rstrip("/")
         video = call(base, "POST", "/api/videos/open", {"name": name})
@@ -92,10 +96,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", required=True)
     parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--config", help="configuration (for a checkpoint whose config is not detected)")
     parser.add_argument("--video", required=True)
     parser.add_argument("--prompts", help="a sam2 track prompts file (default: one click at the frame's centre)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--max-frames", type=int)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each, alternating (the medians are reported)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="sam2-track-compare-")
     try:
@@ -111,10 +117,16 @@ def main():
             prompts_path = os.path.join(work, "prompts.json")
             with open(prompts_path, "w") as f:
                 json.dump(prompts, f)
-        track_s, track_kib, track_n = run_track(args, prompts_path, work)
-        serve_s, serve_kib, serve_n = run_server(args, prompts, work)
-        print("sam2 track: %d frames, %.3f s/frame, peak RSS %.0f MiB" % (track_n, track_s, track_kib / 1024))
-        print("sam2 serve: %d frames, %.3f s/frame, peak RSS %.0f MiB" % (serve_n, serve_s, serve_kib / 1024))
+        track, serve = [], []
+        for _ in range(args.repeat):
+            track.append(run_track(args, prompts_path, work))
+            serve.append(run_server(args, prompts, work))
+            print("run: sam2 track %.3f s/frame %.0f MiB; sam2 serve %.3f s/frame %.0f MiB"
+                  % (track[-1][0], track[-1][1] / 1024, serve[-1][0], serve[-1][1] / 1024), flush=True)
+        track_s, track_kib = statistics.median(r[0] for r in track), statistics.median(r[1] for r in track)
+        serve_s, serve_kib = statistics.median(r[0] for r in serve), statistics.median(r[1] for r in serve)
+        print("sam2 track: %d frames, %.3f s/frame, peak RSS %.0f MiB" % (track[0][2], track_s, track_kib / 1024))
+        print("sam2 serve: %d frames, %.3f s/frame, peak RSS %.0f MiB" % (serve[0][2], serve_s, serve_kib / 1024))
         print("ratios serve/track: time per frame %.3f, peak RSS %.3f" % (serve_s / track_s, serve_kib / track_kib))
     finally:
         shutil.rmtree(work)
