@@ -194,24 +194,37 @@ final class VideoSession: @unchecked Sendable {
     // MARK: Tracking
 
     /// Starts tracking in the background (409 when a job runs; 400 for a start frame that does not
-    /// exist or a video without prompts); `stopping` is polled after every frame, as is a cancel.
+    /// exist or a video without prompts): the prompts are applied again to a fresh state, then the frames
+    /// tracked; `stopping` is polled after every frame, as is a cancel.
     func startTracking(_ request: TrackRequest, stopping: @escaping @Sendable () -> Bool) throws -> TrackStatus {
         if let n = request.maxFrames, n < 0 { throw APIError.badRequest("max_frames \(n) is negative") }
         if let s = request.start, !(0..<frames.frameCount).contains(s) {
             throw APIError.badRequest(
                 "start frame \(s) does not exist: '\(name)' has frames 0…\(frames.frameCount - 1)")
         }
-        return try withPredictor {
-            // Afresh from the prompts, as `sam2 track` with the same prompts: a correction on a tracked
-            // frame becomes a prompted frame, and a restarted server tracks as the first did.
-            predictor.resetState()
-            for p in prompts { _ = try apply(p) }
+        return try lock.withLock {
+            guard !running else {
+                throw APIError(
+                    409, "video '\(name)' is being tracked; wait for the job or cancel it (DELETE .../track)")
+            }
+            guard !prompts.isEmpty else { throw APIError.badRequest(VideoPredictorError.noPrompts.description) }
             let reverse = request.reverse ?? false
-            let order = try predictor.propagationOrder(
-                start: request.start, maxFrames: request.maxFrames, reverse: reverse)
             running = true
-            return job.start(start: order.first ?? request.start, reverse: reverse, total: order.count) { [self] in
+            replayed = true
+            return job.start(start: request.start, reverse: reverse) { [self] in
                 defer { lock.withLock { running = false } }
+                // Afresh from the prompts, as `sam2 track` with the same prompts: a correction on a tracked
+                // frame becomes a prompted frame, and a restarted server tracks as the first did.
+                do {
+                    predictor.resetState()
+                    for p in prompts { _ = try apply(p) }
+                } catch {
+                    lock.withLock { replayed = false }
+                    throw error
+                }
+                let order = try predictor.propagationOrder(
+                    start: request.start, maxFrames: request.maxFrames, reverse: reverse)
+                job.planned(start: order.first ?? request.start, total: order.count)
                 try predictor.propagate(start: request.start, maxFrames: request.maxFrames, reverse: reverse) {
                     try record($0)
                     try job.frameDone(stopping: stopping)
