@@ -16,14 +16,14 @@ final class VideoSession: @unchecked Sendable {
     let frames: any VideoFrameSource
     let framesPerSecond: Double?
     let store: VideoStore
-    /// Guards `predictor`, `prompts`, `replayed` and `running`.
+    /// Guards `predictor`, `prompts` and `replayed`, and the changes of `running`.
     private let lock = NSLock()
     private let predictor: SAM2VideoPredictor
     /// Every prompt given, in order: the kept state, replayed into a new predictor after a restart.
     private var prompts: [VideoPrompt]
     private var replayed: Bool
-    /// True while a tracking job has the predictor.
-    private var running = false
+    /// True while a tracking job has the predictor (read without the lock; changed with it held).
+    private let running = Atomic<Bool>(false)
     private let masks: Mutex<[Int: FrameMasks]>
     let job = VideoTrackingJob()
     /// Bytes last counted (decoded frames and tracking memory), for the cache.
@@ -77,12 +77,12 @@ final class VideoSession: @unchecked Sendable {
         let cached = (frames as? VideoFileFrames).map { $0.cacheCapacity * $0.width * $0.height * 3 } ?? 0
         if lock.try() {
             defer { lock.unlock() }
-            if !running { counted.store(predictor.cachedBytes, ordering: .relaxed) }
+            if !running.load(ordering: .acquiring) { counted.store(predictor.cachedBytes, ordering: .relaxed) }
         }
         return cached + counted.load(ordering: .relaxed)
     }
 
-    var isRunning: Bool { lock.withLock { running } }
+    var isRunning: Bool { running.load(ordering: .acquiring) }
 
     // MARK: Prompts and objects
 
@@ -126,7 +126,7 @@ final class VideoSession: @unchecked Sendable {
     /// Runs `body` with the predictor (kept prompts replayed into it first); 409 while a job tracks.
     private func withPredictor<T>(_ body: () throws -> T) throws -> T {
         try lock.withLock {
-            guard !running else {
+            guard !running.load(ordering: .acquiring) else {
                 throw APIError(
                     409, "video '\(name)' is being tracked; wait for the job or cancel it (DELETE .../track)")
             }
@@ -203,16 +203,16 @@ final class VideoSession: @unchecked Sendable {
                 "start frame \(s) does not exist: '\(name)' has frames 0…\(frames.frameCount - 1)")
         }
         return try lock.withLock {
-            guard !running else {
+            guard !running.load(ordering: .acquiring) else {
                 throw APIError(
                     409, "video '\(name)' is being tracked; wait for the job or cancel it (DELETE .../track)")
             }
             guard !prompts.isEmpty else { throw APIError.badRequest(VideoPredictorError.noPrompts.description) }
             let reverse = request.reverse ?? false
-            running = true
+            running.store(true, ordering: .releasing)
             replayed = true
             return job.start(start: request.start, reverse: reverse) { [self] in
-                defer { lock.withLock { running = false } }
+                defer { lock.withLock { running.store(false, ordering: .releasing) } }
                 // Afresh from the prompts, as `sam2 track` with the same prompts: a correction on a tracked
                 // frame becomes a prompted frame, and a restarted server tracks as the first did.
                 do {
