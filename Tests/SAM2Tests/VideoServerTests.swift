@@ -79,6 +79,20 @@ private func predictorMasks(_ model: SAM2Model, video: URL, prompts: [[String: A
     return out
 }
 
+/// A tracking job's `stopping` that holds the job after each frame until the test opens it.
+private final class Gate: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    /// Waits until opened; never asks the job to stop.
+    func wait() -> Bool {
+        semaphore.wait()
+        semaphore.signal()
+        return false
+    }
+
+    func open() { semaphore.signal() }
+}
+
 /// Polls the tracking status until the job leaves "running".
 private func waitForJob(_ f: ServerFixture, _ id: String) async throws -> [String: Any] {
     for _ in 0..<3000 {
@@ -116,10 +130,13 @@ private func waitForJob(_ f: ServerFixture, _ id: String) async throws -> [Strin
         let untracked = try await f.call("GET", "/api/videos/\(id)/masks?frame=5")
         #expect(untracked.status == 404 && untracked.json["error"] != nil)
 
-        let started = try await f.call("POST", "/api/videos/\(id)/track", json: [String: Any]())
-        #expect(started.status == 202 && started.json["status"] as? String == "running", "\(started.json)")
+        // The job is started in process and held after its first frame, so that it is surely running.
+        let gate = Gate()
+        let started = try f.server.video(id).startTracking(TrackRequest(), stopping: gate.wait)
+        #expect(started.status == "running")
         let second = try await f.call("POST", "/api/videos/\(id)/track", json: [String: Any]())
         let busy = try await f.call("POST", "/api/videos/\(id)/prompts", json: prompts[0])
+        gate.open()
         let status = try await waitForJob(f, id)
         #expect(second.status == 409 && second.json["error"] != nil, "\(second.json)")
         #expect(busy.status == 409)
@@ -155,8 +172,10 @@ private func waitForJob(_ f: ServerFixture, _ id: String) async throws -> [Strin
         for p in try sessionPrompts() {
             #expect(try await f.call("POST", "/api/videos/\(id)/prompts", json: p).status == 200)
         }
-        #expect(try await f.call("POST", "/api/videos/\(id)/track", json: [String: Any]()).status == 202)
+        let gate = Gate()
+        _ = try f.server.video(id).startTracking(TrackRequest(), stopping: gate.wait)
         let cancel = try await f.call("DELETE", "/api/videos/\(id)/track")
+        gate.open()
         #expect(cancel.status == 202)
         let status = try await waitForJob(f, id)
         #expect(status["status"] as? String == "cancelled" && (status["done"] as! Int) < (status["total"] as! Int))
