@@ -1,6 +1,7 @@
 // Fuzz target `server`: the bytes as a few HTTP requests (FuzzRequests) handed one after the other to
-// the annotation server's router in process — fresh project folder with odd.png and square.png, the
-// small fixture model, no socket. Every answer must be a status with JSON (an error: one line).
+// the annotation server's router in process — fresh project folder with odd.png, square.png and the
+// fixture video's frames, the small fixture model, no socket. Every answer must be a status with JSON
+// (an error: one line); the server is stopped at the end (tracking jobs end after their frame).
 
 import Foundation
 import SAM2
@@ -20,6 +21,8 @@ extension FuzzTarget {
                     at: fixtures.url("Tests/SAM2Tests/Fixtures/model/images/" + name),
                     to: project.appendingPathComponent(name))
             }
+            try FileManager.default.copyItem(
+                at: fixtures.url("Tests/SAM2Tests/Fixtures/video/frames"), to: project.appendingPathComponent("frames"))
             var options = AnnotationServer.Options()
             options.port = 0
             options.maxUploadBytes = 1 << 20
@@ -27,13 +30,16 @@ extension FuzzTarget {
             guard let model = FuzzRequests.model else { throw FuzzViolation("the fixture model did not load") }
             let server = try AnnotationServer(
                 model: model, project: ProjectFolder(path: project.path), options: options, listening: false)
+            defer { server.stop() }
             var imageID = "none"
+            var videoID = "none"
             var statuses: [String] = []
-            for next in FuzzRequests.parse(data, imageID: { imageID }).prefix(FuzzRequests.maxRequests) {
+            for next in FuzzRequests.parse(data, ids: { (imageID, videoID) }).prefix(FuzzRequests.maxRequests) {
                 let request = next()
                 let response = server.handle(request)
                 let json = try FuzzRequests.check(response, to: request)
                 if let id = json?["id"] as? String, id.hasPrefix("i") { imageID = id }
+                if let id = json?["id"] as? String, id.hasPrefix("v") { videoID = id }
                 statuses.append(String(response.status))
             }
             return statuses.joined(separator: " ")

@@ -1,6 +1,7 @@
 // The server fuzz target's input: HTTP/1.1 requests one after the other — request line, header lines,
-// an empty line, then as many body bytes as Content-Length says. "{id}" in the target or the body
-// stands for the image id of the last open or upload, so that generated sequences reach an image.
+// an empty line, then as many body bytes as Content-Length says. "{id}" ("{vid}") in the target or the
+// body stands for the image (video) id of the last open or upload, so that generated sequences reach
+// an image or a video.
 
 import Foundation
 import SAM2
@@ -23,8 +24,8 @@ enum FuzzRequests {
         }
     }()
 
-    /// The requests of `data`, each built when called (after the responses before it set `imageID`).
-    static func parse(_ data: Data, imageID: @escaping () -> String) -> [() -> HTTPRequest] {
+    /// The requests of `data`, each built when called (after the responses before it set the ids).
+    static func parse(_ data: Data, ids: @escaping () -> (image: String, video: String)) -> [() -> HTTPRequest] {
         var requests: [() -> HTTPRequest] = []
         var rest = data[...]
         while !rest.isEmpty {
@@ -47,10 +48,12 @@ enum FuzzRequests {
             let method = parts.first ?? ""
             let target = parts.count > 1 ? parts[1] : ""
             requests.append {
-                let id = imageID()
-                let resolved = target.replacingOccurrences(of: "{id}", with: id)
-                let bodyText = String(data: body, encoding: .utf8)
-                let resolvedBody = bodyText.map { Data($0.replacingOccurrences(of: "{id}", with: id).utf8) } ?? body
+                let (id, vid) = ids()
+                func resolve(_ text: String) -> String {
+                    text.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{vid}", with: vid)
+                }
+                let resolved = resolve(target)
+                let resolvedBody = String(data: body, encoding: .utf8).map { Data(resolve($0).utf8) } ?? body
                 let (path, query) = Self.split(resolved)
                 return HTTPRequest(method: method, path: path, query: query, headers: headers, body: resolvedBody)
             }
@@ -105,7 +108,33 @@ enum FuzzRequests {
         let size = "[\(image.height), \(image.width)]"
         let upload = try fixtures.data("Tests/SAM2Tests/Fixtures/images/rgb8.png")
         let open = request("POST", "/api/images/open", #"{"name": "odd.png"}"#)
+        let openVideo = request("POST", "/api/videos/open", #"{"name": "frames"}"#)
+        let click = #"{"frame": 0, "object": 1, "points": [[14, 17]], "labels": [1]}"#
         let sequences: [(String, [Data])] = [
+            (
+                "video",
+                [
+                    openVideo, request("POST", "/api/videos/{vid}/prompts", click),
+                    request("POST", "/api/videos/{vid}/track", #"{"max_frames": 2}"#),
+                    request("GET", "/api/videos/{vid}/track"), request("GET", "/api/videos/{vid}/masks?frame=0"),
+                    request("GET", "/api/videos/{vid}/frames/1"), request("GET", "/api/videos/{vid}"),
+                    request("POST", "/api/videos/{vid}/reset"),
+                ]
+            ),
+            (
+                "video-bad",
+                [
+                    openVideo,
+                    request("POST", "/api/videos/{vid}/prompts", #"{"frame": 99, "object": 1, "points": [[1, 1]]}"#),
+                    request(
+                        "POST", "/api/videos/{vid}/prompts",
+                        #"{"frame": 0, "object": 1, "points": [[1, 1]], "labels": [5]}"#
+                    ),
+                    request("DELETE", "/api/videos/{vid}/objects/4"), request("GET", "/api/videos/v0/masks?frame=0"),
+                    request("POST", "/api/videos/upload?name=x.mp4", upload),
+                    request("POST", "/api/videos/{vid}/export", #"{"formats": ["davis"]}"#),
+                ]
+            ),
             ("health", [request("GET", "/api/health"), request("GET", "/"), request("GET", "/app.js")]),
             ("project", [request("GET", "/api/project"), request("GET", "/api/annotations?image=odd.png")]),
             (

@@ -3,6 +3,7 @@
 // over several callbacks. The shim starts the daemon (a few polling threads on epoll/poll, idle
 // connections cost no thread), gathers each body up to a size limit and hands one complete request
 // at a time to a single Swift handler, which may suspend the connection and answer from another thread.
+// Also the server process's one malloc setting (glibc only).
 #ifndef SAM2_CMICROHTTPD_SHIM_H
 #define SAM2_CMICROHTTPD_SHIM_H
 
@@ -12,6 +13,18 @@
 #include <errno.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+/// Makes every thread allocate from one malloc arena (glibc; elsewhere nothing). A server runs the
+/// model on whichever thread takes a request or a tracking job, and glibc would keep each such
+/// thread's freed temporaries — hundreds of MB for a full-size model — in an arena of its own.
+static inline void sam2_single_malloc_arena(void) {
+#if defined(__GLIBC__) && defined(M_ARENA_MAX)
+    mallopt(M_ARENA_MAX, 1);
+#endif
+}
 
 /// One complete request. `body_too_large` is set (and `body` NULL) when the declared or received
 /// body exceeds the daemon's limit; the handler must still answer (413).

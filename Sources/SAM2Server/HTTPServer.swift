@@ -224,6 +224,13 @@ public final class HTTPServer: @unchecked Sendable {
         return max(16, min(connections, Int(limit.rlim_cur) - room))
     }
 
+    /// Makes the process's threads share one malloc arena (glibc), so that memory one request or job
+    /// thread freed serves the next on another thread instead of staying in its own arena; call it
+    /// before any thread starts.
+    public static func shareOneMallocArena() {
+        sam2_single_malloc_arena()
+    }
+
     /// True when `host` is an IPv4 or IPv6 address the server can listen on.
     public static func isAddress(_ host: String) -> Bool {
         ipv4(host, port: 0) != nil || ipv6(host, port: 0) != nil

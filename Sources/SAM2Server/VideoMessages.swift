@@ -78,6 +78,7 @@ struct TrackRequest: Decodable {
 struct TrackStatus: Encodable, Sendable {
     var status = "idle"
     var done = 0
+    /// Frames the job tracks (0 while it applies the prompts again).
     var total = 0
     /// Frames tracked per second so far.
     var fps = 0.0

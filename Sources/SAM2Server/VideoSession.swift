@@ -16,14 +16,14 @@ final class VideoSession: @unchecked Sendable {
     let frames: any VideoFrameSource
     let framesPerSecond: Double?
     let store: VideoStore
-    /// Guards `predictor`, `prompts`, `replayed` and `running`.
+    /// Guards `predictor`, `prompts` and `replayed`, and the changes of `running`.
     private let lock = NSLock()
     private let predictor: SAM2VideoPredictor
     /// Every prompt given, in order: the kept state, replayed into a new predictor after a restart.
     private var prompts: [VideoPrompt]
     private var replayed: Bool
-    /// True while a tracking job has the predictor.
-    private var running = false
+    /// True while a tracking job has the predictor (read without the lock; changed with it held).
+    private let running = Atomic<Bool>(false)
     private let masks: Mutex<[Int: FrameMasks]>
     let job = VideoTrackingJob()
     /// Bytes last counted (decoded frames and tracking memory), for the cache.
@@ -77,12 +77,12 @@ final class VideoSession: @unchecked Sendable {
         let cached = (frames as? VideoFileFrames).map { $0.cacheCapacity * $0.width * $0.height * 3 } ?? 0
         if lock.try() {
             defer { lock.unlock() }
-            if !running { counted.store(predictor.cachedBytes, ordering: .relaxed) }
+            if !running.load(ordering: .acquiring) { counted.store(predictor.cachedBytes, ordering: .relaxed) }
         }
         return cached + counted.load(ordering: .relaxed)
     }
 
-    var isRunning: Bool { lock.withLock { running } }
+    var isRunning: Bool { running.load(ordering: .acquiring) }
 
     // MARK: Prompts and objects
 
@@ -126,7 +126,7 @@ final class VideoSession: @unchecked Sendable {
     /// Runs `body` with the predictor (kept prompts replayed into it first); 409 while a job tracks.
     private func withPredictor<T>(_ body: () throws -> T) throws -> T {
         try lock.withLock {
-            guard !running else {
+            guard !running.load(ordering: .acquiring) else {
                 throw APIError(
                     409, "video '\(name)' is being tracked; wait for the job or cancel it (DELETE .../track)")
             }
@@ -194,24 +194,37 @@ final class VideoSession: @unchecked Sendable {
     // MARK: Tracking
 
     /// Starts tracking in the background (409 when a job runs; 400 for a start frame that does not
-    /// exist or a video without prompts); `stopping` is polled after every frame, as is a cancel.
+    /// exist or a video without prompts): the prompts are applied again to a fresh state, then the frames
+    /// tracked; `stopping` is polled after every frame, as is a cancel.
     func startTracking(_ request: TrackRequest, stopping: @escaping @Sendable () -> Bool) throws -> TrackStatus {
         if let n = request.maxFrames, n < 0 { throw APIError.badRequest("max_frames \(n) is negative") }
         if let s = request.start, !(0..<frames.frameCount).contains(s) {
             throw APIError.badRequest(
                 "start frame \(s) does not exist: '\(name)' has frames 0…\(frames.frameCount - 1)")
         }
-        return try withPredictor {
-            // Afresh from the prompts, as `sam2 track` with the same prompts: a correction on a tracked
-            // frame becomes a prompted frame, and a restarted server tracks as the first did.
-            predictor.resetState()
-            for p in prompts { _ = try apply(p) }
+        return try lock.withLock {
+            guard !running.load(ordering: .acquiring) else {
+                throw APIError(
+                    409, "video '\(name)' is being tracked; wait for the job or cancel it (DELETE .../track)")
+            }
+            guard !prompts.isEmpty else { throw APIError.badRequest(VideoPredictorError.noPrompts.description) }
             let reverse = request.reverse ?? false
-            let order = try predictor.propagationOrder(
-                start: request.start, maxFrames: request.maxFrames, reverse: reverse)
-            running = true
-            return job.start(start: order.first ?? request.start, reverse: reverse, total: order.count) { [self] in
-                defer { lock.withLock { running = false } }
+            running.store(true, ordering: .releasing)
+            replayed = true
+            return job.start(start: request.start, reverse: reverse) { [self] in
+                defer { lock.withLock { running.store(false, ordering: .releasing) } }
+                // Afresh from the prompts, as `sam2 track` with the same prompts: a correction on a tracked
+                // frame becomes a prompted frame, and a restarted server tracks as the first did.
+                do {
+                    predictor.resetState()
+                    for p in prompts { _ = try apply(p) }
+                } catch {
+                    lock.withLock { replayed = false }
+                    throw error
+                }
+                let order = try predictor.propagationOrder(
+                    start: request.start, maxFrames: request.maxFrames, reverse: reverse)
+                job.planned(start: order.first ?? request.start, total: order.count)
                 try predictor.propagate(start: request.start, maxFrames: request.maxFrames, reverse: reverse) {
                     try record($0)
                     try job.frameDone(stopping: stopping)

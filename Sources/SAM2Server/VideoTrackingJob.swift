@@ -22,8 +22,9 @@ final class VideoTrackingJob: Sendable {
 
     var status: TrackStatus { state.withLock { $0.status } }
 
-    /// Starts `work` on a thread of its own (the caller has made sure no job runs); returns the status.
-    func start(start: Int?, reverse: Bool, total: Int, work: @escaping @Sendable () throws -> Void) -> TrackStatus {
+    /// Starts `work` on a thread of its own (the caller has made sure no job runs); returns the status,
+    /// whose frame count `work` sets with `planned` once it knows it.
+    func start(start: Int?, reverse: Bool, work: @escaping @Sendable () throws -> Void) -> TrackStatus {
         let thread = Thread { [self] in
             var end = "done"
             var message: String?
@@ -46,7 +47,7 @@ final class VideoTrackingJob: Sendable {
         }
         thread.stackSize = 8 << 20
         let status = state.withLock { s in
-            s.status = TrackStatus(status: "running", done: 0, total: total, fps: 0, start: start, reverse: reverse)
+            s.status = TrackStatus(status: "running", done: 0, total: 0, fps: 0, start: start, reverse: reverse)
             s.cancel = false
             s.started = DispatchTime.now().uptimeNanoseconds
             s.active = true
@@ -54,6 +55,15 @@ final class VideoTrackingJob: Sendable {
         }
         thread.start()
         return status
+    }
+
+    /// The frames the job tracks, from `start`: known once its prompts are applied.
+    func planned(start: Int?, total: Int) {
+        state.withLock { s in
+            s.status.start = start
+            s.status.total = total
+            s.started = DispatchTime.now().uptimeNanoseconds
+        }
     }
 
     /// Counts a finished frame; throws to end the job when it was cancelled or the server is stopping.

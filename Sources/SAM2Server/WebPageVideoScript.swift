@@ -70,7 +70,7 @@ enum WebPageVideoScript {
           document.body.dataset.video = info.id;
           status(info.name + ": " + info.frames + " frames, " + info.width + "×" + info.height + ". " +
             (video.objects.length ? "Track with T, or click to correct." : "Click an object to prompt it."));
-          watchTracking();
+          watchTracking(false);
         }
 
         function leaveVideo() {
@@ -214,15 +214,16 @@ enum WebPageVideoScript {
             try {
               await api("POST", videoPath("/track"), { start, reverse });
             } catch (e) { status(e.message, true); return; }
-            if (await watchTracking() !== "done") return;
+            if (await watchTracking(true) !== "done") return;
           }
         }
 
-        // Follows the video's tracking job, if one runs: progress, and masks shown as frames are done.
-        async function watchTracking() {
+        // Follows the video's tracking job (`started`: the one just started, which may have ended already; else
+        // one running, if any): progress, and masks shown as frames are done.
+        async function watchTracking(started) {
           const id = video.info.id;
           let s = await api("GET", videoPath("/track")).catch(() => null);
-          if (!s || s.status !== "running") return s && s.status;
+          if (!s || (!started && s.status !== "running")) return s && s.status;
           video.tracking = true;
           document.body.dataset.track = "running";
           let shown = -1;

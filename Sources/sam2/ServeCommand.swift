@@ -35,6 +35,7 @@ enum ServeCommand: Command {
         """
 
     static func run(_ args: inout Arguments) throws {
+        HTTPServer.shareOneMallocArena()  // before the model's threads: peak memory as sam2 track's
         let modelOptions = try ModelOptions(&args)
         var options = AnnotationServer.Options()
         options.host = try args.value("--host") ?? options.host

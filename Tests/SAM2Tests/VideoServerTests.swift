@@ -79,6 +79,20 @@ private func predictorMasks(_ model: SAM2Model, video: URL, prompts: [[String: A
     return out
 }
 
+/// A tracking job's `stopping` that holds the job after each frame until the test opens it.
+private final class Gate: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    /// Waits until opened; never asks the job to stop.
+    func wait() -> Bool {
+        semaphore.wait()
+        semaphore.signal()
+        return false
+    }
+
+    func open() { semaphore.signal() }
+}
+
 /// Polls the tracking status until the job leaves "running".
 private func waitForJob(_ f: ServerFixture, _ id: String) async throws -> [String: Any] {
     for _ in 0..<3000 {
@@ -116,14 +130,17 @@ private func waitForJob(_ f: ServerFixture, _ id: String) async throws -> [Strin
         let untracked = try await f.call("GET", "/api/videos/\(id)/masks?frame=5")
         #expect(untracked.status == 404 && untracked.json["error"] != nil)
 
-        let started = try await f.call("POST", "/api/videos/\(id)/track", json: [String: Any]())
-        #expect(started.status == 202 && started.json["total"] as? Int == 10, "\(started.json)")
+        // The job is started in process and held after its first frame, so that it is surely running.
+        let gate = Gate()
+        let started = try f.server.video(id).startTracking(TrackRequest(), stopping: gate.wait)
+        #expect(started.status == "running")
         let second = try await f.call("POST", "/api/videos/\(id)/track", json: [String: Any]())
         let busy = try await f.call("POST", "/api/videos/\(id)/prompts", json: prompts[0])
+        gate.open()
         let status = try await waitForJob(f, id)
         #expect(second.status == 409 && second.json["error"] != nil, "\(second.json)")
         #expect(busy.status == 409)
-        #expect(status["status"] as? String == "done" && status["done"] as? Int == 10, "\(status)")
+        #expect(status["status"] as? String == "done" && status["done"] as? Int == 10 && status["total"] as? Int == 10)
         for frame in 0..<10 {
             let r = try await f.call("GET", "/api/videos/\(id)/masks?frame=\(frame)")
             #expect(r.status == 200 && r.json["frame"] as? Int == frame)
@@ -155,8 +172,10 @@ private func waitForJob(_ f: ServerFixture, _ id: String) async throws -> [Strin
         for p in try sessionPrompts() {
             #expect(try await f.call("POST", "/api/videos/\(id)/prompts", json: p).status == 200)
         }
-        #expect(try await f.call("POST", "/api/videos/\(id)/track", json: [String: Any]()).status == 202)
+        let gate = Gate()
+        _ = try f.server.video(id).startTracking(TrackRequest(), stopping: gate.wait)
         let cancel = try await f.call("DELETE", "/api/videos/\(id)/track")
+        gate.open()
         #expect(cancel.status == 202)
         let status = try await waitForJob(f, id)
         #expect(status["status"] as? String == "cancelled" && (status["done"] as! Int) < (status["total"] as! Int))
@@ -187,6 +206,28 @@ private func waitForJob(_ f: ServerFixture, _ id: String) async throws -> [Strin
             reset.status == 200 && (reset.json["objects"] as! [Int]).isEmpty
                 && (reset.json["tracked"] as! [Int]).isEmpty)
         #expect(try await f.call("GET", "/api/videos/\(id)/masks?frame=0").status == 404)
+    }
+
+    @Test func twoVideosTrackedAtOnceKeepTheirOwnMasks() async throws {
+        let f = try videoFixture()
+        let prompts = try sessionPrompts()
+        var ids: [String: String] = [:]
+        for name in ["frames", "clip.mp4"] {
+            let id = try await f.call("POST", "/api/videos/open", json: ["name": name]).json["id"] as! String
+            for p in prompts { #expect(try await f.call("POST", "/api/videos/\(id)/prompts", json: p).status == 200) }
+            ids[name] = id
+        }
+        async let first = f.call("POST", "/api/videos/\(ids["frames"]!)/track", json: [String: Any]())
+        async let second = f.call("POST", "/api/videos/\(ids["clip.mp4"]!)/track", json: [String: Any]())
+        #expect(try await [first.status, second.status] == [202, 202])
+        for (name, id) in ids {
+            #expect(try await waitForJob(f, id)["status"] as? String == "done")
+            let expected = try predictorMasks(f.model, video: f.project.appendingPathComponent(name), prompts: prompts)
+            for frame in expected.keys.sorted() {
+                let served = try await f.call("GET", "/api/videos/\(id)/masks?frame=\(frame)")
+                #expect(objectMasks(served.json["objects"]) == expected[frame], "\(name) frame \(frame)")
+            }
+        }
     }
 
     @Test func promptsAndMasksSurviveARestart() async throws {
