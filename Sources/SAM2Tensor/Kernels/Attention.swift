@@ -117,7 +117,7 @@ private func attention(
     let blocksPerHead = (lq + qBlock - 1) / qBlock
     let products = AttentionProducts(
         query: query, key: key, value: value, precision: precision,
-        keyTile: lk > attentionLongKeys ? attentionKeyTile : lk, packKeys: blocksPerHead > 1)
+        keyTile: lk > attentionLongKeys ? attentionKeyTile : lk, queryRows: qBlock, packKeys: blocksPerHead > 1)
     defer { products.release() }
     if lk > attentionLongKeys {
         tiledAttention(products, scale: scale, out: out)

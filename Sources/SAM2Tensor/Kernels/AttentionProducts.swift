@@ -3,27 +3,28 @@
 // shape). For bf16, q, k and v are copied to bf16 once per call, head-major and dense ([B, H, L, D]:
 // oneDNN's fast kernels want dense operands); when several query blocks read the same keys, each
 // tile of keys and values is also packed once into oneDNN's preferred layout instead of in every
-// product. P is rounded to bf16 block by block; softmax statistics stay f32 in the callers.
+// product (unless oneDNN has only its reference kernel for a packed shape). P is rounded to bf16
+// block by block; softmax statistics stay f32 in the callers.
 
 struct AttentionProducts: @unchecked Sendable {
     let query, key, value: AttentionOperand
     /// Dense head-major bf16 copies of the operands (nil in float32).
     private let q16, k16, v16: UnsafeMutablePointer<UInt16>?
     /// Keys per tile, and per (batch·heads + head)·tiles + tile the packed Kᵀ and V tiles (or none).
-    private let keyTile: Int
+    private let keyTile, queryRows: Int
     private let packedKeys, packedValues: [UnsafeMutableRawPointer]
     private let copies: [UnsafeMutablePointer<UInt16>]
 
     var isBFloat16: Bool { q16 != nil }
 
     /// The products of attention in `precision` (int8 runs its attention products in bf16), keys
-    /// taken `keyTile` at a time; `packKeys` packs the key and value tiles once (worth it when
-    /// several query blocks read them).
+    /// taken `keyTile` at a time, queries `queryRows` at a time; `packKeys` packs the key and value
+    /// tiles once (worth it when several query blocks read them).
     init(
         query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, precision: Precision, keyTile: Int,
-        packKeys: Bool
+        queryRows: Int, packKeys: Bool
     ) {
-        (self.query, self.key, self.value, self.keyTile) = (query, key, value, keyTile)
+        (self.query, self.key, self.value, self.keyTile, self.queryRows) = (query, key, value, keyTile, queryRows)
         guard precision != .float32 else {
             (q16, k16, v16, copies, packedKeys, packedValues) = (nil, nil, nil, [], [], [])
             return
@@ -39,7 +40,7 @@ struct AttentionProducts: @unchecked Sendable {
         let count = key.batch * key.heads * tiles
         func allocate(_ n: Int, _ k: Int) -> UnsafeMutableRawPointer {
             UnsafeMutableRawPointer.allocate(
-                byteCount: MatmulPrimitive.packedSize(.bfloat16, n: n, k: k), alignment: 64)
+                byteCount: MatmulPrimitive.packedSize(.bfloat16, n: n, k: k, rows: queryRows), alignment: 64)
         }
         let tileKeys = (0..<count).map { min(keyTile, lk - ($0 % tiles) * keyTile) }
         nonisolated(unsafe) let keys = (0..<count).map { allocate(tileKeys[$0], d) }
@@ -95,10 +96,11 @@ struct AttentionProducts: @unchecked Sendable {
         let (qs, ks, d, h) = (query, key, query.dim, query.heads)
         if let q16, let k16 {
             let a = q16 + ((bi * h + hi) * qs.tokens + q0) * d
-            if let tile = packedTile(bi * h + hi, k0) {
-                let shape = MatmulPrimitive.Shape(
-                    kind: .bfloat16, m: rows, n: n, k: d, lda: d, ldc: ldc, bStrides: nil, scale: alpha)
-                MatmulPrimitive.cached(shape).execute(a: a, b: packedKeys[tile], c: s)
+            let packed = MatmulPrimitive.Shape(
+                kind: .bfloat16, m: rows, n: n, k: d, lda: d, ldc: ldc, bStrides: nil, scale: alpha,
+                layoutRows: queryRows)
+            if let tile = packedTile(bi * h + hi, k0), !MatmulPrimitive.cached(packed).isReference {
+                MatmulPrimitive.cached(packed).execute(a: a, b: packedKeys[tile], c: s)
             } else {
                 let shape = MatmulPrimitive.Shape(
                     kind: .bfloat16, m: rows, n: n, k: d, lda: d, ldc: ldc, bStrides: [1, d], scale: alpha)
@@ -122,10 +124,13 @@ struct AttentionProducts: @unchecked Sendable {
         let vs = value
         if let v16, let scratch {
             convertToBFloat16(p, rows: rows, columns: n, stride: ldp, into: scratch)
-            let tile = packedTile(bi * vs.heads + hi, k0)
-            let shape = MatmulPrimitive.Shape(
-                kind: .bfloat16, m: rows, n: vs.dim, k: n, lda: n, ldc: ldo, bStrides: tile == nil ? [vs.dim, 1] : nil,
-                accumulate: accumulate)
+            var shape = MatmulPrimitive.Shape(
+                kind: .bfloat16, m: rows, n: vs.dim, k: n, lda: n, ldc: ldo, bStrides: nil, accumulate: accumulate,
+                layoutRows: queryRows)
+            var tile = packedTile(bi * vs.heads + hi, k0)
+            if tile == nil || MatmulPrimitive.cached(shape).isReference {
+                (tile, shape.bStrides) = (nil, [vs.dim, 1])
+            }
             let b =
                 tile.map { UnsafeRawPointer(packedValues[$0]) }
                 ?? UnsafeRawPointer(v16 + ((bi * vs.heads + hi) * vs.tokens + k0) * vs.dim)
