@@ -1,6 +1,7 @@
 // Attention with bf16 products against a plain version that rounds q, k, v and the softmax
 // probabilities to bf16 and computes the rest in Double, on fresh random inputs: short key ranges
-// (scores in one block) and long ones (keys taken a tile at a time with a running softmax).
+// (scores in one block) and long ones (keys taken a tile at a time with a running softmax), with
+// several query blocks per head (key and value tiles packed once).
 
 import Foundation
 import SAM2Tensor
@@ -54,7 +55,7 @@ import Testing
     }
 
     @Test func longKeysMatchRoundedPlainAttention() {
-        let (b, h, lq, lk, d, dv) = (1, 1, 40, 9000, 16, 8)
+        let (b, h, lq, lk, d, dv) = (1, 2, 300, 9000, 16, 8)
         let seed = freshSeed()
         var rng = SeededGenerator(seed: seed)
         let q = randomTensor([b, h, lq, d], &rng, low: -2, high: 2)

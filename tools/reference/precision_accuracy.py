@@ -3,6 +3,9 @@ autocast against the reference fp32, on the same images, prompts and full-size r
 
     tools/reference/.venv/bin/python tools/reference/precision_accuracy.py [--configs sam2.1_hiera_t ...]
         [--sam2 RELEASE_BINARY] [--threads 2] [--images square,odd,portrait,large] [--video] [--cases]
+    tools/reference/.venv/bin/python tools/reference/precision_accuracy.py --fixture
+        # the reference's bf16 autocast vs its fp32 on the committed small 2.1 fixture (the figures
+        # PrecisionAccuracyTests holds ours to)
 
 Images: square 1024², odd 901×677, portrait 600×900, large 1600×1200 (synthetic scenes). Prompts:
 one point (three masks), a foreground and a background point, a box, a box with points, a mask input
@@ -153,6 +156,42 @@ def video_accuracy(sam2, checkpoint, threads, tmp):
               f"(frame {worst})")
 
 
+def fixture_reference(threads):
+    """The reference's bf16 autocast against its fp32 on the small 2.1 fixture's images and weights."""
+    import small_config as sc
+    from sam2.sam2_image_predictor import SAM2ImagePredictor
+
+    torch.set_num_threads(threads)
+    fixtures = os.path.join(HERE, "..", "..", "Tests", "SAM2Tests", "Fixtures", "model")
+    model = rc.build_model("sam2.1_hiera_t", sc.hydra_overrides())
+    state = torch.load(os.path.join(fixtures, "small_2.1.pt"), map_location="cpu", weights_only=True)
+    model.load_state_dict(state.get("model", state))
+    predictor = SAM2ImagePredictor(model)
+    s = sc.IMAGE_SIZE
+    predictor._bb_feat_sizes = [(s // 4, s // 4), (s // 8, s // 8), (s // 16, s // 16)]
+    images = {n: os.path.join(fixtures, "images", f"{n}.png") for n in ("square", "landscape", "portrait", "odd", "large")}
+    # reference_runs with the fixture's predictor: the same cases, fp32 and autocast.
+    rows = []
+    for name, path in images.items():
+        img = np.array(Image.open(path).convert("RGB"))
+        h, w = img.shape[:2]
+        res, mask_input = {}, None
+        for mode in ("fp32", "bf16"):
+            ctx = torch.autocast("cpu", dtype=torch.bfloat16) if mode == "bf16" else torch.autocast("cpu", enabled=False)
+            with torch.inference_mode(), ctx:
+                predictor.set_image(img)
+                for case, (kwargs, _) in prompt_cases(w, h).items():
+                    kw = dict(kwargs, mask_input=mask_input[None]) if case == "mask_point" else dict(kwargs)
+                    masks, scores, low = predictor.predict(return_logits=True, **kw)
+                    res[(case, mode)] = (np.asarray(masks, np.float32), np.asarray(scores))
+                    if mode == "fp32" and case == "point":
+                        mask_input = np.asarray(low[np.argmax(scores)], np.float32)
+        for case in prompt_cases(w, h):
+            (a, sa), (b, sb) = res[(case, "bf16")], res[(case, "fp32")]
+            rows += [(name, case, i, f) for i, f in enumerate(compare(a, b, sa, sb))]
+    print(summarize("small 2.1 fixture: ref bf16 autocast vs ref fp32", rows))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="*", default=["sam2.1_hiera_t"])
@@ -161,7 +200,11 @@ def main():
     parser.add_argument("--images", default=",".join(IMAGES))
     parser.add_argument("--video", action="store_true", help="also the 30-frame video clip")
     parser.add_argument("--cases", action="store_true", help="print every case's figures")
+    parser.add_argument("--fixture", action="store_true", help="only the reference on the small 2.1 fixture")
     args = parser.parse_args()
+    if args.fixture:
+        fixture_reference(args.threads)
+        return
     sam2 = measure.release_sam2(args.sam2)
     checkpoints = architectures.ensure_checkpoints(architectures.DEFAULT_DIR, args.configs)
     with tempfile.TemporaryDirectory() as tmp:

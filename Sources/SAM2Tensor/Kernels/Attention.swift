@@ -113,7 +113,11 @@ private func attention(
         }
         return
     }
-    let products = AttentionProducts(query: query, key: key, value: value, precision: precision)
+    let qBlock = attentionQueryRows(keys: lk, queries: lq)
+    let blocksPerHead = (lq + qBlock - 1) / qBlock
+    let products = AttentionProducts(
+        query: query, key: key, value: value, precision: precision,
+        keyTile: lk > attentionLongKeys ? attentionKeyTile : lk, queryRows: qBlock, packKeys: blocksPerHead > 1)
     defer { products.release() }
     if lk > attentionLongKeys {
         tiledAttention(products, scale: scale, out: out)
@@ -123,8 +127,6 @@ private func attention(
     // their softmax in place, then O = S V straight into the output view. Small items (windows) are
     // grouped so that one softmax call covers the score rows of several.
     let alpha = scale ?? 1 / Float(d).squareRoot()
-    let qBlock = attentionQueryRows(keys: lk, queries: lq)
-    let blocksPerHead = (lq + qBlock - 1) / qBlock
     let group = max(1, min(64, attentionScoreElements / (qBlock * lk)))
     Parallel.forEachChunk(b * h * blocksPerHead) { items in
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * qBlock * lk)

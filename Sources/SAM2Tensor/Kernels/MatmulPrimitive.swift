@@ -28,11 +28,16 @@ final class MatmulPrimitive: @unchecked Sendable {
         var bStrides: [Int]?
         var scale: Float = 1
         var accumulate = false
+        /// Rows the packed weights' layout was chosen for.
+        var layoutRows = MatmulPrimitive.defaultLayoutRows
     }
 
     let primitive: dnnl_primitive_t
     let source, weights, destination, scratchpad: dnnl_memory_desc_t
     let scratchpadBytes: Int
+    /// True when oneDNN fell back to its reference implementation (slow: callers that can pass the
+    /// weights another way should).
+    let isReference: Bool
 
     private init(_ shape: Shape, packedWeights: dnnl_memory_desc_t?) {
         let (m, n, k) = (Int64(shape.m), Int64(shape.n), Int64(shape.k))
@@ -66,6 +71,9 @@ final class MatmulPrimitive: @unchecked Sendable {
             dnnl_primitive_desc_create(&pd, &desc, attr, OneDNN.engine.handle, nil),
             "matmul primitive descriptor \(shape)")
         defer { dnnl_primitive_desc_destroy(pd) }
+        var name: UnsafePointer<CChar>?
+        OneDNN.check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name), "matmul implementation")
+        isReference = name.map { String(cString: $0).hasPrefix("ref") } ?? false
         scratchpad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)!.pointee
         var md = scratchpad
         scratchpadBytes = dnnl_memory_desc_get_size(&md)
@@ -83,7 +91,8 @@ final class MatmulPrimitive: @unchecked Sendable {
     static func cached(_ shape: Shape) -> MatmulPrimitive {
         if let found = cache.withLock({ $0[shape] }) { return found }
         omp_set_num_threads(1)
-        let layout = shape.bStrides == nil ? packedLayout(shape.kind, n: shape.n, k: shape.k) : nil
+        let layout =
+            shape.bStrides == nil ? packedLayout(shape.kind, n: shape.n, k: shape.k, rows: shape.layoutRows) : nil
         let made = MatmulPrimitive(shape, packedWeights: layout)
         return cache.withLock { cache in
             if let found = cache[shape] { return found }
@@ -118,14 +127,15 @@ final class MatmulPrimitive: @unchecked Sendable {
         OneDNN.check(dnnl_stream_wait(stream), "matmul stream wait")
     }
 
-    /// Row block used to let oneDNN choose the weights' layout (the layout depends on n and k only).
-    private static let layoutRows: Int64 = 512
+    /// Rows of the products a layout is chosen for, unless told (the linear layers' row blocks).
+    static let defaultLayoutRows = 512
 
     private static let layouts = Mutex<[[Int]: dnnl_memory_desc_t]>([:])
 
     /// The layout oneDNN prefers for [k, n] weights of a kind, as its matmul primitive reports it.
-    static func packedLayout(_ kind: Kind, n: Int, k: Int) -> dnnl_memory_desc_t {
-        let key = [kind == .bfloat16 ? 0 : 1, n, k]
+    static func packedLayout(_ kind: Kind, n: Int, k: Int, rows: Int = defaultLayoutRows) -> dnnl_memory_desc_t {
+        let key = [kind == .bfloat16 ? 0 : 1, n, k, rows]
+        let layoutRows = Int64(rows)
         if let found = layouts.withLock({ $0[key] }) { return found }
         omp_set_num_threads(1)
         var src = strided([layoutRows, Int64(k)], [Int64(k), 1], kind.source)
@@ -143,18 +153,19 @@ final class MatmulPrimitive: @unchecked Sendable {
     }
 
     /// Bytes of packed [k, n] weights.
-    static func packedSize(_ kind: Kind, n: Int, k: Int) -> Int {
-        var layout = packedLayout(kind, n: n, k: k)
+    static func packedSize(_ kind: Kind, n: Int, k: Int, rows: Int = defaultLayoutRows) -> Int {
+        var layout = packedLayout(kind, n: n, k: k, rows: rows)
         return dnnl_memory_desc_get_size(&layout)
     }
 
     /// Reorders plain [k, n] weights (of the kind's weight type, element strides `strides`) into the
     /// packed layout at `packed` (packedSize bytes).
     static func pack(
-        _ kind: Kind, n: Int, k: Int, plain: UnsafeRawPointer, strides: [Int], into packed: UnsafeMutableRawPointer
+        _ kind: Kind, n: Int, k: Int, plain: UnsafeRawPointer, strides: [Int], into packed: UnsafeMutableRawPointer,
+        rows: Int = defaultLayoutRows
     ) {
         let from = strided([Int64(k), Int64(n)], strides.map { Int64($0) }, kind.weights)
-        reorder(from, plain, packedLayout(kind, n: n, k: k), packed)
+        reorder(from, plain, packedLayout(kind, n: n, k: k, rows: rows), packed)
     }
 
     /// The inverse of `pack`: packed weights back to a plain [k, n] matrix with element strides `strides`.
