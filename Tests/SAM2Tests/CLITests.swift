@@ -99,6 +99,25 @@ struct CLI {
         #expect(doc["values"] as? Int == 907930)
     }
 
+    @Test func precisionOption() throws {
+        let bench = try CLI.run([
+            "bench", "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--precision", "bf16", "--repeat", "1",
+            "--json", "--quiet",
+        ])
+        #expect(bench.status == 0)
+        let doc = try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as! [String: Any]
+        #expect(doc["precision"] as? String == "bf16")
+        let segment = try CLI.run([
+            "segment", CLI.image, "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--point", "20,20",
+            "--precision", "int8", "--json", "--output", try CLI.temporaryDirectory().path,
+        ])
+        #expect(segment.status == 0 && segment.stdout.contains("\"score\""))
+        let bad = try CLI.run(["segment", CLI.image, "--checkpoint", CLI.checkpoint, "--precision", "fp16"])
+        #expect(bad.status == 2 && bad.stderr.contains("--precision 'fp16': expected fp32, bf16 or int8"))
+        let info = try CLI.run(["info", CLI.checkpoint, "--config", CLI.config])
+        #expect(info.status == 0 && info.stdout.contains("accelerated precisions: fp32"))
+    }
+
     @Test(arguments: [
         ("/nonexistent/model.pt", "cannot open checkpoint /nonexistent/model.pt"),
         ("Tests/SAM2CheckpointTests/Fixtures/evil_os_system.pt", "refusing pickle global os.system"),

@@ -104,8 +104,9 @@ final class MatmulPrimitive: @unchecked Sendable {
     /// Runs C = A · B on the calling thread. For packed weights, `b` is the buffer that `pack` filled.
     func execute(a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutableRawPointer) {
         let engine = OneDNN.engine.handle
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, scratchpadBytes), alignment: 64)
-        defer { scratch.deallocate() }
+        // Recycled blocks: a fresh large allocation per product would fault its pages in every time.
+        let scratch = BlockCache.allocate(max(1, scratchpadBytes))
+        defer { BlockCache.deallocate(scratch, max(1, scratchpadBytes)) }
         var memories: [dnnl_memory_t?] = [nil, nil, nil, nil]
         defer { for m in memories { dnnl_memory_destroy(m) } }
         var args: [dnnl_exec_arg_t] = []
