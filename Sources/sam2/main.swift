@@ -14,12 +14,12 @@ let usage = """
     commands:
       segment     masks for points, boxes, a mask prompt or a detector's boxes on an image or a folder
       auto        every mask in images (automatic mask generation), as JSON, PNGs or COCO
-      track       track objects through a video file or a folder of frames from prompts on some frames
+      track       track objects through a video file, a folder of frames or a live stream (-, a URL, a camera)
       bench       time set_image and predict on a checkpoint
       info        what a checkpoint holds: configuration, version, dtypes, sizes
       merge-coco  merge COCO instances files (the shards of a sharded run) into one
       models      the models --model NAME takes, where they are cached; pull or remove one
-      serve       a local web page and JSON API for annotating images by clicking
+      serve       a local web page and JSON API for annotating images and videos by clicking
 
     Run `sam2 <command> --help` for a command's options.
     """
