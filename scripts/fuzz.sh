@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzes the readers and the server with libFuzzer (targets in Fuzz/Targets, `sam2-fuzz --list`):
 #
-#   scripts/fuzz.sh [--seconds N] [--parallel P] [--no-build] [TARGET…]
+#   scripts/fuzz.sh [--seconds N] [--runs R] [--parallel P] [--no-build] [TARGET…]
 #
 # Builds sam2-fuzz with -sanitize=fuzzer,address under .build/fuzz/build, then runs each target (all by
-# default) for N seconds (default 60), P at a time (default 1), at low priority. Corpora grow under
+# default) for N seconds (default 60) or R executions if that comes first, P at a time (default 1), at
+# low priority. Issue 16's figures: --seconds 3600 --runs 10000000. Corpora grow under
 # .build/fuzz/corpus/<target>, seeded from the committed fixtures (.build/fuzz/seeds/<target>) and the
 # saved findings. A crash, leak, timeout or out-of-memory is minimised and saved as
 # Tests/SAM2FuzzTests/Fixtures/fuzz-regressions/<target>/<kind>-<hash>, which `swift test` replays;
@@ -14,15 +15,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=60
+runs=-1
 parallel=1
 build=1
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
     --parallel) parallel="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -67,7 +70,7 @@ fuzz_one() {
   local dirs=("$corpus" "$seeds")
   [ -d "$regressions/$t" ] && dirs+=("$regressions/$t")
   local start=$SECONDS status=0
-  nice -n 15 "$bin" --target="$t" -max_total_time="$seconds" -max_len="${max_len[$t]}" \
+  nice -n 15 "$bin" --target="$t" -max_total_time="$seconds" -runs="$runs" -max_len="${max_len[$t]}" \
     -timeout="${timeout_s[$t]}" -rss_limit_mb=2560 -malloc_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "${dirs[@]}" > "$log" 2>&1 || status=$?
   local found=0

@@ -3,6 +3,7 @@
 // The zip and safetensors readers hand out regions of the mapping, so stored data is never copied.
 
 import Foundation
+import SAM2Tensor
 
 #if canImport(Glibc)
     import Glibc
@@ -59,6 +60,28 @@ public final class MappedFile: @unchecked Sendable {
 
     /// The whole file as a region.
     public var region: ByteRegion { ByteRegion(base: base, count: count, owner: self) }
+
+    /// Hands the resident pages lying wholly inside `start ..< start + length` back to the kernel.
+    /// The mapping stays valid: a later read faults the file's bytes in again (a page written
+    /// through the private mapping would lose that write, but nothing writes a checkpoint's tensors).
+    func releasePages(_ start: UnsafeRawPointer, _ length: Int) {
+        guard let mapping, length > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let (first, end) = (Int(bitPattern: mapping), Int(bitPattern: mapping) + count)
+        let lower = max(first, (Int(bitPattern: start) + page - 1) / page * page)
+        let upper = min(end, (Int(bitPattern: start) + length) / page * page)
+        guard upper > lower else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: lower), upper - lower, Int32(MADV_DONTNEED))
+    }
+
+    /// Releases the file pages of a tensor that views this process's checkpoint mapping (one whose
+    /// values have been converted and are no longer read); any other tensor is left alone.
+    public static func releasePages(of tensor: Tensor) {
+        guard let region = tensor.storage.lender as? ByteRegion, let file = region.keeper as? MappedFile else {
+            return
+        }
+        file.releasePages(UnsafeRawPointer(tensor.storage.pointer), tensor.storage.count * MemoryLayout<Float>.stride)
+    }
 }
 
 /// A range of bytes kept valid by `owner` (a MappedFile) or by itself (an allocation it frees).

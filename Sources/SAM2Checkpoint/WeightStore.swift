@@ -152,6 +152,15 @@ public struct WeightScope: Sendable {
 
     public func tensor(_ name: String) throws -> Tensor { try store.tensor(key(name)) }
 
+    /// The weight `name` [out, in] of a product, kept in the scope's precision. Once converted to
+    /// bf16 or int8 its float32 values are not read again, so their checkpoint pages are released.
+    public func packedLinear(_ name: String, shape: [Int]) throws -> PackedLinear {
+        let weight = try tensor(name, shape: shape)
+        let packed = PackedLinear(weight, precision: precision)
+        if precision != .float32 { MappedFile.releasePages(of: weight) }
+        return packed
+    }
+
     public func contains(_ name: String) -> Bool { store.contains(key(name)) }
 
     public func shape(of name: String) -> [Int]? { store.shape(of: key(name)) }

@@ -29,6 +29,9 @@ public final class TensorStorage: @unchecked Sendable {
     /// True when the memory belongs to someone else (it is never written through a tensor).
     public var isBorrowed: Bool { owner != nil }
 
+    /// The object that keeps borrowed memory valid (nil for memory allocated here).
+    public var lender: AnyObject? { owner }
+
     deinit {
         if owner == nil {
             BlockCache.deallocate(UnsafeMutableRawPointer(pointer), max(count, 1) * MemoryLayout<Float>.stride)

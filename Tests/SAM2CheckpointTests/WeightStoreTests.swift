@@ -124,4 +124,53 @@ import Testing
         try s.verifyAllUsed()
         #expect(s.usedKeys.count == 200)
     }
+
+    @Test func reducedPrecisionHandsBackTheFloatPagesOfPackedWeights() throws {
+        // A 4 MiB float32 weight in a safetensors file (written here), viewed in place in the mapping.
+        let (n, k) = (512, 2048)
+        let values = (0..<n * k).map { Float($0 % 251) / 8 }  // exact in bf16
+        let header = #"{"w": {"dtype": "F32", "shape": [\#(n), \#(k)], "data_offsets": [0, \#(n * k * 4)]}}"#
+        let padded = header + String(repeating: " ", count: (8 - header.utf8.count % 8) % 8)
+        var data = withUnsafeBytes(of: UInt64(padded.utf8.count).littleEndian) { Data($0) } + Data(padded.utf8)
+        values.withUnsafeBytes { data.append(contentsOf: $0) }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("packed-\(UUID()).safetensors")
+        try data.write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+
+        let store = try WeightStore.open(url)
+        let weight = try store.tensor("w", shape: [n, k])
+        #expect(weight.storage.isBorrowed)
+        let mapped = UnsafeRawPointer(weight.storage.pointer)
+        #expect(weight.scalars == values)  // every page read in
+        let touched = try #require(residentKiB(of: mapped))
+        #expect(touched >= 4 << 10)
+
+        let float = try store.scoped("").packedLinear("w", shape: [n, k])
+        #expect(try #require(residentKiB(of: mapped)) == touched)  // float32 keeps using the file's pages
+        let packed = try store.scoped("", precision: .bfloat16).packedLinear("w", shape: [n, k])
+        #expect(try #require(residentKiB(of: mapped)) < 64)
+        #expect(packed.dequantized.scalars == values)
+        #expect(float.dequantized.scalars == values)
+        #expect(weight.scalars == values)  // the view still reads the file's values
+    }
+
+    /// Resident KiB of the mapping holding `address` (its Rss line in /proc/self/smaps).
+    func residentKiB(of address: UnsafeRawPointer) -> Int? {
+        // /proc files say they are empty: read them to their end.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/self/smaps"), let bytes = try? handle.readToEnd()
+        else { return nil }
+        let smaps = String(decoding: bytes, as: UTF8.self)
+        let target = UInt(bitPattern: address)
+        var inside = false
+        for line in smaps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if let range = fields.first, range.contains("-"), !range.hasSuffix(":") {
+                let bounds = range.split(separator: "-").compactMap { UInt($0, radix: 16) }
+                inside = bounds.count == 2 && bounds[0] <= target && target < bounds[1]
+            } else if inside, fields.first == "Rss:", fields.count >= 2 {
+                return Int(fields[1])
+            }
+        }
+        return nil
+    }
 }

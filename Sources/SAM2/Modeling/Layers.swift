@@ -11,7 +11,7 @@ struct Linear: Sendable {
 
     init(_ weights: WeightScope, _ name: String, inputs: Int, outputs: Int, bias: Bool = true) throws {
         let scope = weights.scoped(name)
-        weight = PackedLinear(try scope.tensor("weight", shape: [outputs, inputs]), precision: scope.precision)
+        weight = try scope.packedLinear("weight", shape: [outputs, inputs])
         self.bias = bias ? try scope.tensor("bias", shape: [outputs]) : nil
     }
 
