@@ -1,6 +1,6 @@
 // Fuzz target `server`: the bytes as a few HTTP requests (FuzzRequests) handed one after the other to
-// the annotation server's router in process — fresh project folder with odd.png, square.png and the
-// fixture video's frames, the small fixture model, no socket. Every answer must be a status with JSON
+// the annotation server's router in process — fresh project folder with odd.png, square.png and three
+// of the fixture video's frames, the small fixture model, no socket. Every answer must be a status with JSON
 // (an error: one line); the server is stopped at the end (tracking jobs end after their frame).
 
 import Foundation
@@ -21,8 +21,16 @@ extension FuzzTarget {
                     at: fixtures.url("Tests/SAM2Tests/Fixtures/model/images/" + name),
                     to: project.appendingPathComponent(name))
             }
-            try FileManager.default.copyItem(
-                at: fixtures.url("Tests/SAM2Tests/Fixtures/video/frames"), to: project.appendingPathComponent("frames"))
+            // Three of the fixture clip's frames: a tracking job (the model runs under the sanitizers'
+            // instrumentation) then costs at most three frames, whatever max_frames an input asks for.
+            let frames = project.appendingPathComponent("frames")
+            try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: false)
+            for index in 0..<3 {
+                let name = String(format: "%05d.jpg", index)
+                try FileManager.default.copyItem(
+                    at: fixtures.url("Tests/SAM2Tests/Fixtures/video/frames/" + name),
+                    to: frames.appendingPathComponent(name))
+            }
             var options = AnnotationServer.Options()
             options.port = 0
             options.maxUploadBytes = 1 << 20

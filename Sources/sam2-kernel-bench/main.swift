@@ -1,6 +1,6 @@
 // sam2-kernel-bench: measures SAM2Tensor's hot kernels against raw oneDNN sgemm in one run —
 // dnnl_sgemm on 4096³, `linear` on [4096, 4096] × [4096, 4096]ᵀ, and blocked attention at 4096 tokens, and the
-// memory attention of video tracking (4096 queries against 28,736 keys).
+// memory attention of video tracking (4096 queries against 28,736 keys) in f32 and bf16.
 // FLOPs: 2·M·N·K for products, 2·Lq·Lk·(D + Dv) per attention head. The best of R interleaved rounds counts.
 // Usage: swift run -c release sam2-kernel-bench [--threads N] [--repeat R]
 
@@ -81,14 +81,21 @@ for ((heads, d), (q, k, v)) in zip(attentionShapes, attentionInputs) {
         ))
 }
 // The memory attention of video tracking: a frame's 64×64 tokens against 7 memory frames and 64
-// pointer tokens, one head of 256 channels, attending to the 64-channel memory itself.
+// pointer tokens, one head of 256 channels (keys and values projected from the 64-channel memory),
+// in float32 and with bf16 products.
 let (memoryKeys, memoryQuery) = (7 * 4096 + 64, filled([1, 1, tokens, 256], seed: 7))
-let (memoryKey, memoryValue) = (filled([1, 1, memoryKeys, 256], seed: 8), filled([1, 1, memoryKeys, 64], seed: 9))
-jobs.append(
-    (
-        "memory attention Lk=\(memoryKeys) D=256 Dv=64", 2.0 * Double(tokens * memoryKeys * (256 + 64)),
-        { _ = scaledDotProductAttention(query: memoryQuery, key: memoryKey, value: memoryValue) }
-    ))
+let (memoryKey, memoryValue) = (filled([1, 1, memoryKeys, 256], seed: 8), filled([1, 1, memoryKeys, 256], seed: 9))
+for precision in [Precision.float32, .bfloat16] {
+    jobs.append(
+        (
+            "memory attention Lk=\(memoryKeys) D=Dv=256 \(precision == .float32 ? "f32" : "bf16")",
+            2.0 * Double(tokens * memoryKeys * (256 + 256)),
+            {
+                _ = scaledDotProductAttention(
+                    query: memoryQuery, key: memoryKey, value: memoryValue, precision: precision)
+            }
+        ))
+}
 var best = [Double](repeating: .infinity, count: jobs.count)
 for (i, job) in jobs.enumerated() {
     _ = i
@@ -104,7 +111,7 @@ for _ in 0..<max(1, options.repeats) {
 let raw = jobs[0].1 / best[0] / 1e9
 for (i, job) in jobs.enumerated() {
     let rate = job.1 / best[i] / 1e9
-    let name = job.0.padding(toLength: 42, withPad: " ", startingAt: 0)
+    let name = job.0.padding(toLength: 46, withPad: " ", startingAt: 0)
     print(
         String(format: "%@ %7.1f GFLOP/s  %6.1f ms  %5.1f%% of raw sgemm", name, rate, best[i] * 1e3, 100 * rate / raw))
 }

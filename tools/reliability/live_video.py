@@ -9,6 +9,9 @@
     tools/reference/.venv/bin/python tools/reliability/live_video.py rss --checkpoint CKPT
     tools/reference/.venv/bin/python tools/reliability/live_video.py objects --checkpoint CKPT [--precision bf16]
 
+The memory of a 1000-frame stream does not depend on the network's size, so the rss run may use the small
+test model (--checkpoint Tests/SAM2Tests/Fixtures/model/small_2.1.pt --config …/small_2.1.json) to finish fast.
+
 Frames are 640×480 JPEGs of a moving pattern, written under .build/live/ (not committed).
 """
 import argparse
@@ -55,6 +58,7 @@ def main():
     parser.add_argument("what", choices=["rss", "objects"])
     parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "sam2"))
     parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--config", default=None, help="passed on as --config when given (e.g. a small fixture's)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--frames", type=int, nargs=2, default=[4, 24], metavar=("SHORT", "LONG"),
                         help="objects: the two runs' lengths; the time per frame is their difference over LONG-SHORT")
@@ -64,6 +68,8 @@ def main():
     base = [args.binary, "track", "-", "--checkpoint", args.checkpoint, "--threads", str(args.threads), "--json"]
     if args.precision:
         base += ["--precision", args.precision]
+    if args.config:
+        base += ["--config", args.config]
 
     def prompts(n):
         side = int(np.ceil(np.sqrt(n)))
