@@ -30,6 +30,8 @@ public final class WeightStore: Sendable {
     public let keys: [String]
     private let entries: [String: LazyTensor]
     private let used = Mutex<Set<String>>([])
+    /// Bytes each loaded weight is held in: float32 as read, or its packed size once packed.
+    private let held = Mutex<[String: Int]>([:])
 
     /// A store over named lazily loaded tensors (e.g. built by a key-layout converter).
     public init(entries: [String: LazyTensor], source: String) {
@@ -91,8 +93,15 @@ public final class WeightStore: Sendable {
             throw CheckpointError.misShapedKey(source: source, key: key, expected: entry.shape, found: tensor.shape)
         }
         _ = used.withLock { $0.insert(key) }
+        held.withLock { bytes in if bytes[key] == nil { bytes[key] = tensor.count * MemoryLayout<Float>.stride } }
         return tensor
     }
+
+    /// The weight `key` is held in `bytes` (packed for products) instead of float32.
+    func holds(_ key: String, inBytes bytes: Int) { held.withLock { $0[key] = bytes } }
+
+    /// Bytes of the weights loaded so far, as they are held (float32, or packed in bf16 or int8).
+    public var heldBytes: Int { held.withLock { $0.values.reduce(0, +) } }
 
     /// Counts keys as used without loading them (weights a model deliberately does not need).
     public func markUsed(_ keys: some Sequence<String>) {
@@ -157,7 +166,10 @@ public struct WeightScope: Sendable {
     public func packedLinear(_ name: String, shape: [Int]) throws -> PackedLinear {
         let weight = try tensor(name, shape: shape)
         let packed = PackedLinear(weight, precision: precision)
-        if precision != .float32 { MappedFile.releasePages(of: weight) }
+        if precision != .float32 {
+            MappedFile.releasePages(of: weight)
+            store.holds(key(name), inBytes: packed.byteCount)
+        }
         return packed
     }
 

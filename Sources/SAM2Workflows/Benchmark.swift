@@ -12,19 +12,23 @@ public struct BenchmarkReport: Encodable, Sendable {
     public var precision: String
     public var setImageMs: Double
     public var predictMs: Double
+    /// The model's weights as held in memory (float32, or packed bf16/int8 for the products), MB.
+    public var weightsMB: Double
 
-    public init(config: String, threads: Int, precision: Precision, result: Benchmark.Result) {
+    public init(config: String, threads: Int, precision: Precision, weightBytes: Int, result: Benchmark.Result) {
         self.config = config
         self.threads = threads
         self.precision = precision.shortName
         setImageMs = (result.setImageMilliseconds * 100).rounded() / 100
         predictMs = (result.predictMilliseconds * 100).rounded() / 100
+        weightsMB = (Double(weightBytes) / 1e4).rounded() / 100
     }
 
     enum CodingKeys: String, CodingKey {
         case config, threads, precision
         case setImageMs = "set_image_ms"
         case predictMs = "predict_ms"
+        case weightsMB = "weights_mb"
     }
 }
 

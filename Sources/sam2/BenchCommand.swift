@@ -44,7 +44,7 @@ enum BenchCommand: Command {
                 JSONCoding.line(
                     BenchmarkReport(
                         config: model.configuration.name, threads: Runtime.threadCount, precision: model.precision,
-                        result: result)))
+                        weightBytes: model.weightBytes, result: result)))
         } else {
             print(
                 "config \(model.configuration.name), \(model.precision.shortName), \(Runtime.threadCount) threads, "
@@ -52,6 +52,7 @@ enum BenchCommand: Command {
             )
             print(String(format: "set_image  %.1f ms", result.setImageMilliseconds))
             print(String(format: "predict    %.1f ms", result.predictMilliseconds))
+            print(String(format: "weights    %.1f MB", Double(model.weightBytes) / 1e6))
         }
     }
 }

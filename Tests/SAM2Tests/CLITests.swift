@@ -107,6 +107,15 @@ struct CLI {
         #expect(bench.status == 0)
         let doc = try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as! [String: Any]
         #expect(doc["precision"] as? String == "bf16")
+        // The products' weights are held in bf16: fewer bytes than the same model in float32.
+        let fp32 = try CLI.run([
+            "bench", "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--repeat", "1", "--json", "--quiet",
+        ])
+        let fp32Doc = try JSONSerialization.jsonObject(with: Data(fp32.stdout.utf8)) as! [String: Any]
+        let (bf16MB, fp32MB) = (
+            try #require(doc["weights_mb"] as? Double), try #require(fp32Doc["weights_mb"] as? Double)
+        )
+        #expect(fp32MB == 3.63 && bf16MB > 0 && bf16MB < fp32MB)
         let segment = try CLI.run([
             "segment", CLI.image, "--checkpoint", CLI.checkpoint, "--config", CLI.config, "--point", "20,20",
             "--precision", "int8", "--json", "--output", try CLI.temporaryDirectory().path,

@@ -20,6 +20,9 @@ public struct SAM2Model: Sendable {
     public let configuration: SAM2Configuration
     /// The precision of the image encoder's and the tracking modules' products (see `init`).
     public let precision: Precision
+    /// Bytes of the checkpoint's weights as this model holds them — float32, the products' weights
+    /// packed in bf16 or int8 — when it was loaded from a file (0 when built from a weight scope).
+    public private(set) var weightBytes = 0
     let imageEncoder: ImageEncoder
     let promptEncoder: PromptEncoder
     let maskDecoder: MaskDecoder
@@ -37,8 +40,9 @@ public struct SAM2Model: Sendable {
         let store = try HuggingFaceLayout.officialWeights(file)  // official key names, whatever the layout
         let shapes = Dictionary(uniqueKeysWithValues: store.keys.map { ($0, store.shape(of: $0)!) })
         let config = try configuration ?? SAM2Configuration.detect(shapes: shapes)
-        let model = try SAM2Model(store.scoped("", precision: precision), configuration: config)
+        var model = try SAM2Model(store.scoped("", precision: precision), configuration: config)
         try store.verifyAllUsed()
+        model.weightBytes = store.heldBytes
         return model
     }
 
