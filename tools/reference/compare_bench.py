@@ -9,6 +9,8 @@ Measures, on the same checkpoint, image and thread count:
   predict     median time of one point at the image centre, three masks, upsampled to the image
   end to end  process start to mask files: `sam2 segment` against segment_reference.py
   peak RSS    of those processes (ours in each precision)
+  weights     the model's weights as held (ours: float32, or packed bf16/int8; reference: its parameters
+              and buffers)
 With --peers, the image encoder alone (from the preprocessed image) on the reference in fp32 and bf16
 autocast, ONNX Runtime fp32 and OpenVINO fp32 and bf16 (the encoder exported to ONNX from the
 reference; peer_runtimes.py), each output's relative L2 against the reference fp32, and the ratios.
@@ -99,12 +101,15 @@ def main():
             peers = peer_runtimes.measure(model, np.array(Image.open(args.image).convert("RGB")), args.threads,
                                           args.repeat, tmp)
 
+    # The reference's weights: every parameter and buffer of the model, as float32 (MB).
+    ref_weights = sum(t.numel() * t.element_size() for t in list(model.parameters()) + list(model.buffers())) / 1e6
     rows = [("reference set_image bf16 autocast (ms)", ref_autocast, ref_set)]
     for p in precisions:
         rows += [(f"ours set_image {p} (ms, median)", ours[p]["set_image_ms"], ref_set),
                  (f"ours predict {p} (ms, median)", ours[p]["predict_ms"], ref_predict),
                  (f"ours start to mask files {p} (s)", ours_e2e[p], ref_e2e),
-                 (f"ours peak RSS {p} (MB)", ours_rss[p], ref_rss)]
+                 (f"ours peak RSS {p} (MB)", ours_rss[p], ref_rss),
+                 (f"ours weights held {p} (MB)", ours[p]["weights_mb"], ref_weights)]
     print(f"{config}, {args.threads} threads, image {w}x{h}; reference fp32: set_image {ref_set:.1f} ms, "
           f"predict {ref_predict:.1f} ms, start to mask files {ref_e2e:.1f} s, peak RSS {ref_rss:.1f} MB")
     print(f"{'':40} {'value':>10} {'ref fp32':>10} {'ratio':>7}")
