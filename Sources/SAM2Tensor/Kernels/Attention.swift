@@ -5,7 +5,8 @@
 // (flash attention), so the score rows stay in cache. Operands are strided views, so heads are read
 // straight from projection outputs (token-major or packed qkv) and the result is written
 // token-major, without permuted copies. In bf16 the two products take bf16 operands
-// (AttentionProducts); the softmax and its running statistics stay f32.
+// (AttentionProducts); the softmax and its running statistics stay f32 (oneDNN's softmax with a bf16
+// destination is off by a bf16 unit in many probabilities, so P is rounded from f32 in a pass).
 
 import Foundation
 
@@ -130,7 +131,7 @@ private func attention(
     let group = max(1, min(64, attentionScoreElements / (qBlock * lk)))
     Parallel.forEachChunk(b * h * blocksPerHead) { items in
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * qBlock * lk)
-        let rounded = products.isBFloat16 ? UnsafeMutablePointer<UInt16>.allocate(capacity: qBlock * lk) : nil
+        let rounded = products.isBFloat16 ? UnsafeMutablePointer<UInt16>.allocate(capacity: group * qBlock * lk) : nil
         defer {
             scores.deallocate()
             rounded?.deallocate()
@@ -154,11 +155,12 @@ private func attention(
                 totalRows += rows
             }
             OneDNN.softmaxRowsInPlace(scores, rows: totalRows, columns: lk)
+            products.round(scores, rows: totalRows, columns: lk, into: rounded)
             forEachMember { bi, hi, q0, rows, s in
                 products.values(
-                    s, ldp: lk, bi: bi, hi: hi, k0: 0, rows: rows, n: lk,
-                    into: op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride, ldo: os.tokenStride,
-                    accumulate: false, scratch: rounded)
+                    s, ldp: lk, rounded: rounded.map { UnsafePointer($0 + (s - scores)) }, bi: bi, hi: hi, k0: 0,
+                    rows: rows, n: lk, into: op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride,
+                    ldo: os.tokenStride, accumulate: false)
             }
         }
     }
@@ -212,9 +214,10 @@ private func tiledAttention(_ products: AttentionProducts, scale: Float?, out: A
                         rowMax[r] = m
                     }
                 }
+                products.round(scores, rows: rows, columns: n, into: rounded)
                 products.values(
-                    scores, ldp: n, bi: bi, hi: hi, k0: k0, rows: rows, n: n, into: acc, ldo: dv, accumulate: k0 != 0,
-                    scratch: rounded)
+                    scores, ldp: n, rounded: rounded.map { UnsafePointer($0) }, bi: bi, hi: hi, k0: k0, rows: rows,
+                    n: n, into: acc, ldo: dv, accumulate: k0 != 0)
             }
             let oBase = op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride
             for r in 0..<rows {

@@ -6,6 +6,8 @@
 // product (unless oneDNN has only its reference kernel for a packed shape). P is rounded to bf16
 // block by block; softmax statistics stay f32 in the callers.
 
+import CDNNL
+
 struct AttentionProducts: @unchecked Sendable {
     let query, key, value: AttentionOperand
     /// Dense head-major bf16 copies of the operands (nil in float32).
@@ -57,19 +59,24 @@ struct AttentionProducts: @unchecked Sendable {
     }
 
     /// The operand rounded to bf16, head-major and dense: element (b, l, h, d) at ((b·H + h)·L + l)·D + d.
+    /// oneDNN reorders blocks of about 64k elements (runs of tokens of one batch item, or several
+    /// whole batch items when they are small, e.g. windows) straight from the operand's strides.
     private static func denseCopy(_ x: AttentionOperand) -> UnsafeMutablePointer<UInt16> {
         let (b, l, h, d) = (x.batch, x.tokens, x.heads, x.dim)
         let out = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, b * l * h * d))
+        guard b * l * h * d > 0 else { return out }
         nonisolated(unsafe) let (src, dst) = (UnsafePointer(x.pointer), out)
-        Parallel.forEachChunk(b * l, minimumChunk: 256) { range in
-            for row in range {
-                let (bi, li) = (row / l, row % l)
-                for hi in 0..<h {
-                    convertToBFloat16(
-                        src + bi * x.batchStride + li * x.tokenStride + hi * x.headStride, rows: 1, columns: d,
-                        stride: d, into: dst + ((bi * h + hi) * l + li) * d)
-                }
-            }
+        let block = 1 << 16
+        let (tokensPer, batchesPer) =
+            l * h * d >= block ? (max(1, block / (h * d)), 1) : (l, max(1, block / (l * h * d)))
+        let (batchBlocks, tokenBlocks) = ((b + batchesPer - 1) / batchesPer, (l + tokensPer - 1) / tokensPer)
+        Parallel.forEach(batchBlocks * tokenBlocks) { i in
+            let (b0, l0) = ((i / tokenBlocks) * batchesPer, (i % tokenBlocks) * tokensPer)
+            let dims = [min(batchesPer, b - b0), min(tokensPer, l - l0), h, d]
+            OneDNN.reorder(
+                OneDNN.stridedDesc(dims, [x.batchStride, x.tokenStride, x.headStride, 1], dnnl_f32),
+                src + b0 * x.batchStride + l0 * x.tokenStride,
+                OneDNN.stridedDesc(dims, [h * l * d, d, l * d, 1], dnnl_bf16), dst + (b0 * h * l + l0) * d)
         }
         withExtendedLifetime(x) {}
         return out
@@ -116,14 +123,15 @@ struct AttentionProducts: @unchecked Sendable {
     }
 
     /// o [rows, dv] (row stride ldo) = (or += when accumulating) p [rows, n] (row stride ldp) ·
-    /// V[bi, hi, k0..<k0+n]. In bf16, `scratch` holds rows · n values for p's rounding.
+    /// V[bi, hi, k0..<k0+n]. In bf16 the product reads `rounded`, p already rounded to bf16 (row
+    /// stride n; see `round`), instead of p.
     func values(
-        _ p: UnsafeMutablePointer<Float>, ldp: Int, bi: Int, hi: Int, k0: Int, rows: Int, n: Int,
-        into o: UnsafeMutablePointer<Float>, ldo: Int, accumulate: Bool, scratch: UnsafeMutablePointer<UInt16>?
+        _ p: UnsafeMutablePointer<Float>, ldp: Int, rounded: UnsafePointer<UInt16>?, bi: Int, hi: Int, k0: Int,
+        rows: Int, n: Int, into o: UnsafeMutablePointer<Float>, ldo: Int, accumulate: Bool
     ) {
         let vs = value
-        if let v16, let scratch {
-            convertToBFloat16(p, rows: rows, columns: n, stride: ldp, into: scratch)
+        if let v16 {
+            guard let rounded else { preconditionFailure("bf16 attention values need the rounded probabilities") }
             var shape = MatmulPrimitive.Shape(
                 kind: .bfloat16, m: rows, n: vs.dim, k: n, lda: n, ldc: ldo, bStrides: nil, accumulate: accumulate,
                 layoutRows: queryRows)
@@ -134,12 +142,18 @@ struct AttentionProducts: @unchecked Sendable {
             let b =
                 tile.map { UnsafeRawPointer(packedValues[$0]) }
                 ?? UnsafeRawPointer(v16 + ((bi * vs.heads + hi) * vs.tokens + k0) * vs.dim)
-            MatmulPrimitive.cached(shape).execute(a: scratch, b: b, c: o)
+            MatmulPrimitive.cached(shape).execute(a: rounded, b: b, c: o)
         } else {
             let vOffset = bi * vs.batchStride + hi * vs.headStride + k0 * vs.tokenStride
             Gemm.sgemm(
                 transA: false, transB: false, m: rows, n: vs.dim, k: n, alpha: 1, a: p, lda: ldp,
                 b: vs.pointer + vOffset, ldb: vs.tokenStride, beta: accumulate ? 1 : 0, c: o, ldc: ldo, threads: 1)
         }
+    }
+
+    /// In bf16, p [rows, columns] (dense) rounded into `rounded` for `values`; nothing in float32.
+    func round(_ p: UnsafePointer<Float>, rows: Int, columns: Int, into rounded: UnsafeMutablePointer<UInt16>?) {
+        guard let rounded else { return }
+        convertToBFloat16(p, rows: rows, columns: columns, stride: columns, into: rounded)
     }
 }

@@ -30,10 +30,18 @@ final class MatmulPrimitive: @unchecked Sendable {
         var accumulate = false
         /// Rows the packed weights' layout was chosen for.
         var layoutRows = MatmulPrimitive.defaultLayoutRows
+        /// bf16 output stage: a bias [n] added, then the activation, then a residual [m, n] (row
+        /// stride ldc) added — `linearEpilogue` in oneDNN's post-ops.
+        var bias = false
+        var activation = Activation.identity
+        var residual = false
     }
 
     let primitive: dnnl_primitive_t
     let source, weights, destination, scratchpad: dnnl_memory_desc_t
+    /// The output stage's operands (Shape.bias, Shape.residual), and the residual's argument index.
+    let bias, residual: dnnl_memory_desc_t?
+    let residualArgument: Int32
     let scratchpadBytes: Int
     /// True when oneDNN fell back to its reference implementation (slow: callers that can pass the
     /// weights another way should).
@@ -41,16 +49,22 @@ final class MatmulPrimitive: @unchecked Sendable {
 
     private init(_ shape: Shape, packedWeights: dnnl_memory_desc_t?) {
         let (m, n, k) = (Int64(shape.m), Int64(shape.n), Int64(shape.k))
-        source = Self.strided([m, k], [Int64(shape.lda), 1], shape.kind.source)
-        destination = Self.strided([m, n], [Int64(shape.ldc), 1], shape.kind.destination)
+        source = OneDNN.stridedDesc([m, k], [Int64(shape.lda), 1], shape.kind.source)
+        destination = OneDNN.stridedDesc([m, n], [Int64(shape.ldc), 1], shape.kind.destination)
         if let strides = shape.bStrides {
-            weights = Self.strided([k, n], strides.map { Int64($0) }, shape.kind.weights)
+            weights = OneDNN.stridedDesc([k, n], strides.map { Int64($0) }, shape.kind.weights)
         } else {
             weights = packedWeights ?? Self.anyLayout([k, n], shape.kind.weights)
         }
         var (src, wei, dst) = (source, weights, destination)
+        bias = shape.bias ? OneDNN.stridedDesc([1, n], [n, 1], dnnl_f32) : nil
+        residual = shape.residual ? OneDNN.stridedDesc([m, n], [Int64(shape.ldc), 1], dnnl_f32) : nil
         var desc = dnnl_matmul_desc_t()
-        OneDNN.check(dnnl_matmul_desc_init(&desc, &src, &wei, nil, &dst), "matmul descriptor \(shape)")
+        if var biasDesc = bias {
+            OneDNN.check(dnnl_matmul_desc_init(&desc, &src, &wei, &biasDesc, &dst), "matmul descriptor \(shape)")
+        } else {
+            OneDNN.check(dnnl_matmul_desc_init(&desc, &src, &wei, nil, &dst), "matmul descriptor \(shape)")
+        }
         var attr: dnnl_primitive_attr_t?
         OneDNN.check(dnnl_primitive_attr_create(&attr), "matmul attributes")
         defer { dnnl_primitive_attr_destroy(attr) }
@@ -59,13 +73,20 @@ final class MatmulPrimitive: @unchecked Sendable {
             var scale = shape.scale
             OneDNN.check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale), "matmul output scale")
         }
-        if shape.accumulate {
-            var postOps: dnnl_post_ops_t?
-            OneDNN.check(dnnl_post_ops_create(&postOps), "matmul post-ops")
-            defer { dnnl_post_ops_destroy(postOps) }
-            OneDNN.check(dnnl_post_ops_append_sum(postOps, 1), "matmul sum post-op")
-            OneDNN.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "matmul post-ops")
+        var postOps: dnnl_post_ops_t?
+        OneDNN.check(dnnl_post_ops_create(&postOps), "matmul post-ops")
+        defer { dnnl_post_ops_destroy(postOps) }
+        if shape.accumulate { OneDNN.check(dnnl_post_ops_append_sum(postOps, 1), "matmul sum post-op") }
+        switch shape.activation {
+        case .identity: break
+        case .relu: OneDNN.check(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_relu, 0, 0), "ReLU post-op")
+        case .gelu: OneDNN.check(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_gelu_erf, 0, 0), "GELU post-op")
         }
+        residualArgument = Int32(16384 * (dnnl_post_ops_len(postOps) + 1) | 2)  // MULTIPLE_POST_OP(idx) | SRC_1
+        if var residualDesc = residual {
+            OneDNN.check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, &residualDesc), "residual post-op")
+        }
+        OneDNN.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "matmul post-ops")
         var pd: dnnl_primitive_desc_t?
         OneDNN.check(
             dnnl_primitive_desc_create(&pd, &desc, attr, OneDNN.engine.handle, nil),
@@ -101,21 +122,33 @@ final class MatmulPrimitive: @unchecked Sendable {
         }
     }
 
-    /// Runs C = A · B on the calling thread. For packed weights, `b` is the buffer that `pack` filled.
-    func execute(a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutableRawPointer) {
+    /// Runs C = A · B on the calling thread. For packed weights, `b` is the buffer that `pack` filled;
+    /// `bias` and `residual` are the output stage's operands when the shape has them.
+    func execute(
+        a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutableRawPointer, bias biasValues: UnsafeRawPointer? = nil,
+        residual residualValues: UnsafeRawPointer? = nil
+    ) {
+        precondition(
+            (bias == nil) == (biasValues == nil) && (residual == nil) == (residualValues == nil),
+            "matmul: bias or residual operand missing or unexpected")
         let engine = OneDNN.engine.handle
         // Recycled blocks: a fresh large allocation per product would fault its pages in every time.
         let scratch = BlockCache.allocate(max(1, scratchpadBytes))
         defer { BlockCache.deallocate(scratch, max(1, scratchpadBytes)) }
-        var memories: [dnnl_memory_t?] = [nil, nil, nil, nil]
-        defer { for m in memories { dnnl_memory_destroy(m) } }
-        var args: [dnnl_exec_arg_t] = []
-        for (i, (arg, md, pointer)) in [
+        var operands = [
             (Int32(1), source, UnsafeMutableRawPointer(mutating: a)),  // DNNL_ARG_SRC
             (Int32(33), weights, UnsafeMutableRawPointer(mutating: b)),  // DNNL_ARG_WEIGHTS
             (Int32(17), destination, c),  // DNNL_ARG_DST
             (Int32(80), scratchpad, scratch),  // DNNL_ARG_SCRATCHPAD
-        ].enumerated() {
+        ]
+        if let bias, let biasValues { operands.append((41, bias, UnsafeMutableRawPointer(mutating: biasValues))) }
+        if let residual, let residualValues {
+            operands.append((residualArgument, residual, UnsafeMutableRawPointer(mutating: residualValues)))
+        }
+        var memories = [dnnl_memory_t?](repeating: nil, count: operands.count)
+        defer { for m in memories { dnnl_memory_destroy(m) } }
+        var args: [dnnl_exec_arg_t] = []
+        for (i, (arg, md, pointer)) in operands.enumerated() {
             var desc = md
             OneDNN.check(dnnl_memory_create(&memories[i], &desc, engine, pointer), "matmul memory")
             args.append(dnnl_exec_arg_t(arg: arg, memory: memories[i]))
@@ -139,9 +172,9 @@ final class MatmulPrimitive: @unchecked Sendable {
         let layoutRows = Int64(rows)
         if let found = layouts.withLock({ $0[key] }) { return found }
         omp_set_num_threads(1)
-        var src = strided([layoutRows, Int64(k)], [Int64(k), 1], kind.source)
+        var src = OneDNN.stridedDesc([layoutRows, Int64(k)], [Int64(k), 1], kind.source)
         var wei = anyLayout([Int64(k), Int64(n)], kind.weights)
-        var dst = strided([layoutRows, Int64(n)], [Int64(n), 1], kind.destination)
+        var dst = OneDNN.stridedDesc([layoutRows, Int64(n)], [Int64(n), 1], kind.destination)
         var desc = dnnl_matmul_desc_t()
         OneDNN.check(dnnl_matmul_desc_init(&desc, &src, &wei, nil, &dst), "matmul descriptor k=\(k) n=\(n)")
         var pd: dnnl_primitive_desc_t?
@@ -165,50 +198,16 @@ final class MatmulPrimitive: @unchecked Sendable {
         _ kind: Kind, n: Int, k: Int, plain: UnsafeRawPointer, strides: [Int], into packed: UnsafeMutableRawPointer,
         rows: Int = defaultLayoutRows
     ) {
-        let from = strided([Int64(k), Int64(n)], strides.map { Int64($0) }, kind.weights)
-        reorder(from, plain, packedLayout(kind, n: n, k: k, rows: rows), packed)
+        let from = OneDNN.stridedDesc([Int64(k), Int64(n)], strides.map { Int64($0) }, kind.weights)
+        OneDNN.reorder(from, plain, packedLayout(kind, n: n, k: k, rows: rows), packed)
     }
 
     /// The inverse of `pack`: packed weights back to a plain [k, n] matrix with element strides `strides`.
     static func unpack(
         _ kind: Kind, n: Int, k: Int, packed: UnsafeRawPointer, strides: [Int], into plain: UnsafeMutableRawPointer
     ) {
-        let to = strided([Int64(k), Int64(n)], strides.map { Int64($0) }, kind.weights)
-        reorder(packedLayout(kind, n: n, k: k), packed, to, plain)
-    }
-
-    /// Copies memory of one layout into another (oneDNN reorder) on the calling thread.
-    private static func reorder(
-        _ from: dnnl_memory_desc_t, _ source: UnsafeRawPointer, _ to: dnnl_memory_desc_t,
-        _ destination: UnsafeMutableRawPointer
-    ) {
-        var (from, to) = (from, to)
-        let engine = OneDNN.engine.handle
-        var pd: dnnl_primitive_desc_t?
-        OneDNN.check(dnnl_reorder_primitive_desc_create(&pd, &from, engine, &to, engine, nil), "weights reorder")
-        defer { dnnl_primitive_desc_destroy(pd) }
-        var reorder: dnnl_primitive_t?
-        OneDNN.check(dnnl_primitive_create(&reorder, pd), "weights reorder primitive")
-        defer { dnnl_primitive_destroy(reorder) }
-        var (src, dst): (dnnl_memory_t?, dnnl_memory_t?) = (nil, nil)
-        OneDNN.check(dnnl_memory_create(&src, &from, engine, UnsafeMutableRawPointer(mutating: source)), "memory")
-        defer { dnnl_memory_destroy(src) }
-        OneDNN.check(dnnl_memory_create(&dst, &to, engine, destination), "memory")
-        defer { dnnl_memory_destroy(dst) }
-        var stream: dnnl_stream_t?
-        OneDNN.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream")
-        defer { dnnl_stream_destroy(stream) }
-        let args = [dnnl_exec_arg_t(arg: 1, memory: src), dnnl_exec_arg_t(arg: 17, memory: dst)]
-        omp_set_num_threads(1)
-        OneDNN.check(dnnl_primitive_execute(reorder, stream, 2, args), "weights reorder")
-        OneDNN.check(dnnl_stream_wait(stream), "weights reorder wait")
-    }
-
-    private static func strided(_ dims: [Int64], _ strides: [Int64], _ type: dnnl_data_type_t) -> dnnl_memory_desc_t {
-        var md = dnnl_memory_desc_t()
-        OneDNN.check(
-            dnnl_memory_desc_init_by_strides(&md, Int32(dims.count), dims, type, strides), "memory descriptor \(dims)")
-        return md
+        let to = OneDNN.stridedDesc([Int64(k), Int64(n)], strides.map { Int64($0) }, kind.weights)
+        OneDNN.reorder(packedLayout(kind, n: n, k: k), packed, to, plain)
     }
 
     private static func anyLayout(_ dims: [Int64], _ type: dnnl_data_type_t) -> dnnl_memory_desc_t {

@@ -1,7 +1,7 @@
 // OneDNN: thin wrappers over oneDNN's C API — the shared CPU engine, plain memory descriptors, a
-// create-and-execute helper for any primitive, and in-place GELU and softmax run on the calling
-// thread (OpenMP width 1, so callers split work with Parallel). Primitives are created per call;
-// oneDNN's primitive cache makes a repeated shape cheap.
+// create-and-execute helper for any primitive, in-place GELU and softmax, and reorders (layout and
+// data-type conversions), run on the calling thread (OpenMP width 1, so callers split work with
+// Parallel). Primitives are created per call; oneDNN's primitive cache makes a repeated shape cheap.
 
 import CDNNL
 
@@ -47,6 +47,46 @@ enum OneDNN {
         var desc = dnnl_softmax_desc_t()
         check(dnnl_softmax_forward_desc_init(&desc, dnnl_forward_inference, &md, 1), "softmax descriptor")
         runInPlace(&desc, md, x, "softmax")
+    }
+
+    /// A strided memory descriptor of any data type.
+    static func stridedDesc<I: BinaryInteger>(_ dims: [I], _ strides: [I], _ type: dnnl_data_type_t)
+        -> dnnl_memory_desc_t
+    {
+        var md = dnnl_memory_desc_t()
+        check(
+            dnnl_memory_desc_init_by_strides(
+                &md, Int32(dims.count), dims.map { Int64($0) }, type, strides.map { Int64($0) }),
+            "memory descriptor \(dims)")
+        return md
+    }
+
+    /// Copies memory of one layout (and data type) into another with oneDNN's reorder primitive, on
+    /// the calling thread: f32 → bf16 rounds to nearest even, as PyTorch does.
+    static func reorder(
+        _ from: dnnl_memory_desc_t, _ source: UnsafeRawPointer, _ to: dnnl_memory_desc_t,
+        _ destination: UnsafeMutableRawPointer
+    ) {
+        var (from, to) = (from, to)
+        let engine = Self.engine.handle
+        var pd: dnnl_primitive_desc_t?
+        check(dnnl_reorder_primitive_desc_create(&pd, &from, engine, &to, engine, nil), "reorder")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        var primitive: dnnl_primitive_t?
+        check(dnnl_primitive_create(&primitive, pd), "reorder primitive")
+        defer { dnnl_primitive_destroy(primitive) }
+        var (src, dst): (dnnl_memory_t?, dnnl_memory_t?) = (nil, nil)
+        check(dnnl_memory_create(&src, &from, engine, UnsafeMutableRawPointer(mutating: source)), "reorder memory")
+        defer { dnnl_memory_destroy(src) }
+        check(dnnl_memory_create(&dst, &to, engine, destination), "reorder memory")
+        defer { dnnl_memory_destroy(dst) }
+        var stream: dnnl_stream_t?
+        check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream")
+        defer { dnnl_stream_destroy(stream) }
+        let args = [dnnl_exec_arg_t(arg: 1, memory: src), dnnl_exec_arg_t(arg: 17, memory: dst)]  // SRC, DST
+        omp_set_num_threads(1)
+        check(dnnl_primitive_execute(primitive, stream, 2, args), "reorder execute")
+        check(dnnl_stream_wait(stream), "reorder stream wait")
     }
 
     /// Creates the primitive of an operation descriptor and runs it with src = dst = x, single-threaded.

@@ -86,9 +86,12 @@ public final class PackedLinear: @unchecked Sendable {
         return out
     }
 
-    /// Runs rows of the product into y[rows] (f32) on the calling thread, buffers supplied by the caller.
+    /// Runs rows of act(x · Wᵀ + b) + residual into y[rows] (f32) on the calling thread, buffers
+    /// supplied by the caller. bf16 applies bias, activation and residual in oneDNN's output stage
+    /// (unless oneDNN would fall back to its reference kernel for it), int8 in a pass of its own.
     fileprivate func product(
-        _ x: UnsafePointer<Float>, rows: Range<Int>, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer
+        _ x: UnsafePointer<Float>, rows: Range<Int>, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer,
+        bias: UnsafeMutablePointer<Float>?, activation: Activation, residual: UnsafeMutablePointer<Float>?
     ) {
         let (m, n, k) = (rows.count, outputs, inputs)
         let xr = x + rows.lowerBound * k
@@ -99,8 +102,16 @@ public final class PackedLinear: @unchecked Sendable {
         case .bfloat16:
             let a = scratch.bindMemory(to: UInt16.self, capacity: m * k)
             convertToBFloat16(xr, rows: m, columns: k, stride: k, into: a)
-            MatmulPrimitive.cached(.init(kind: .bfloat16, m: m, n: n, k: k, lda: k, ldc: n, bStrides: nil))
-                .execute(a: a, b: packed!, c: yr)
+            let plain = MatmulPrimitive.Shape(kind: .bfloat16, m: m, n: n, k: k, lda: k, ldc: n, bStrides: nil)
+            var shape = plain
+            (shape.bias, shape.activation, shape.residual) = (bias != nil, activation, residual != nil)
+            let fused = MatmulPrimitive.cached(shape)
+            if !fused.isReference || MatmulPrimitive.cached(plain).isReference {
+                fused.execute(a: a, b: packed!, c: yr, bias: bias, residual: residual.map { $0 + rows.lowerBound * n })
+            } else {
+                MatmulPrimitive.cached(plain).execute(a: a, b: packed!, c: yr)
+                linearEpilogue(y, rows: rows, outputs: n, bias: bias, activation: activation, residual: residual)
+            }
         case .int8:
             let accumulators = scratch.bindMemory(to: Int32.self, capacity: m * n)
             let rowScales = UnsafeMutablePointer<Float>.allocate(capacity: m)
@@ -122,6 +133,7 @@ public final class PackedLinear: @unchecked Sendable {
                     }
                 }
             }
+            linearEpilogue(y, rows: rows, outputs: n, bias: bias, activation: activation, residual: residual)
         }
     }
 
@@ -167,8 +179,8 @@ public func linear(
         defer { scratch.deallocate() }
         for r0 in stride(from: chunk.lowerBound, to: chunk.upperBound, by: blockRows) {
             let block = r0..<min(chunk.upperBound, r0 + blockRows)
-            weight.product(xp, rows: block, y: y, scratch: scratch)
-            linearEpilogue(y, rows: block, outputs: n, bias: bp, activation: activation, residual: rp)
+            weight.product(
+                xp, rows: block, y: y, scratch: scratch, bias: bp, activation: activation, residual: rp)
         }
     }
     withExtendedLifetime((x, weight, bias, residual)) {}

@@ -2,6 +2,8 @@
 // nearest even, as PyTorch), and float32 rows to u8 with a scale and zero point per row (dynamic
 // activation quantization) — plus their plain float32 emulations that tests use as oracles.
 
+import CDNNL
+
 /// One float rounded to bfloat16 bits (ties to even; NaN stays NaN).
 @inline(__always) func bfloat16Bits(_ value: Float) -> UInt16 {
     let u = value.bitPattern
@@ -9,8 +11,27 @@
     return UInt16(truncatingIfNeeded: (u &+ 0x7FFF &+ ((u >> 16) & 1)) >> 16)
 }
 
-/// rows × columns floats (row stride `stride`) → contiguous bfloat16 rows.
+/// Blocks of at least this many floats are converted by oneDNN (below it its call costs more than
+/// the conversion).
+let bfloat16ReorderElements = 1 << 14
+
+/// rows × columns floats (row stride `stride`) → contiguous bfloat16 rows: large blocks through
+/// oneDNN's reorder (JIT code for the CPU's widest instructions), small ones by the plain loop.
+/// The two agree bit for bit except on denormal inputs, which oneDNN may flush to ±0.
 func convertToBFloat16(
+    _ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, into out: UnsafeMutablePointer<UInt16>
+) {
+    guard rows * columns >= bfloat16ReorderElements else {
+        roundRowsToBFloat16(x, rows: rows, columns: columns, stride: stride, into: out)
+        return
+    }
+    OneDNN.reorder(
+        OneDNN.stridedDesc([rows, columns], [stride, 1], dnnl_f32), x,
+        OneDNN.stridedDesc([rows, columns], [columns, 1], dnnl_bf16), out)
+}
+
+/// The plain conversion of `convertToBFloat16`, one element at a time.
+func roundRowsToBFloat16(
     _ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, into out: UnsafeMutablePointer<UInt16>
 ) {
     for r in 0..<rows {
