@@ -71,6 +71,12 @@ def main():
     parser.add_argument("--precisions", default="fp32,bf16,int8", help="ours: comma-separated fp32, bf16, int8")
     parser.add_argument("--peers", action="store_true", help="also ONNX Runtime and OpenVINO (encoder alone)")
     args = parser.parse_args()
+    if args.peers:
+        try:
+            import onnx, onnxruntime, openvino  # noqa: F401
+        except ImportError as e:
+            raise SystemExit(f"compare_bench.py --peers: {e.name} is not installed in the reference venv; "
+                             "run: bash tools/reference/setup_env.sh --peers")
     sam2 = measure.release_sam2(args.sam2)
     info = json.loads(subprocess.check_output([sam2, "info", args.checkpoint, "--json"]))
     config = info["config"]

@@ -2,7 +2,7 @@
 autocast against the reference fp32, on the same images, prompts and full-size random checkpoints.
 
     tools/reference/.venv/bin/python tools/reference/precision_accuracy.py [--configs sam2.1_hiera_t ...]
-        [--sam2 RELEASE_BINARY] [--threads 2] [--images square,odd,portrait,large] [--video] [--cases]
+        [--sam2 RELEASE_BINARY] [--threads 2] [--images square,odd,portrait,large] [--video | --video-only] [--cases]
     tools/reference/.venv/bin/python tools/reference/precision_accuracy.py --fixture
         # the reference's bf16 autocast vs its fp32 on the committed small 2.1 fixture (the figures
         # PrecisionAccuracyTests holds ours to)
@@ -12,7 +12,8 @@ one point (three masks), a foreground and a background point, a box, a box with 
 (the reference fp32's best low-resolution logits of the point case) with a point. Per mask (logits at
 the image's size): IoU of the masks (logits > 0), relative L2 of the logits, |Δ score|. Printed per
 configuration: mean and minimum IoU (and the case of the minimum), mean logits relative L2, maximum
-|Δ score|. With --video: per-frame IoU of `sam2 track` bf16 and int8 against fp32 on a 30-frame clip.
+|Δ score|. With --video: per-frame IoU of `sam2 track` bf16 and int8 against our fp32 on a 30-frame
+clip, beside the reference's bf16 autocast against its fp32 (video_accuracy).
 
 The checkpoints are random (architectures.py): random weights are harsher on reduced precision than
 trained ones (no learned margins; logits crowd around the threshold), so these are pessimistic.
@@ -35,6 +36,8 @@ import make_model_fixtures as mf  # noqa: E402
 import measure  # noqa: E402
 import random_checkpoint as rc  # noqa: E402
 
+# The object-score head's last bias (see video_accuracy).
+PRESENCE_BIAS = "sam_mask_decoder.pred_obj_score_head.layers.2.bias"
 IMAGES = {"square": (1024, 1024), "odd": (901, 677), "portrait": (600, 900), "large": (1600, 1200)}
 
 
@@ -125,8 +128,45 @@ def summarize(label, rows):
             f"|Δscore| max {max(r[3][2] for r in rows):.4f}")
 
 
-def video_accuracy(sam2, checkpoint, threads, tmp):
-    """Per-frame IoU of track bf16/int8 against fp32 on a 30-frame synthetic clip (one object)."""
+def reference_video(config, checkpoint, frames, point, threads):
+    """The reference video predictor's masks (logits > 0) over the clip, in fp32 and under bf16
+    autocast: {"fp32": [mask per frame], "bf16": [...]}. Hole filling and speck removal run as ours
+    (the CPU connected components of make_video_fixtures)."""
+    from sam2.utils import misc
+    import make_video_fixtures as mv
+
+    misc.get_connected_components = mv.connected_components_cpu
+    torch.set_num_threads(threads)
+    predictor = rc.build_model(config, video=True)
+    predictor.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
+    masks = {}
+    for mode in ("fp32", "bf16"):
+        ctx = torch.autocast("cpu", dtype=torch.bfloat16) if mode == "bf16" else torch.autocast("cpu", enabled=False)
+        per_frame = {}
+        with torch.inference_mode(), ctx:
+            state = predictor.init_state(frames)
+            predictor.add_new_points_or_box(state, 0, 1, points=[point], labels=[1])
+            for t, _, logits in predictor.propagate_in_video(state):
+                per_frame[t] = (logits[0, 0] > 0).cpu().numpy()
+        masks[mode] = [per_frame[t] for t in sorted(per_frame)]
+    return masks
+
+
+def frame_ious(a_masks, b_masks):
+    """Per-frame IoU of two mask sequences (1 where both are empty)."""
+    ious = []
+    for a, b in zip(a_masks, b_masks):
+        union = np.logical_or(a, b).sum()
+        ious.append(1.0 if union == 0 else np.logical_and(a, b).sum() / union)
+    return ious
+
+
+def video_accuracy(sam2, config, checkpoint, threads, tmp):
+    """Per-frame IoU over a 30-frame synthetic clip (one object, one click on frame 0): `sam2 track`
+    bf16 and int8 against our fp32, beside the reference's bf16 autocast against its fp32 — on the
+    random checkpoint as it is, and on a copy whose object-score head is biased by +10 (random
+    weights put the object-score logit near 0, so the smallest difference flips the object's
+    presence and the memories part; trained weights keep it far from 0 on a visible object)."""
     frames = os.path.join(tmp, "clip")
     os.makedirs(frames, exist_ok=True)
     w, h = 640, 480
@@ -140,20 +180,29 @@ def video_accuracy(sam2, checkpoint, threads, tmp):
     prompts = os.path.join(tmp, "prompts.json")
     with open(prompts, "w") as f:
         json.dump([{"frame": 0, "object": 1, "points": [[200, 240]], "labels": [1]}], f)
-    masks = {}
-    for precision in ("fp32", "bf16", "int8"):
-        out = os.path.join(tmp, f"track_{precision}")
-        subprocess.check_call([sam2, "track", frames, "--checkpoint", checkpoint, "--prompts", prompts, "--output",
-                               out, "--precision", precision, "--threads", str(threads), "--quiet"])
-        masks[precision] = [np.array(Image.open(os.path.join(out, f"{t:05d}.png"))) == 1 for t in range(30)]
-    for precision in ("bf16", "int8"):
-        ious = []
-        for a, b in zip(masks[precision], masks["fp32"]):
-            union = np.logical_or(a, b).sum()
-            ious.append(1.0 if union == 0 else np.logical_and(a, b).sum() / union)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)["model"]
+    state[PRESENCE_BIAS] = state[PRESENCE_BIAS] + 10
+    biased = os.path.join(tmp, "presence_biased.pt")
+    torch.save({"model": state}, biased)
+
+    def line(label, ious):
         worst = int(np.argmin(ious))
-        print(f"  video {precision} vs our fp32, 30 frames: IoU mean {np.mean(ious):.4f} min {ious[worst]:.4f} "
-              f"(frame {worst})")
+        return f"  {label:<40} IoU mean {np.mean(ious):.4f} min {ious[worst]:.4f} (frame {worst})"
+
+    for name, ckpt in (("random checkpoint", checkpoint), ("object score biased +10", biased)):
+        masks = {}
+        for precision in ("fp32", "bf16", "int8"):
+            out = os.path.join(tmp, f"track_{precision}")
+            subprocess.check_call([sam2, "track", frames, "--checkpoint", ckpt, "--prompts", prompts, "--output",
+                                   out, "--precision", precision, "--threads", str(threads), "--quiet"])
+            masks[precision] = [np.array(Image.open(os.path.join(out, f"{t:05d}.png"))) == 1 for t in range(30)]
+        ref = reference_video(config, ckpt, frames, [200, 240], threads)
+        print(f"  video, 30 frames, {name}:")
+        print(line("ref bf16 autocast vs ref fp32", frame_ious(ref["bf16"], ref["fp32"])))
+        print(line("ours fp32 vs ref fp32", frame_ious(masks["fp32"], ref["fp32"])))
+        for precision in ("bf16", "int8"):
+            print(line(f"ours {precision} vs ours fp32", frame_ious(masks[precision], masks["fp32"])))
+        sys.stdout.flush()
 
 
 def fixture_reference(threads):
@@ -201,6 +250,7 @@ def main():
     parser.add_argument("--video", action="store_true", help="also the 30-frame video clip")
     parser.add_argument("--cases", action="store_true", help="print every case's figures")
     parser.add_argument("--fixture", action="store_true", help="only the reference on the small 2.1 fixture")
+    parser.add_argument("--video-only", action="store_true", help="only the video clip (implies --video)")
     args = parser.parse_args()
     if args.fixture:
         fixture_reference(args.threads)
@@ -215,6 +265,10 @@ def main():
             Image.fromarray(mf.make_image(name, w, h, seed=11 + i)).save(images[name])
         for config in args.configs:
             checkpoint = checkpoints[config]
+            if args.video_only:
+                print(f"{config} (random weights)")
+                video_accuracy(sam2, config, checkpoint, args.threads, tmp)
+                continue
             print(f"{config} (random weights; {len(images)} images × 5 prompts)")
             ref, mask_inputs = reference_runs(config, checkpoint, images, args.threads)
             ours = {p: our_runs(sam2, checkpoint, images, mask_inputs, p, args.threads, tmp)
@@ -235,7 +289,7 @@ def main():
             for label, rows in table.items():
                 print(summarize(label, rows))
             if args.video:
-                video_accuracy(sam2, checkpoint, args.threads, tmp)
+                video_accuracy(sam2, config, checkpoint, args.threads, tmp)
             sys.stdout.flush()
 
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the reference environment: the official sam2==1.1.0 package on PyTorch (CPU), in
 # tools/reference/.venv. Idempotent: a finished environment is left as it is.
+#   bash tools/reference/setup_env.sh [--peers]
+# --peers also installs the runtimes compare_bench.py --peers times (onnx to export the encoder,
+# ONNX Runtime and OpenVINO).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="$here/.venv"
@@ -13,10 +16,16 @@ venv="$here/.venv"
 # (make_video_file_fixture.py); pycocotools and opencv: the automatic mask generator's COCO RLE
 # strings and connected components (make_amg_fixtures.py).
 pins=(torch==2.14.1 torchvision==0.29.2 sam2==1.1.0 numpy pillow safetensors scipy transformers==5.23.0 av==18.1.0 pycocotools==2.0.11 opencv-python-headless==5.0.0.93)
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import sam2, torch, torchvision, safetensors, scipy, transformers, av, pycocotools, cv2' 2>/dev/null; then
+peers=(onnx==1.23.2 onnxruntime==1.32.0 openvino==2026.4.1)
+case "${1:-}" in
+  --peers) pins+=("${peers[@]}"); imports="onnx, onnxruntime, openvino, " ;;
+  "") imports="" ;;
+  *) echo "setup_env.sh: unknown option '$1' (usage: setup_env.sh [--peers])" >&2; exit 2 ;;
+esac
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import ${imports}sam2, torch, torchvision, safetensors, scipy, transformers, av, pycocotools, cv2" 2>/dev/null; then
   exit 0
 fi
-python3 -m venv "$venv"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 PIP_FIND_LINKS= "$venv/bin/pip" install --quiet "${pins[@]}"
 # sam2 builds an optional CUDA extension at install time; without CUDA it is skipped (the
 # reference then skips hole filling, as it does on any CPU machine).
