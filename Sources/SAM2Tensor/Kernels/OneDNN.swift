@@ -67,26 +67,12 @@ enum OneDNN {
         _ from: dnnl_memory_desc_t, _ source: UnsafeRawPointer, _ to: dnnl_memory_desc_t,
         _ destination: UnsafeMutableRawPointer
     ) {
-        var (from, to) = (from, to)
+        var (fromDesc, toDesc) = (from, to)
         let engine = Self.engine.handle
         var pd: dnnl_primitive_desc_t?
-        check(dnnl_reorder_primitive_desc_create(&pd, &from, engine, &to, engine, nil), "reorder")
+        check(dnnl_reorder_primitive_desc_create(&pd, &fromDesc, engine, &toDesc, engine, nil), "reorder")
         defer { dnnl_primitive_desc_destroy(pd) }
-        var primitive: dnnl_primitive_t?
-        check(dnnl_primitive_create(&primitive, pd), "reorder primitive")
-        defer { dnnl_primitive_destroy(primitive) }
-        var (src, dst): (dnnl_memory_t?, dnnl_memory_t?) = (nil, nil)
-        check(dnnl_memory_create(&src, &from, engine, UnsafeMutableRawPointer(mutating: source)), "reorder memory")
-        defer { dnnl_memory_destroy(src) }
-        check(dnnl_memory_create(&dst, &to, engine, destination), "reorder memory")
-        defer { dnnl_memory_destroy(dst) }
-        var stream: dnnl_stream_t?
-        check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream")
-        defer { dnnl_stream_destroy(stream) }
-        let args = [dnnl_exec_arg_t(arg: 1, memory: src), dnnl_exec_arg_t(arg: 17, memory: dst)]  // SRC, DST
-        omp_set_num_threads(1)
-        check(dnnl_primitive_execute(primitive, stream, 2, args), "reorder execute")
-        check(dnnl_stream_wait(stream), "reorder stream wait")
+        execute(pd, "reorder", [(1, from, UnsafeMutableRawPointer(mutating: source)), (17, to, destination)])
     }
 
     /// Creates the primitive of an operation descriptor and runs it with src = dst = x, single-threaded.
@@ -102,12 +88,23 @@ enum OneDNN {
         _ desc: inout Desc, _ what: String,
         _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutablePointer<Float>)]
     ) {
-        let engine = Self.engine.handle
         var pd: dnnl_primitive_desc_t?
         check(
-            withUnsafePointer(to: &desc) { dnnl_primitive_desc_create(&pd, UnsafeRawPointer($0), nil, engine, nil) },
+            withUnsafePointer(to: &desc) {
+                dnnl_primitive_desc_create(&pd, UnsafeRawPointer($0), nil, Self.engine.handle, nil)
+            },
             "\(what) primitive descriptor")
         defer { dnnl_primitive_desc_destroy(pd) }
+        execute(pd, what, arguments.map { ($0.arg, $0.md, UnsafeMutableRawPointer($0.pointer)) })
+    }
+
+    /// Creates the primitive of a primitive descriptor and executes it on the given (argument,
+    /// descriptor, memory) triples on the calling thread (OpenMP width 1), waiting for the result.
+    private static func execute(
+        _ pd: dnnl_primitive_desc_t?, _ what: String,
+        _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutableRawPointer)]
+    ) {
+        let engine = Self.engine.handle
         var primitive: dnnl_primitive_t?
         check(dnnl_primitive_create(&primitive, pd), "\(what) primitive")
         defer { dnnl_primitive_destroy(primitive) }
@@ -116,7 +113,7 @@ enum OneDNN {
         let args = arguments.map { argument in
             var md = argument.md
             var memory: dnnl_memory_t?
-            check(dnnl_memory_create(&memory, &md, engine, UnsafeMutableRawPointer(argument.pointer)), "\(what) memory")
+            check(dnnl_memory_create(&memory, &md, engine, argument.pointer), "\(what) memory")
             memories.append(memory)
             return dnnl_exec_arg_t(arg: argument.arg, memory: memory)
         }
