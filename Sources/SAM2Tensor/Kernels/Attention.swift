@@ -10,8 +10,9 @@
 
 import Foundation
 
-/// Score floats per worker for short key ranges (4 MiB), which keeps the score rows in cache.
-let attentionScoreElements = 1 << 20
+/// Score floats per worker for short key ranges, which keeps the score rows in cache: 4 MiB in
+/// float32; 1 MiB in bf16, whose rounded copy (half as much again) must fit in L2 beside them.
+func attentionScoreElements(_ precision: Precision) -> Int { precision == .float32 ? 1 << 20 : 1 << 18 }
 
 /// Key ranges longer than this are taken a tile of attentionKeyTile keys at a time.
 let attentionLongKeys = 8192
@@ -19,8 +20,9 @@ let attentionKeyTile = 1024
 
 /// Query rows per work item: 128 against short key ranges, 256 against long memories (each
 /// product then re-packs a key tile for more rows).
-func attentionQueryRows(keys lk: Int, queries lq: Int) -> Int {
-    lk > attentionLongKeys ? max(1, min(256, lq)) : max(8, min(128, lq, attentionScoreElements / lk))
+func attentionQueryRows(keys lk: Int, queries lq: Int, precision: Precision) -> Int {
+    lk > attentionLongKeys
+        ? max(1, min(256, lq)) : max(8, min(128, lq, attentionScoreElements(precision) / lk))
 }
 
 /// Where attention finds a [B, L, H, D] operand inside a tensor: element (b, l, h, d) sits at
@@ -114,7 +116,7 @@ private func attention(
         }
         return
     }
-    let qBlock = attentionQueryRows(keys: lk, queries: lq)
+    let qBlock = attentionQueryRows(keys: lk, queries: lq, precision: precision)
     let blocksPerHead = (lq + qBlock - 1) / qBlock
     let products = AttentionProducts(
         query: query, key: key, value: value, precision: precision,
@@ -128,13 +130,15 @@ private func attention(
     // their softmax in place, then O = S V straight into the output view. Small items (windows) are
     // grouped so that one softmax call covers the score rows of several.
     let alpha = scale ?? 1 / Float(d).squareRoot()
-    let group = max(1, min(64, attentionScoreElements / (qBlock * lk)))
+    let group = max(1, min(64, attentionScoreElements(precision) / (qBlock * lk)))
     Parallel.forEachChunk(b * h * blocksPerHead) { items in
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * qBlock * lk)
         let rounded = products.isBFloat16 ? UnsafeMutablePointer<UInt16>.allocate(capacity: group * qBlock * lk) : nil
+        let staging = products.isBFloat16 ? UnsafeMutablePointer<Float>.allocate(capacity: qBlock * dv) : nil
         defer {
             scores.deallocate()
             rounded?.deallocate()
+            staging?.deallocate()
         }
         for first in stride(from: items.lowerBound, to: items.upperBound, by: group) {
             let members = first..<min(first + group, items.upperBound)
@@ -160,7 +164,7 @@ private func attention(
                 products.values(
                     s, ldp: lk, rounded: rounded.map { UnsafePointer($0 + (s - scores)) }, bi: bi, hi: hi, k0: 0,
                     rows: rows, n: lk, into: op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride,
-                    ldo: os.tokenStride, accumulate: false)
+                    ldo: os.tokenStride, accumulate: false, staging: staging)
             }
         }
     }
@@ -177,7 +181,7 @@ private func tiledAttention(_ products: AttentionProducts, scale: Float?, out: A
     nonisolated(unsafe) let op = out.pointer
     let os = out
     let alpha = scale ?? 1 / Float(d).squareRoot()
-    let qBlock = attentionQueryRows(keys: lk, queries: lq)
+    let qBlock = products.queryRows
     let blocksPerHead = (lq + qBlock - 1) / qBlock
     let tile = attentionKeyTile
     Parallel.forEachChunk(b * h * blocksPerHead) { items in

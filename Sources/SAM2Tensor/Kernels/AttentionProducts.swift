@@ -13,7 +13,8 @@ struct AttentionProducts: @unchecked Sendable {
     /// Dense head-major bf16 copies of the operands (nil in float32).
     private let q16, k16, v16: UnsafeMutablePointer<UInt16>?
     /// Keys per tile, and per (batch·heads + head)·tiles + tile the packed Kᵀ and V tiles (or none).
-    private let keyTile, queryRows: Int
+    let queryRows: Int
+    private let keyTile: Int
     private let packedKeys, packedValues: [UnsafeMutableRawPointer]
     private let copies: [UnsafeMutablePointer<UInt16>]
 
@@ -124,14 +125,27 @@ struct AttentionProducts: @unchecked Sendable {
 
     /// o [rows, dv] (row stride ldo) = (or += when accumulating) p [rows, n] (row stride ldp) ·
     /// V[bi, hi, k0..<k0+n]. In bf16 the product reads `rounded`, p already rounded to bf16 (row
-    /// stride n; see `round`), instead of p.
+    /// stride n; see `round`), instead of p; when o's rows are not dense (ldo ≠ dv) it lands in
+    /// `staging` ([rows, dv]) first and is copied, since oneDNN 2.6 runs products with a strided
+    /// destination on its slower gemm (no AMX) or, for packed weights, its reference kernel.
     func values(
         _ p: UnsafeMutablePointer<Float>, ldp: Int, rounded: UnsafePointer<UInt16>?, bi: Int, hi: Int, k0: Int,
-        rows: Int, n: Int, into o: UnsafeMutablePointer<Float>, ldo: Int, accumulate: Bool
+        rows: Int, n: Int, into o: UnsafeMutablePointer<Float>, ldo: Int, accumulate: Bool,
+        staging: UnsafeMutablePointer<Float>? = nil
     ) {
         let vs = value
         if let v16 {
             guard let rounded else { preconditionFailure("bf16 attention values need the rounded probabilities") }
+            if ldo != vs.dim {
+                guard let staging, !accumulate else {
+                    preconditionFailure("bf16 attention values into strided rows need a staging buffer")
+                }
+                values(
+                    p, ldp: ldp, rounded: rounded, bi: bi, hi: hi, k0: k0, rows: rows, n: n, into: staging,
+                    ldo: vs.dim, accumulate: false)
+                for r in 0..<rows { (o + r * ldo).update(from: staging + r * vs.dim, count: vs.dim) }
+                return
+            }
             var shape = MatmulPrimitive.Shape(
                 kind: .bfloat16, m: rows, n: vs.dim, k: n, lda: n, ldc: ldo, bStrides: nil, accumulate: accumulate,
                 layoutRows: queryRows)
