@@ -81,6 +81,58 @@ import Testing
         #expect(relativeL2(out.scalars, float.scalars) <= 2e-2, "seed \(seed) shape \(Self.shapes[index])")
     }
 
+    /// (rows, inputs, hidden, outputs, activation) for linearPair: one row, a Hiera MLP's widths, and
+    /// more rows than one block of hidden values.
+    static let pairShapes: [(Int, Int, Int, Int, Activation)] = [
+        (1, 17, 5, 9, .relu), (300, 96, 384, 96, .gelu), (700, 48, 1536, 40, .relu),
+    ]
+
+    @Test(arguments: 0..<3)
+    func bfloat16PairMatchesRoundedPlainProducts(_ index: Int) {
+        let (rows, k, hidden, n, activation) = Self.pairShapes[index]
+        let seed = freshSeed()
+        var rng = SeededGenerator(seed: seed)
+        let x = randomTensor([rows, k], &rng, low: -3, high: 3)
+        let (w1, b1) = (randomTensor([hidden, k], &rng), randomTensor([hidden], &rng))
+        let (w2, b2) = (randomTensor([n, hidden], &rng), randomTensor([n], &rng))
+        let residual = randomTensor([rows, n], &rng)
+        let (first, second) = (PackedLinear(w1, precision: .bfloat16), PackedLinear(w2, precision: .bfloat16))
+        let out = linearPair(
+            x, first: first, firstBias: b1, activation: activation, second: second, secondBias: b2,
+            residual: residual)
+        // The same two layers one after the other: the hidden values are rounded once either way.
+        let separate = linear(
+            linear(x, weight: first, bias: b1, activation: activation), weight: second, bias: b2, residual: residual)
+        #expect(relativeL2(out.scalars, separate.scalars) <= 1e-6, "seed \(seed) shape \(Self.pairShapes[index])")
+        // And in Double, with both operands of each product and the hidden values rounded to bf16.
+        let (xs, w1s) = (x.scalars.map(roundedToBFloat16), w1.scalars.map(roundedToBFloat16))
+        let h = Self.plain(rows: rows, n: hidden, activation: activation, bias: b1, residual: nil) { i, j in
+            var sum = 0.0
+            for p in 0..<k { sum += Double(xs[i * k + p]) * Double(w1s[j * k + p]) }
+            return sum
+        }.map(roundedToBFloat16)
+        let w2s = w2.scalars.map(roundedToBFloat16)
+        let plain = Self.plain(rows: rows, n: n, activation: .identity, bias: b2, residual: residual) { i, j in
+            var sum = 0.0
+            for p in 0..<hidden { sum += Double(h[i * hidden + p]) * Double(w2s[j * hidden + p]) }
+            return sum
+        }
+        #expect(relativeL2(out.scalars, plain) <= 1e-4, "seed \(seed) shape \(Self.pairShapes[index])")
+    }
+
+    @Test func float32PairIsTwoPlainLinears() {
+        let seed = freshSeed()
+        var rng = SeededGenerator(seed: seed)
+        let x = randomTensor([3, 70, 32], &rng)
+        let (w1, b1) = (randomTensor([128, 32], &rng), randomTensor([128], &rng))
+        let (w2, b2) = (randomTensor([32, 128], &rng), randomTensor([32], &rng))
+        let pair = linearPair(
+            x, first: PackedLinear(w1, precision: .float32), firstBias: b1, activation: .gelu,
+            second: PackedLinear(w2, precision: .float32), secondBias: b2, residual: x)
+        let plain = linear(linear(x, weight: w1, bias: b1, activation: .gelu), weight: w2, bias: b2, residual: x)
+        #expect(pair.scalars == plain.scalars, "seed \(seed)")
+    }
+
     @Test func float32IsThePlainLinear() {
         let seed = freshSeed()
         var rng = SeededGenerator(seed: seed)

@@ -45,7 +45,9 @@ struct MemoryAttentionLayer: Sendable {
         var x = tgt
         let b = norm2(x)
         x = add(x, crossAttnImage(q: b, k: add(memory, memoryPos), v: memory, numKExcludeRope: numKExcludeRope))
-        return add(x, linear2(relu(linear1(norm3(x)))))
+        return linearPair(
+            norm3(x), first: linear1.weight, firstBias: linear1.bias, activation: .relu, second: linear2.weight,
+            secondBias: linear2.bias, residual: x)
     }
 }
 

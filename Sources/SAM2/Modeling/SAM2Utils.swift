@@ -24,9 +24,15 @@ struct MLP: Sendable {
     }
 
     /// [..., inputDim] → [..., outputDim], plus `residual` (shaped as the output) when given; the
-    /// activations and the residual are fused into the linear layers.
+    /// activations and the residual are fused into the linear layers, and two layers run as a
+    /// `linearPair` (in bf16 the hidden values stay bf16 and in cache).
     func callAsFunction(_ x: Tensor, residual: Tensor? = nil) -> Tensor {
         precondition(!(sigmoidOutput && residual != nil), "MLP: a residual after the sigmoid output is not supported")
+        if layers.count == 2 && !sigmoidOutput {
+            return linearPair(
+                x, first: layers[0].weight, firstBias: layers[0].bias, activation: activation, second: layers[1].weight,
+                secondBias: layers[1].bias, residual: residual)
+        }
         var x = x
         for (i, layer) in layers.enumerated() {
             let last = i == layers.count - 1

@@ -35,6 +35,9 @@ final class MatmulPrimitive: @unchecked Sendable {
         var bias = false
         var activation = Activation.identity
         var residual = false
+        /// bf16 results instead of f32 (bf16 kind only): the output stage's values rounded to
+        /// nearest even, as a separate f32 → bf16 conversion would round them.
+        var roundedOutput = false
     }
 
     let primitive: dnnl_primitive_t
@@ -50,7 +53,9 @@ final class MatmulPrimitive: @unchecked Sendable {
     private init(_ shape: Shape, packedWeights: dnnl_memory_desc_t?) {
         let (m, n, k) = (Int64(shape.m), Int64(shape.n), Int64(shape.k))
         source = OneDNN.stridedDesc([m, k], [Int64(shape.lda), 1], shape.kind.source)
-        destination = OneDNN.stridedDesc([m, n], [Int64(shape.ldc), 1], shape.kind.destination)
+        precondition(!shape.roundedOutput || shape.kind == .bfloat16, "matmul: rounded output needs the bf16 kind")
+        destination = OneDNN.stridedDesc(
+            [m, n], [Int64(shape.ldc), 1], shape.roundedOutput ? dnnl_bf16 : shape.kind.destination)
         if let strides = shape.bStrides {
             weights = OneDNN.stridedDesc([k, n], strides.map { Int64($0) }, shape.kind.weights)
         } else {
@@ -131,7 +136,6 @@ final class MatmulPrimitive: @unchecked Sendable {
         precondition(
             (bias == nil) == (biasValues == nil) && (residual == nil) == (residualValues == nil),
             "matmul: bias or residual operand missing or unexpected")
-        let engine = OneDNN.engine.handle
         // Recycled blocks: a fresh large allocation per product would fault its pages in every time.
         let scratch = BlockCache.allocate(max(1, scratchpadBytes))
         defer { BlockCache.deallocate(scratch, max(1, scratchpadBytes)) }
@@ -145,20 +149,7 @@ final class MatmulPrimitive: @unchecked Sendable {
         if let residual, let residualValues {
             operands.append((residualArgument, residual, UnsafeMutableRawPointer(mutating: residualValues)))
         }
-        var memories = [dnnl_memory_t?](repeating: nil, count: operands.count)
-        defer { for m in memories { dnnl_memory_destroy(m) } }
-        var args: [dnnl_exec_arg_t] = []
-        for (i, (arg, md, pointer)) in operands.enumerated() {
-            var desc = md
-            OneDNN.check(dnnl_memory_create(&memories[i], &desc, engine, pointer), "matmul memory")
-            args.append(dnnl_exec_arg_t(arg: arg, memory: memories[i]))
-        }
-        var stream: dnnl_stream_t?
-        OneDNN.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream")
-        defer { dnnl_stream_destroy(stream) }
-        omp_set_num_threads(1)
-        OneDNN.check(dnnl_primitive_execute(primitive, stream, Int32(args.count), args), "matmul execute")
-        OneDNN.check(dnnl_stream_wait(stream), "matmul stream wait")
+        OneDNN.execute(primitive, "matmul", operands)
     }
 
     /// Rows of the products a layout is chosen for, unless told (the linear layers' row blocks).

@@ -1,9 +1,11 @@
 // OneDNN: thin wrappers over oneDNN's C API — the shared CPU engine, plain memory descriptors, a
 // create-and-execute helper for any primitive, in-place GELU and softmax, and reorders (layout and
 // data-type conversions), run on the calling thread (OpenMP width 1, so callers split work with
-// Parallel). Primitives are created per call; oneDNN's primitive cache makes a repeated shape cheap.
+// Parallel). Created primitives are kept per operation descriptor (creating a primitive descriptor
+// costs more than running a small primitive), each run with its own scratchpad.
 
 import CDNNL
+import Synchronization
 
 enum OneDNN {
     final class Engine: @unchecked Sendable {
@@ -68,46 +70,110 @@ enum OneDNN {
         _ destination: UnsafeMutableRawPointer
     ) {
         var (fromDesc, toDesc) = (from, to)
-        let engine = Self.engine.handle
-        var pd: dnnl_primitive_desc_t?
-        check(dnnl_reorder_primitive_desc_create(&pd, &fromDesc, engine, &toDesc, engine, nil), "reorder")
-        defer { dnnl_primitive_desc_destroy(pd) }
-        execute(pd, "reorder", [(1, from, UnsafeMutableRawPointer(mutating: source)), (17, to, destination)])
+        let primitive = Primitive.cached(key: bytes(of: "reorder", from, to)) { attr in
+            let engine = Self.engine.handle
+            var pd: dnnl_primitive_desc_t?
+            check(dnnl_reorder_primitive_desc_create(&pd, &fromDesc, engine, &toDesc, engine, attr), "reorder")
+            return pd
+        }
+        primitive.execute("reorder", [(1, from, UnsafeMutableRawPointer(mutating: source)), (17, to, destination)])
     }
 
-    /// Creates the primitive of an operation descriptor and runs it with src = dst = x, single-threaded.
+    /// Runs the primitive of an operation descriptor with src = dst = x, single-threaded.
     private static func runInPlace<Desc>(
         _ desc: inout Desc, _ md: dnnl_memory_desc_t, _ x: UnsafeMutablePointer<Float>, _ what: String
     ) {
         run(&desc, what, [(1, md, x), (17, md, x)])  // DNNL_ARG_SRC, DNNL_ARG_DST
     }
 
-    /// Creates the primitive of an operation descriptor and executes it on the given (argument,
-    /// descriptor, memory) triples on the calling thread (OpenMP width 1), waiting for the result.
+    /// Creates the primitive of an operation descriptor (or finds it created) and executes it on the
+    /// given (argument, descriptor, memory) triples on the calling thread (OpenMP width 1), waiting
+    /// for the result.
     static func run<Desc>(
         _ desc: inout Desc, _ what: String,
         _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutablePointer<Float>)]
     ) {
-        var pd: dnnl_primitive_desc_t?
-        check(
-            withUnsafePointer(to: &desc) {
-                dnnl_primitive_desc_create(&pd, UnsafeRawPointer($0), nil, Self.engine.handle, nil)
-            },
-            "\(what) primitive descriptor")
-        defer { dnnl_primitive_desc_destroy(pd) }
-        execute(pd, what, arguments.map { ($0.arg, $0.md, UnsafeMutableRawPointer($0.pointer)) })
+        let primitive = Primitive.cached(key: bytes(of: what, desc)) { attr in
+            var pd: dnnl_primitive_desc_t?
+            check(
+                withUnsafePointer(to: &desc) {
+                    dnnl_primitive_desc_create(&pd, UnsafeRawPointer($0), attr, Self.engine.handle, nil)
+                },
+                "\(what) primitive descriptor")
+            return pd
+        }
+        primitive.execute(what, arguments.map { ($0.arg, $0.md, UnsafeMutableRawPointer($0.pointer)) })
     }
 
-    /// Creates the primitive of a primitive descriptor and executes it on the given (argument,
-    /// descriptor, memory) triples on the calling thread (OpenMP width 1), waiting for the result.
-    private static func execute(
-        _ pd: dnnl_primitive_desc_t?, _ what: String,
+    /// A cache key: the operation's name and the bytes of its descriptors (oneDNN fills every byte of
+    /// them, padding included, from zero-initialised values).
+    private static func bytes<each D>(of what: String, _ descriptors: repeat each D) -> [UInt8] {
+        var key = Array(what.utf8)
+        for var d in repeat each descriptors { withUnsafeBytes(of: &d) { key += $0 } }
+        return key
+    }
+
+    /// A created primitive that runs on any thread, each run with a scratchpad of its own.
+    final class Primitive: @unchecked Sendable {
+        let primitive: dnnl_primitive_t
+        let scratchpad: dnnl_memory_desc_t
+        let scratchpadBytes: Int
+
+        /// Primitives kept at most; past it the cache starts again (running ones stay alive).
+        static let limit = 4096
+        private static let cache = Mutex<[[UInt8]: Primitive]>([:])
+
+        /// The primitive of `key`, made from the primitive descriptor that `describe` creates (with
+        /// the attributes given to it) on first use.
+        static func cached(key: [UInt8], _ describe: (dnnl_primitive_attr_t?) -> dnnl_primitive_desc_t?) -> Primitive {
+            if let found = cache.withLock({ $0[key] }) { return found }
+            omp_set_num_threads(1)
+            var attr: dnnl_primitive_attr_t?
+            check(dnnl_primitive_attr_create(&attr), "primitive attributes")
+            defer { dnnl_primitive_attr_destroy(attr) }
+            check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "primitive scratchpad")
+            let pd = describe(attr)
+            defer { dnnl_primitive_desc_destroy(pd) }
+            let made = Primitive(pd)
+            return cache.withLock { cache in
+                if let found = cache[key] { return found }
+                if cache.count >= limit { cache.removeAll() }
+                cache[key] = made
+                return made
+            }
+        }
+
+        private init(_ pd: dnnl_primitive_desc_t?) {
+            scratchpad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)!.pointee
+            var md = scratchpad
+            scratchpadBytes = dnnl_memory_desc_get_size(&md)
+            var created: dnnl_primitive_t?
+            check(dnnl_primitive_create(&created, pd), "primitive")
+            primitive = created!
+        }
+
+        deinit { dnnl_primitive_destroy(primitive) }
+
+        /// Runs the primitive on the given (argument, descriptor, memory) triples on the calling
+        /// thread, with a scratchpad of its own.
+        func execute(
+            _ what: String, _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutableRawPointer)]
+        ) {
+            let scratch = scratchpadBytes > 0 ? BlockCache.allocate(scratchpadBytes) : nil
+            defer { if let scratch { BlockCache.deallocate(scratch, scratchpadBytes) } }
+            var all = arguments
+            if let scratch { all.append((80, scratchpad, scratch)) }  // DNNL_ARG_SCRATCHPAD
+            OneDNN.execute(primitive, what, all)
+        }
+    }
+
+    /// Executes a primitive on the given (argument, descriptor, memory) triples on the calling thread
+    /// (OpenMP width 1), waiting for the result.
+    static func execute(
+        _ primitive: dnnl_primitive_t, _ what: String,
         _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutableRawPointer)]
     ) {
         let engine = Self.engine.handle
-        var primitive: dnnl_primitive_t?
-        check(dnnl_primitive_create(&primitive, pd), "\(what) primitive")
-        defer { dnnl_primitive_destroy(primitive) }
         var memories: [dnnl_memory_t?] = []
         defer { for m in memories { dnnl_memory_destroy(m) } }
         let args = arguments.map { argument in

@@ -102,16 +102,7 @@ public final class PackedLinear: @unchecked Sendable {
         case .bfloat16:
             let a = scratch.bindMemory(to: UInt16.self, capacity: m * k)
             convertToBFloat16(xr, rows: m, columns: k, stride: k, into: a)
-            let plain = MatmulPrimitive.Shape(kind: .bfloat16, m: m, n: n, k: k, lda: k, ldc: n, bStrides: nil)
-            var shape = plain
-            (shape.bias, shape.activation, shape.residual) = (bias != nil, activation, residual != nil)
-            let fused = MatmulPrimitive.cached(shape)
-            if !fused.isReference || MatmulPrimitive.cached(plain).isReference {
-                fused.execute(a: a, b: packed!, c: yr, bias: bias, residual: residual.map { $0 + rows.lowerBound * n })
-            } else {
-                MatmulPrimitive.cached(plain).execute(a: a, b: packed!, c: yr)
-                linearEpilogue(y, rows: rows, outputs: n, bias: bias, activation: activation, residual: residual)
-            }
+            product(a, rows: rows, y: y, bias: bias, activation: activation, residual: residual)
         case .int8:
             let accumulators = scratch.bindMemory(to: Int32.self, capacity: m * n)
             let rowScales = UnsafeMutablePointer<Float>.allocate(capacity: m)
@@ -133,6 +124,44 @@ public final class PackedLinear: @unchecked Sendable {
                     }
                 }
             }
+            linearEpilogue(y, rows: rows, outputs: n, bias: bias, activation: activation, residual: residual)
+        }
+    }
+
+    /// The bf16 product whose output stage adds b, applies the activation and rounds to bf16:
+    /// y (dense [m, outputs], bf16) from x (dense [m, inputs], bf16).
+    fileprivate func roundedShape(rows m: Int, bias: Bool, activation: Activation) -> MatmulPrimitive.Shape {
+        var shape = MatmulPrimitive.Shape(
+            kind: .bfloat16, m: m, n: outputs, k: inputs, lda: inputs, ldc: outputs, bStrides: nil)
+        (shape.bias, shape.activation, shape.roundedOutput) = (bias, activation, true)
+        return shape
+    }
+
+    /// Runs `roundedShape`'s product on the calling thread.
+    fileprivate func roundedProduct(
+        _ x: UnsafePointer<UInt16>, rows m: Int, y: UnsafeMutablePointer<UInt16>, bias: UnsafeMutablePointer<Float>?,
+        activation: Activation
+    ) {
+        MatmulPrimitive.cached(roundedShape(rows: m, bias: bias != nil, activation: activation))
+            .execute(a: x, b: packed!, c: y, bias: bias)
+    }
+
+    /// The bf16 product of rows already rounded to bf16 (x dense [rows.count, inputs]) into y[rows].
+    fileprivate func product(
+        _ x: UnsafePointer<UInt16>, rows: Range<Int>, y: UnsafeMutablePointer<Float>,
+        bias: UnsafeMutablePointer<Float>?, activation: Activation, residual: UnsafeMutablePointer<Float>?
+    ) {
+        let (m, n, k) = (rows.count, outputs, inputs)
+        let plain = MatmulPrimitive.Shape(kind: .bfloat16, m: m, n: n, k: k, lda: k, ldc: n, bStrides: nil)
+        var shape = plain
+        (shape.bias, shape.activation, shape.residual) = (bias != nil, activation, residual != nil)
+        let fused = MatmulPrimitive.cached(shape)
+        if !fused.isReference || MatmulPrimitive.cached(plain).isReference {
+            fused.execute(
+                a: x, b: packed!, c: y + rows.lowerBound * n, bias: bias,
+                residual: residual.map { $0 + rows.lowerBound * n })
+        } else {
+            MatmulPrimitive.cached(plain).execute(a: x, b: packed!, c: y + rows.lowerBound * n)
             linearEpilogue(y, rows: rows, outputs: n, bias: bias, activation: activation, residual: residual)
         }
     }
@@ -184,5 +213,62 @@ public func linear(
         }
     }
     withExtendedLifetime((x, weight, bias, residual)) {}
+    return out
+}
+
+/// Hidden values per block of rows of `linearPair` in bf16 (512 KiB of bf16), kept in cache between
+/// the two products.
+let linearPairBlockElements = 1 << 18
+
+/// [..., in] → [..., out]: second(act(x · W1ᵀ + b1)) + b2 + residual, two linear layers in a row (an
+/// MLP). In bf16 the hidden rows never reach memory as f32: per block of rows, the first product's
+/// output stage adds b1, applies the activation and rounds to bf16 — what `linear` followed by the
+/// second layer's rounding of its input computes — and the second product reads them while they are
+/// in cache. Other precisions (or no fast oneDNN kernel) run the two layers one after the other.
+public func linearPair(
+    _ x: Tensor, first: PackedLinear, firstBias: Tensor?, activation: Activation, second: PackedLinear,
+    secondBias: Tensor?, residual: Tensor? = nil
+) -> Tensor {
+    let (k, hidden, n) = (first.inputs, first.outputs, second.outputs)
+    precondition(
+        second.inputs == hidden, "linear pair: \(hidden) hidden values, the second layer takes \(second.inputs)")
+    let rows = x.count / max(k, 1)
+    let blockRows = max(64, linearPairBlockElements / max(hidden, 1))
+    guard first.precision == .bfloat16 && second.precision == .bfloat16, x.rank >= 1, x.shape[x.rank - 1] == k,
+        rows > 0, k > 0, hidden > 0, n > 0,
+        !MatmulPrimitive.cached(
+            first.roundedShape(rows: min(rows, blockRows), bias: firstBias != nil, activation: activation)
+        ).isReference
+    else {
+        let h = linear(x, weight: first, bias: firstBias, activation: activation)
+        return linear(h, weight: second, bias: secondBias, residual: residual)
+    }
+    var outShape = x.shape
+    outShape[outShape.count - 1] = n
+    if let residual {
+        precondition(residual.shape == outShape, "linear pair: residual \(residual.shape) does not match \(outShape)")
+    }
+    precondition(firstBias.map { $0.count == hidden } ?? true, "linear pair: first bias does not match \(hidden)")
+    precondition(secondBias.map { $0.count == n } ?? true, "linear pair: second bias does not match \(n)")
+    let out = Tensor(uninitializedShape: outShape)
+    nonisolated(unsafe) let (y, xp) = (out.storage.pointer, x.storage.pointer)
+    nonisolated(unsafe) let (b1, b2) = (firstBias?.storage.pointer, secondBias?.storage.pointer)
+    nonisolated(unsafe) let rp = residual?.storage.pointer
+    Parallel.forEachChunk(rows, minimumChunk: 64) { chunk in
+        let most = min(blockRows, chunk.count)
+        let input = UnsafeMutablePointer<UInt16>.allocate(capacity: most * k)
+        let hiddenRows = UnsafeMutablePointer<UInt16>.allocate(capacity: most * hidden)
+        defer {
+            input.deallocate()
+            hiddenRows.deallocate()
+        }
+        for r0 in stride(from: chunk.lowerBound, to: chunk.upperBound, by: blockRows) {
+            let block = r0..<min(chunk.upperBound, r0 + blockRows)
+            convertToBFloat16(xp + r0 * k, rows: block.count, columns: k, stride: k, into: input)
+            first.roundedProduct(input, rows: block.count, y: hiddenRows, bias: b1, activation: activation)
+            second.product(hiddenRows, rows: block, y: y, bias: b2, activation: .identity, residual: rp)
+        }
+    }
+    withExtendedLifetime((x, first, second, firstBias, secondBias, residual)) {}
     return out
 }
