@@ -76,8 +76,11 @@ final class WorkerPool: @unchecked Sendable {
         var seen = ticket.load(ordering: .acquiring) >> 32
         while true {
             let idleSince = DispatchTime.now().uptimeNanoseconds
+            var polls: UInt32 = 0
             while ticket.load(ordering: .acquiring) >> 32 == seen {
-                if DispatchTime.now().uptimeNanoseconds - idleSince > Self.spinNanoseconds {
+                // The clock is read every 256 polls: reading it is what the spin would spend its time on.
+                polls &+= 1
+                if polls & 255 == 0 && DispatchTime.now().uptimeNanoseconds - idleSince > Self.spinNanoseconds {
                     sleeping.lock()
                     while ticket.load(ordering: .acquiring) >> 32 == seen { sleeping.wait() }
                     sleeping.unlock()

@@ -70,7 +70,7 @@ enum OneDNN {
         _ destination: UnsafeMutableRawPointer
     ) {
         var (fromDesc, toDesc) = (from, to)
-        let primitive = Primitive.cached(key: bytes(of: "reorder", from, to)) { attr in
+        let primitive = Primitive.cached(key: Key("reorder", from, to)) { attr in
             let engine = Self.engine.handle
             var pd: dnnl_primitive_desc_t?
             check(dnnl_reorder_primitive_desc_create(&pd, &fromDesc, engine, &toDesc, engine, attr), "reorder")
@@ -93,7 +93,7 @@ enum OneDNN {
         _ desc: inout Desc, _ what: String,
         _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutablePointer<Float>)]
     ) {
-        let primitive = Primitive.cached(key: bytes(of: what, desc)) { attr in
+        let primitive = Primitive.cached(key: Key(what, desc)) { attr in
             var pd: dnnl_primitive_desc_t?
             check(
                 withUnsafePointer(to: &desc) {
@@ -106,11 +106,27 @@ enum OneDNN {
     }
 
     /// A cache key: the operation's name and the bytes of its descriptors (oneDNN fills every byte of
-    /// them, padding included, from zero-initialised values).
-    private static func bytes<each D>(of what: String, _ descriptors: repeat each D) -> [UInt8] {
-        var key = Array(what.utf8)
-        for var d in repeat each descriptors { withUnsafeBytes(of: &d) { key += $0 } }
-        return key
+    /// them, padding included, from zero-initialised values), hashed once (FNV-1a over 8-byte words;
+    /// Hasher would take the few kilobytes a byte at a time on every call).
+    struct Key: Hashable {
+        let bytes: [UInt8]
+        let hash: Int
+
+        init<each D>(_ what: String, _ descriptors: repeat each D) {
+            var bytes = Array(what.utf8)
+            for var d in repeat each descriptors { withUnsafeBytes(of: &d) { bytes += $0 } }
+            while bytes.count % 8 != 0 { bytes.append(0) }
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            bytes.withUnsafeBytes { raw in
+                for i in stride(from: 0, to: raw.count, by: 8) {
+                    h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x100_0000_01b3
+                }
+            }
+            (self.bytes, hash) = (bytes, Int(truncatingIfNeeded: h))
+        }
+
+        static func == (a: Key, b: Key) -> Bool { a.hash == b.hash && a.bytes == b.bytes }
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
     }
 
     /// A created primitive that runs on any thread, each run with a scratchpad of its own.
@@ -121,11 +137,11 @@ enum OneDNN {
 
         /// Primitives kept at most; past it the cache starts again (running ones stay alive).
         static let limit = 4096
-        private static let cache = Mutex<[[UInt8]: Primitive]>([:])
+        private static let cache = Mutex<[Key: Primitive]>([:])
 
         /// The primitive of `key`, made from the primitive descriptor that `describe` creates (with
         /// the attributes given to it) on first use.
-        static func cached(key: [UInt8], _ describe: (dnnl_primitive_attr_t?) -> dnnl_primitive_desc_t?) -> Primitive {
+        static func cached(key: Key, _ describe: (dnnl_primitive_attr_t?) -> dnnl_primitive_desc_t?) -> Primitive {
             if let found = cache.withLock({ $0[key] }) { return found }
             omp_set_num_threads(1)
             var attr: dnnl_primitive_attr_t?
