@@ -12,8 +12,9 @@ struct AttentionProducts: @unchecked Sendable {
     let query, key, value: AttentionOperand
     /// Dense head-major bf16 copies of the operands (nil in float32).
     private let q16, k16, v16: UnsafeMutablePointer<UInt16>?
-    /// Keys per tile, and per (batch·heads + head)·tiles + tile the packed Kᵀ and V tiles (or none).
+    /// Query rows per product (the rows the packed tiles' layout is chosen for).
     let queryRows: Int
+    /// Keys per tile, and per (batch·heads + head)·tiles + tile the packed Kᵀ and V tiles (or none).
     private let keyTile: Int
     private let packedKeys, packedValues: [UnsafeMutableRawPointer]
     private let copies: [UnsafeMutablePointer<UInt16>]

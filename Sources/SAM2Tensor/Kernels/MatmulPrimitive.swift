@@ -40,12 +40,12 @@ final class MatmulPrimitive: @unchecked Sendable {
         var roundedOutput = false
     }
 
-    let primitive: dnnl_primitive_t
-    let source, weights, destination, scratchpad: dnnl_memory_desc_t
+    /// The created primitive, run with a scratchpad of its own per execution.
+    let created: OneDNN.Primitive
+    let source, weights, destination: dnnl_memory_desc_t
     /// The output stage's operands (Shape.bias, Shape.residual), and the residual's argument index.
     let bias, residual: dnnl_memory_desc_t?
     let residualArgument: Int32
-    let scratchpadBytes: Int
     /// True when oneDNN fell back to its reference implementation (slow: callers that can pass the
     /// weights another way should).
     let isReference: Bool
@@ -100,15 +100,8 @@ final class MatmulPrimitive: @unchecked Sendable {
         var name: UnsafePointer<CChar>?
         OneDNN.check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name), "matmul implementation")
         isReference = name.map { String(cString: $0).hasPrefix("ref") } ?? false
-        scratchpad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)!.pointee
-        var md = scratchpad
-        scratchpadBytes = dnnl_memory_desc_get_size(&md)
-        var created: dnnl_primitive_t?
-        OneDNN.check(dnnl_primitive_create(&created, pd), "matmul primitive \(shape)")
-        primitive = created!
+        created = OneDNN.Primitive(pd)
     }
-
-    deinit { dnnl_primitive_destroy(primitive) }
 
     private static let cache = Mutex<[Shape: MatmulPrimitive]>([:])
 
@@ -136,20 +129,16 @@ final class MatmulPrimitive: @unchecked Sendable {
         precondition(
             (bias == nil) == (biasValues == nil) && (residual == nil) == (residualValues == nil),
             "matmul: bias or residual operand missing or unexpected")
-        // Recycled blocks: a fresh large allocation per product would fault its pages in every time.
-        let scratch = BlockCache.allocate(max(1, scratchpadBytes))
-        defer { BlockCache.deallocate(scratch, max(1, scratchpadBytes)) }
         var operands = [
             (Int32(1), source, UnsafeMutableRawPointer(mutating: a)),  // DNNL_ARG_SRC
             (Int32(33), weights, UnsafeMutableRawPointer(mutating: b)),  // DNNL_ARG_WEIGHTS
             (Int32(17), destination, c),  // DNNL_ARG_DST
-            (Int32(80), scratchpad, scratch),  // DNNL_ARG_SCRATCHPAD
         ]
         if let bias, let biasValues { operands.append((41, bias, UnsafeMutableRawPointer(mutating: biasValues))) }
         if let residual, let residualValues {
             operands.append((residualArgument, residual, UnsafeMutableRawPointer(mutating: residualValues)))
         }
-        OneDNN.execute(primitive, "matmul", operands)
+        created.execute("matmul", operands)
     }
 
     /// Rows of the products a layout is chosen for, unless told (the linear layers' row blocks).

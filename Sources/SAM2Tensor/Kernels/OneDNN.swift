@@ -159,7 +159,8 @@ enum OneDNN {
             }
         }
 
-        private init(_ pd: dnnl_primitive_desc_t?) {
+        /// The primitive of a descriptor created with a user scratchpad.
+        init(_ pd: dnnl_primitive_desc_t?) {
             scratchpad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)!.pointee
             var md = scratchpad
             scratchpadBytes = dnnl_memory_desc_get_size(&md)
@@ -171,7 +172,8 @@ enum OneDNN {
         deinit { dnnl_primitive_destroy(primitive) }
 
         /// Runs the primitive on the given (argument, descriptor, memory) triples on the calling
-        /// thread, with a scratchpad of its own.
+        /// thread, with a scratchpad of its own (recycled blocks: a fresh large allocation per run
+        /// would fault its pages in every time).
         func execute(
             _ what: String, _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutableRawPointer)]
         ) {
@@ -185,7 +187,7 @@ enum OneDNN {
 
     /// Executes a primitive on the given (argument, descriptor, memory) triples on the calling thread
     /// (OpenMP width 1), waiting for the result.
-    static func execute(
+    private static func execute(
         _ primitive: dnnl_primitive_t, _ what: String,
         _ arguments: [(arg: Int32, md: dnnl_memory_desc_t, pointer: UnsafeMutableRawPointer)]
     ) {
