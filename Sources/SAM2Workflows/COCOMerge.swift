@@ -92,7 +92,9 @@ public enum COCOMerge {
             return
         }
         guard list[first.index] == .object(object) else {
-            let name = { (o: JSONValue) in (o["file_name"] ?? o["name"]).map { $0.string ?? "\($0)" } ?? "?" }
+            let name = { (o: JSONValue) in
+                (o["file_name"] ?? o["name"]).map { ($0.string ?? "\($0)").oneLine(limit: 200) } ?? "?"
+            }
             throw DatasetFileError.invalidEntry(
                 path: path, entry: entry,
                 problem:
