@@ -1,11 +1,17 @@
 // Parallel: the only threading code of SAM2Tensor. Splits index ranges over the WorkerPool's
-// threads (or Dispatch's, when the pool is busy). Rule against oversubscription: oneDNN never starts
+// threads (or Dispatch's, when the pool is busy). Rules against oversubscription: oneDNN never starts
 // OpenMP threads; a kernel splits its work with Parallel and calls oneDNN single-threaded inside each
-// worker (an OpenMP team would spin-wait between calls and take the cores from Parallel's workers).
+// worker (an OpenMP team would spin-wait between calls and take the cores from Parallel's workers);
+// and a Parallel call made from inside a worker runs on that worker alone (so a loop over pieces of
+// work may call the tensor functions, each of which splits its own work, on one piece per worker).
 
 import Dispatch
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 public enum Parallel {
     private static let width = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
@@ -28,7 +34,8 @@ public enum Parallel {
     }
 
     /// Splits 0..<count into at most `workers` (default threadCount) contiguous ranges of at least
-    /// `minimumChunk` indices and calls `body` once per range, concurrently.
+    /// `minimumChunk` indices and calls `body` once per range, concurrently — or once for all of
+    /// 0..<count when called from inside a worker.
     public static func forEachChunk(
         _ count: Int, minimumChunk: Int = 1, workers: Int? = nil,
         _ body: @Sendable (Range<Int>) -> Void
@@ -36,13 +43,25 @@ public enum Parallel {
         guard count > 0 else { return }
         let byGrain = (count + max(1, minimumChunk) - 1) / max(1, minimumChunk)
         let n = max(1, min(workers ?? threadCount, count, byGrain))
-        if n == 1 {
+        if n == 1 || pthread_getspecific(insideWorker) != nil {
             body(0..<count)
             return
         }
-        let chunk: @Sendable (Int) -> Void = { w in body((w * count / n)..<((w + 1) * count / n)) }
+        let chunk: @Sendable (Int) -> Void = { w in
+            let outer = pthread_getspecific(insideWorker)
+            pthread_setspecific(insideWorker, UnsafeRawPointer(bitPattern: 1))
+            defer { pthread_setspecific(insideWorker, outer) }
+            body((w * count / n)..<((w + 1) * count / n))
+        }
         if !pool.run(n, chunk) {
             DispatchQueue.concurrentPerform(iterations: n, execute: chunk)
         }
     }
+
+    /// Set (to a non-nil marker) on a thread while it runs a worker's range.
+    private static let insideWorker: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "Parallel: no thread-specific key")
+        return key
+    }()
 }

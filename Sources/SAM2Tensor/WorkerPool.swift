@@ -3,8 +3,8 @@
 // (`spinNanoseconds`) before they sleep. A kernel's parallel sections follow one another within
 // microseconds, and a thread woken from sleep on a virtual CPU arrives late: with Dispatch's
 // concurrentPerform, a two-thread `predict` issued after 60–500 ms of idle ran nearly as slowly
-// as on one thread. A call that finds the pool busy (another thread's kernel, or a nested call
-// from inside a task) returns false, and Parallel hands it to Dispatch instead.
+// as on one thread. A call that finds the pool busy (another thread's kernel) returns false, and
+// Parallel hands it to Dispatch instead; calls from inside a task never reach the pool.
 
 import Foundation
 import Synchronization

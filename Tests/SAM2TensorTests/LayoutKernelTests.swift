@@ -40,6 +40,35 @@ struct LayoutKernelTests {
         #expect(mismatches == 0, "seed \(seed)")
         let back = windowUnpartition(windows, windowSize: s, paddedHeight: hp, paddedWidth: wp, height: h, width: w)
         #expect(back.shape == x.shape && back.scalars == xv, "seed \(seed)")
+
+        // A range of windows at a time: the same windows; padding zeroed again after a change;
+        // written back range by range, the whole map.
+        let grid = WindowGrid(x, windowSize: s)
+        let perWindow = s * s * c
+        let rebuilt = Tensor(uninitializedShape: x.shape)
+        for first in stride(from: 0, to: grid.count, by: 2) {
+            let range = first..<min(grid.count, first + 2)
+            let part = windowPartition(x, grid: grid, windows: range)
+            #expect(
+                part.scalars == Array(wv[(range.lowerBound * perWindow)..<(range.upperBound * perWindow)]),
+                "seed \(seed) windows \(range)")
+            let shifted = Tensor(shape: part.shape, scalars: part.scalars.map { $0 + 1 })
+            zeroWindowPadding(shifted, grid: grid, first: first)
+            var expected = [Float]()
+            for window in range {
+                let (wy, wx) = ((window / nw) % nh, window % nw)
+                for r in 0..<s {
+                    for q in 0..<s {
+                        let inside = wy * s + r < h && wx * s + q < w
+                        let values = wv[(((window * s + r) * s + q) * c)..<(((window * s + r) * s + q + 1) * c)]
+                        expected += inside ? values.map { $0 + 1 } : Array(repeating: 0, count: c)
+                    }
+                }
+            }
+            #expect(shifted.scalars == expected, "seed \(seed) windows \(range): padding not zeroed")
+            windowUnpartition(part, into: rebuilt, grid: grid, first: first)
+        }
+        #expect(rebuilt.scalars == xv, "seed \(seed)")
     }
 
     @Test(arguments: [(3, 5, 7, 4, 3), (1, 4, 6, 5, 2), (2, 1, 9, 3, 1)])

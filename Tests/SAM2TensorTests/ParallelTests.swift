@@ -1,6 +1,6 @@
 // Tests for Parallel and its WorkerPool: every index runs exactly once, also with tasks issued back
 // to back (helpers spinning between them), after the helpers went to sleep, from several threads
-// at once (the pool busy: Dispatch takes over) and nested inside a task.
+// at once (the pool busy: Dispatch takes over) and nested inside a task (on the worker's thread).
 
 import Foundation
 import Synchronization
@@ -42,6 +42,18 @@ final class Hits: Sendable {
         for round in 0..<2_000 {
             expectEachIndexOnce(count: 1 + round % 37, workers: 1 + round % 4)
         }
+    }
+
+    @Test func aNestedCallRunsWholeOnItsWorker() {
+        let ranges = Mutex<[[Int]]>([])
+        Parallel.forEachChunk(4, workers: 2) { outer in
+            let thread = pthread_self()
+            Parallel.forEachChunk(100, workers: 2) { inner in
+                ranges.withLock { $0.append([outer.lowerBound, inner.lowerBound, inner.count]) }
+                #expect(pthread_equal(pthread_self(), thread) != 0, "a nested range ran on another thread")
+            }
+        }
+        #expect(ranges.withLock { $0.sorted { $0[0] < $1[0] } } == [[0, 0, 100], [2, 0, 100]])
     }
 
     @Test func tasksAfterTheHelpersSleptAndNestedTasks() {

@@ -78,6 +78,11 @@ struct MultiScaleBlock: Sendable {
 
     /// [B, H, W, dim] → [B, H', W', dimOut]
     func callAsFunction(_ input: Tensor) -> Tensor {
+        groupedParts(input).map { windowGroups(input, $0) } ?? stepByStep(input)
+    }
+
+    /// The block one step at a time over the whole map, as the reference writes it.
+    func stepByStep(_ input: Tensor) -> Tensor {
         var shortcut = input
         let x = norm1(input)
         if let proj {
@@ -101,6 +106,67 @@ struct MultiScaleBlock: Sendable {
         // x = shortcut + attn; x + mlp(norm2(x)) with the add fused into the norm and the MLP.
         let (sum, normalized) = norm2(shortcut, adding: y)
         return mlp(normalized, residual: sum)
+    }
+
+    /// Weight bytes (in their precision) up to which a part of a windowed block runs a group of
+    /// windows at a time (`windowGroups`): every group reads the part's weights again, which pays
+    /// while they stay in cache beside the group's tokens (the first stages' blocks; in later
+    /// stages the weights outweigh the activations they would save).
+    static let windowGroupWeightBytes = 1 << 20
+
+    /// The parts of a windowed block that run in groups of windows.
+    enum GroupedParts { case attention, attentionAndMLP }
+
+    /// Which parts of the block run in groups of windows for this input, nil for none. The shortcut's
+    /// projection and pooling see only their own window's tokens when the windows tile the map.
+    func groupedParts(_ input: Tensor) -> GroupedParts? {
+        guard windowSize > 0 else { return nil }
+        if proj != nil || poolQuery {
+            guard windowSize % 2 == 0, input.shape[1] % windowSize == 0, input.shape[2] % windowSize == 0 else {
+                return nil
+            }
+        }
+        let attention = attn.qkv.weight.byteCount + attn.proj.weight.byteCount + (proj?.weight.byteCount ?? 0)
+        let all = attention + mlp.layers.reduce(0) { $0 + $1.weight.byteCount }
+        if all <= Self.windowGroupWeightBytes { return .attentionAndMLP }
+        return attention <= Self.windowGroupWeightBytes ? .attention : nil
+    }
+
+    /// A windowed block run a group of windows at a time on each worker: the group's tokens go
+    /// through norm1, the shortcut's projection and pooling, attention, the residual sum, norm2 (and
+    /// the MLP) while they are in cache, instead of each step passing over the whole map; otherwise
+    /// the MLP then runs over the whole map. Every token sees the same operations as in the
+    /// step-by-step form (the padding is zero after norm1, as the reference pads the normalised map).
+    func windowGroups(_ input: Tensor, _ parts: GroupedParts) -> Tensor {
+        let grid = WindowGrid(input, windowSize: windowSize)
+        let pool = poolQuery ? 2 : 1
+        let outGrid = WindowGrid(
+            batch: grid.batch, height: grid.height / pool, width: grid.width / pool, channels: dimOut,
+            size: windowSize / pool)
+        let perGroup = max(1, min(512 / (windowSize * windowSize), grid.count / (8 * Parallel.threadCount)))
+        let groups = (grid.count + perGroup - 1) / perGroup
+        let shape = [outGrid.batch, outGrid.height, outGrid.width, dimOut]
+        let out = Tensor(uninitializedShape: shape)
+        let normalizedOut = parts == .attention ? Tensor(uninitializedShape: shape) : nil
+        Parallel.forEach(groups) { g in
+            let windows = (g * perGroup)..<min(grid.count, (g + 1) * perGroup)
+            let x = windowPartition(input, grid: grid, windows: windows)
+            let normalized = norm1(x)
+            zeroWindowPadding(normalized, grid: grid, first: windows.lowerBound)
+            var shortcut = x
+            if let proj {
+                shortcut = proj(normalized)
+                if poolQuery { shortcut = maxPool2x2NHWC(shortcut) }
+            }
+            let (sum, normalized2) = norm2(shortcut, adding: attn(normalized))
+            if let normalizedOut {
+                windowUnpartition(sum, into: out, grid: outGrid, first: windows.lowerBound)
+                windowUnpartition(normalized2, into: normalizedOut, grid: outGrid, first: windows.lowerBound)
+            } else {
+                windowUnpartition(mlp(normalized2, residual: sum), into: out, grid: outGrid, first: windows.lowerBound)
+            }
+        }
+        return normalizedOut.map { mlp($0, residual: out) } ?? out
     }
 }
 
