@@ -47,10 +47,10 @@ public enum Parallel {
             body(0..<count)
             return
         }
+        // Only a thread outside every worker gets here, so the flag is cleared again afterwards.
         let chunk: @Sendable (Int) -> Void = { w in
-            let outer = pthread_getspecific(insideWorker)
             pthread_setspecific(insideWorker, UnsafeRawPointer(bitPattern: 1))
-            defer { pthread_setspecific(insideWorker, outer) }
+            defer { pthread_setspecific(insideWorker, nil) }
             body((w * count / n)..<((w + 1) * count / n))
         }
         if !pool.run(n, chunk) {
