@@ -36,7 +36,9 @@ let package = Package(
         .systemLibrary(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"]), .brew(["libmicrohttpd"])]),
-        .target(name: "SAM2Tensor", dependencies: ["CDNNL"]),
+        // The elementwise and row kernels in C: AVX-512 versions beside portable ones, picked at run time.
+        .target(name: "CSAM2Kernels"),
+        .target(name: "SAM2Tensor", dependencies: ["CDNNL", "CSAM2Kernels"]),
         .target(name: "SAM2Checkpoint", dependencies: ["SAM2Tensor", "CZlib"]),
         .target(name: "SAM2", dependencies: ["SAM2Tensor", "SAM2Checkpoint"]),
         .target(name: "SAM2IO", dependencies: ["SAM2", "SAM2Tensor", "SAM2Checkpoint", "CJPEG", "CPNG", "CFFmpeg"]),
@@ -49,7 +51,8 @@ let package = Package(
             name: "SAM2FuzzTargets",
             dependencies: ["SAM2Checkpoint", "SAM2", "SAM2IO", "SAM2Workflows", "SAM2Server"], path: "Fuzz/Targets"),
         .executableTarget(name: "sam2-fuzz", dependencies: ["SAM2FuzzTargets"], path: "Fuzz/Driver"),
-        .testTarget(name: "SAM2TensorTests", dependencies: ["SAM2Tensor"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "SAM2TensorTests", dependencies: ["SAM2Tensor", "CSAM2Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SAM2CheckpointTests", dependencies: ["SAM2Checkpoint"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SAM2Tests", dependencies: ["SAM2", "SAM2IO", "SAM2Workflows", "SAM2Server"],

@@ -1,12 +1,12 @@
 // Attention: softmax(q·kᵀ·scale)·v, blocked over query rows. Against short key ranges each worker
 // holds the score rows of one block of queries (or of several small ones) against all keys, at most
-// attentionScoreElements floats, applies oneDNN's softmax in place and multiplies by v. Against long
+// attentionScoreElements floats, applies the softmax in place (VectorMath) and multiplies by v. Against long
 // memories (tens of thousands of keys) it takes the keys a tile at a time with a running softmax
 // (flash attention), so the score rows stay in cache. Operands are strided views, so heads are read
 // straight from projection outputs (token-major or packed qkv) and the result is written
 // token-major, without permuted copies. In bf16 the two products take bf16 operands
-// (AttentionProducts); the softmax and its running statistics stay f32 (oneDNN's softmax with a bf16
-// destination is off by a bf16 unit in many probabilities, so P is rounded from f32 in a pass).
+// (AttentionProducts); the softmax and its running statistics stay f32 and P is rounded to bf16 from
+// the f32 probabilities (in the softmax's last pass over short key ranges).
 
 import Foundation
 
@@ -158,8 +158,7 @@ private func attention(
                 products.scores(bi: bi, hi: hi, q0: q0, rows: rows, k0: 0, n: lk, alpha: alpha, into: s, ldc: lk)
                 totalRows += rows
             }
-            OneDNN.softmaxRowsInPlace(scores, rows: totalRows, columns: lk)
-            products.round(scores, rows: totalRows, columns: lk, into: rounded)
+            VectorMath.softmaxRows(scores, rows: totalRows, columns: lk, rounded: rounded)
             forEachMember { bi, hi, q0, rows, s in
                 products.values(
                     s, ldp: lk, rounded: rounded.map { UnsafePointer($0 + (s - scores)) }, bi: bi, hi: hi, k0: 0,

@@ -75,18 +75,12 @@ func linearEpilogue(
     let block = y + rows.lowerBound * outputs
     let count = rows.count * outputs
     if let bp {
-        for r in 0..<rows.count {
-            let row = block + r * outputs
-            for j in 0..<outputs { row[j] += bp[j] }
-        }
+        for r in 0..<rows.count { VectorMath.add(block + r * outputs, bp, outputs) }
     }
     switch activation {
     case .identity: break
     case .relu: for i in 0..<count { block[i] = max(block[i], 0) }
     case .gelu: OneDNN.geluInPlace(block, count: count)
     }
-    if let rp {
-        let res = rp + rows.lowerBound * outputs
-        for i in 0..<count { block[i] += res[i] }
-    }
+    if let rp { VectorMath.add(block, rp + rows.lowerBound * outputs, count) }
 }

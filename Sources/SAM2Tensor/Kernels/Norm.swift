@@ -37,19 +37,10 @@ private func rowLayerNorm(_ x: Tensor, _ addend: Tensor?, weight: Tensor, bias: 
     nonisolated(unsafe) let g = weight.storage.pointer
     nonisolated(unsafe) let b = bias.storage.pointer
     Parallel.forEachChunk(rows, minimumChunk: max(1, 16_384 / max(c, 1))) { range in
-        for r in range {
-            var xr = UnsafePointer(src + r * c)
-            if let add, let sp {
-                let ar = add + r * c
-                let s = sp + r * c
-                for i in 0..<c { s[i] = xr[i] + ar[i] }
-                xr = UnsafePointer(s)
-            }
-            let yr = dst + r * c
-            let mean = VectorMath.sum(xr, c) / Float(c)
-            let inv = 1 / (VectorMath.squaredDeviation(xr, c, from: mean) / Float(c) + eps).squareRoot()
-            for i in 0..<c { yr[i] = (xr[i] - mean) * inv * g[i] + b[i] }
-        }
+        let first = range.lowerBound * c
+        VectorMath.kernels.layer_norm_rows(
+            src + first, add.map { UnsafePointer($0 + first) }, sp.map { $0 + first }, range.count, c, g, b, eps,
+            dst + first)
     }
     withExtendedLifetime((x, addend)) {}
     return (sum, out)

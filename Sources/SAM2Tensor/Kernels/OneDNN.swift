@@ -1,5 +1,5 @@
 // OneDNN: thin wrappers over oneDNN's C API — the shared CPU engine, plain memory descriptors, a
-// create-and-execute helper for any primitive, in-place GELU and softmax, and reorders (layout and
+// create-and-execute helper for any primitive, in-place GELU, and reorders (layout and
 // data-type conversions), run on the calling thread (OpenMP width 1, so callers split work with
 // Parallel). Created primitives are kept per operation descriptor (creating a primitive descriptor
 // costs more than running a small primitive), each run with its own scratchpad.
@@ -40,15 +40,6 @@ enum OneDNN {
             dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, dnnl_eltwise_gelu_erf, &md, 0, 0),
             "GELU descriptor")
         runInPlace(&desc, md, x, "GELU")
-    }
-
-    /// Softmax of each row of a contiguous [rows, columns] block, in place.
-    static func softmaxRowsInPlace(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-        guard rows > 0 && columns > 0 else { return }
-        var md = plainDesc([rows, columns], dnnl_ab)
-        var desc = dnnl_softmax_desc_t()
-        check(dnnl_softmax_forward_desc_init(&desc, dnnl_forward_inference, &md, 1), "softmax descriptor")
-        runInPlace(&desc, md, x, "softmax")
     }
 
     /// A strided memory descriptor of any data type.

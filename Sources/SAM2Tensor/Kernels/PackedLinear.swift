@@ -118,13 +118,11 @@ public final class PackedLinear: @unchecked Sendable {
                 .execute(a: a, b: packed!, c: accumulators)
             scales.withUnsafeBufferPointer { sw in
                 columnSums.withUnsafeBufferPointer { sums in
-                    for r in 0..<m {
-                        let (acc, out, sx, zx) = (accumulators + r * n, yr + r * n, rowScales[r], zeros[r])
-                        for j in 0..<n { out[j] = sx * sw[j] * Float(acc[j] &- zx &* sums[j]) }
-                    }
+                    VectorMath.kernels.dequantize_rows(
+                        accumulators, m, n, rowScales, zeros, sw.baseAddress, sums.baseAddress, bias, yr)
                 }
             }
-            linearEpilogue(y, rows: rows, outputs: n, bias: bias, activation: activation, residual: residual)
+            linearEpilogue(y, rows: rows, outputs: n, bias: nil, activation: activation, residual: residual)
         }
     }
 

@@ -2,8 +2,6 @@
 // nearest even, as PyTorch), and float32 rows to u8 with a scale and zero point per row (dynamic
 // activation quantization) — plus their plain float32 emulations that tests use as oracles.
 
-import CDNNL
-
 /// One float rounded to bfloat16 bits (ties to even; NaN stays NaN).
 @inline(__always) func bfloat16Bits(_ value: Float) -> UInt16 {
     let u = value.bitPattern
@@ -11,23 +9,12 @@ import CDNNL
     return UInt16(truncatingIfNeeded: (u &+ 0x7FFF &+ ((u >> 16) & 1)) >> 16)
 }
 
-/// Blocks of at least this many floats are converted by oneDNN (below it its call costs more than
-/// the conversion).
-let bfloat16ReorderElements = 1 << 14
-
-/// rows × columns floats (row stride `stride`) → contiguous bfloat16 rows: large blocks through
-/// oneDNN's reorder (JIT code for the CPU's widest instructions), small ones by the plain loop.
-/// The two agree bit for bit except on denormal inputs, which oneDNN may flush to ±0.
+/// rows × columns floats (row stride `stride`) → contiguous bfloat16 rows (VectorMath's kernel);
+/// bit for bit `roundRowsToBFloat16`.
 func convertToBFloat16(
     _ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, into out: UnsafeMutablePointer<UInt16>
 ) {
-    guard rows * columns >= bfloat16ReorderElements else {
-        roundRowsToBFloat16(x, rows: rows, columns: columns, stride: stride, into: out)
-        return
-    }
-    OneDNN.reorder(
-        OneDNN.stridedDesc([rows, columns], [stride, 1], dnnl_f32), x,
-        OneDNN.stridedDesc([rows, columns], [columns, 1], dnnl_bf16), out)
+    VectorMath.kernels.round_bfloat16(x, rows, columns, stride, out)
 }
 
 /// The plain conversion of `convertToBFloat16`, one element at a time.
@@ -42,7 +29,16 @@ func roundRowsToBFloat16(
 
 /// Per-row u8 quantization of rows × columns floats: q = clamp(round(x / scale) + zero, 0, 255) with
 /// the row's range (widened to hold 0) mapped onto 0...255. Writes scales and zero points per row.
+/// VectorMath's kernel; bit for bit `quantizeRowsU8Plain` on finite values.
 func quantizeRowsU8(
+    _ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, into out: UnsafeMutablePointer<UInt8>,
+    scales: UnsafeMutablePointer<Float>, zeroPoints: UnsafeMutablePointer<Int32>
+) {
+    VectorMath.kernels.quantize_rows_u8(x, rows, columns, stride, out, scales, zeroPoints)
+}
+
+/// The plain quantization of `quantizeRowsU8`, one element at a time.
+func quantizeRowsU8Plain(
     _ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, into out: UnsafeMutablePointer<UInt8>,
     scales: UnsafeMutablePointer<Float>, zeroPoints: UnsafeMutablePointer<Int32>
 ) {

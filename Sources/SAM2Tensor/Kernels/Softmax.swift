@@ -1,4 +1,4 @@
-// Softmax over the last dimension (max-subtracted, like torch.softmax), on VectorMath's exponential.
+// Softmax over the last dimension (max-subtracted, like torch.softmax), VectorMath's softmax rows.
 
 /// Softmax over the last dimension (max-subtracted, like torch.softmax).
 public func softmax(_ x: Tensor) -> Tensor {
@@ -8,13 +8,9 @@ public func softmax(_ x: Tensor) -> Tensor {
     nonisolated(unsafe) let src = x.storage.pointer
     nonisolated(unsafe) let dst = out.storage.pointer
     Parallel.forEachChunk(rows, minimumChunk: max(1, 16_384 / max(c, 1))) { range in
-        for r in range {
-            let xr = src + r * c
-            let yr = dst + r * c
-            let m = VectorMath.maximum(xr, c)
-            let sum = VectorMath.expShifted(xr, yr, c, shift: m)
-            VectorMath.scale(yr, c, by: 1 / sum)
-        }
+        let first = range.lowerBound * c
+        (dst + first).update(from: src + first, count: range.count * c)
+        VectorMath.softmaxRows(dst + first, rows: range.count, columns: c, rounded: nil)
     }
     return out
 }

@@ -1,0 +1,183 @@
+// The portable versions of sam2_kernels: plain loops, compiled for the baseline target.
+#include <math.h>
+#include <string.h>
+
+#include "sam2_kernels.h"
+
+#pragma STDC FP_CONTRACT OFF
+
+static float maximum(const float *x, size_t n) {
+    float best = -INFINITY;
+    for (size_t i = 0; i < n; i++) best = x[i] > best ? x[i] : best;
+    return best;
+}
+
+static float sum(const float *x, size_t n) {
+    float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (size_t j = 0; j < 8; j++) a[j] += x[i + j];
+    float total = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    for (; i < n; i++) total += x[i];
+    return total;
+}
+
+static float squared_deviation(const float *x, size_t n, float mean) {
+    float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (size_t j = 0; j < 8; j++) {
+            float d = x[i + j] - mean;
+            a[j] += d * d;
+        }
+    float total = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    for (; i < n; i++) {
+        float d = x[i] - mean;
+        total += d * d;
+    }
+    return total;
+}
+
+/// e^v for v ≤ 88: v = k·ln2 + r (Cody–Waite, ln2 in two parts), e^r by Cephes' polynomial,
+/// 2^k from the exponent bits; below −87.3 it gives 0. The AVX-512 version computes the same.
+static inline float exp_below_88(float v) {
+    const float magic = 12582912.0f;  // 1.5 · 2²³: adding it rounds to an integer in the low bits
+    int under = v < -87.3f;
+    float w = under ? -87.3f : v;
+    float t = w * 1.44269504088896341f + magic;
+    float k = t - magic;
+    float r = (w - k * 0.693359375f) - k * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = (p * (r * r) + r) + 1.0f;
+    union { uint32_t u; float f; } tb = {.f = t}, mb = {.f = magic}, two;
+    two.u = (tb.u - mb.u + 127u) << 23;
+    return under ? 0.0f : p * two.f;
+}
+
+static float exp_shifted(const float *x, float *y, size_t n, float shift) {
+    for (size_t i = 0; i < n; i++) y[i] = exp_below_88(x[i] - shift);
+    return sum(y, n);
+}
+
+static void scale(float *x, size_t n, float s) {
+    for (size_t i = 0; i < n; i++) x[i] *= s;
+}
+
+static inline uint16_t bfloat16_bits(float value) {
+    union { float f; uint32_t u; } b = {.f = value};
+    if (value != value) return (uint16_t)((b.u >> 16) | 0x40);
+    return (uint16_t)((b.u + 0x7FFFu + ((b.u >> 16) & 1u)) >> 16);
+}
+
+static void softmax_rows(float *x, size_t rows, size_t columns, uint16_t *rounded) {
+    for (size_t r = 0; r < rows; r++) {
+        float *row = x + r * columns;
+        float m = maximum(row, columns);
+        float total = isfinite(m) ? exp_shifted(row, row, columns, m) : NAN;
+        float inverse = 1.0f / total;
+        if (isnan(total)) {
+            for (size_t j = 0; j < columns; j++) row[j] = NAN;
+            inverse = 1.0f;
+        }
+        if (rounded) {
+            uint16_t *out = rounded + r * columns;
+            for (size_t j = 0; j < columns; j++) out[j] = bfloat16_bits(row[j] * inverse);
+        } else {
+            scale(row, columns, inverse);
+        }
+    }
+}
+
+static void round_bfloat16(const float *x, size_t rows, size_t columns, size_t stride, uint16_t *out) {
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < columns; j++) out[r * columns + j] = bfloat16_bits(x[r * stride + j]);
+}
+
+/// Rounds to the nearest integer (ties to even) for |v| < 2²²; used where v is at most 255 or so.
+static inline float round_even(float v) {
+    const float magic = 12582912.0f;
+    return (v + magic) - magic;
+}
+
+static void quantize_rows_u8(
+    const float *x, size_t rows, size_t columns, size_t stride, uint8_t *out, float *scales, int32_t *zero_points) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *src = x + r * stride;
+        uint8_t *dst = out + r * columns;
+        float low = 0, high = 0;
+        for (size_t j = 0; j < columns; j++) {
+            low = src[j] < low ? src[j] : low;
+            high = src[j] > high ? src[j] : high;
+        }
+        float s = high > low ? (high - low) / 255.0f : 1.0f;
+        float zero = round_even(-low / s);
+        zero = zero < 0 ? 0 : zero > 255 ? 255 : zero;
+        float inverse = 1.0f / s;
+        for (size_t j = 0; j < columns; j++) {
+            float q = round_even(src[j] * inverse) + zero;
+            q = q < 0 ? 0 : q > 255 ? 255 : q;
+            union { float f; uint32_t u; } bits = {.f = q + 12582912.0f};
+            dst[j] = (uint8_t)bits.u;
+        }
+        scales[r] = s;
+        zero_points[r] = (int32_t)zero;
+    }
+}
+
+static void dequantize_rows(
+    const int32_t *acc, size_t rows, size_t columns, const float *row_scales, const int32_t *zero_points,
+    const float *column_scales, const int32_t *column_sums, const float *bias, float *y) {
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *a = acc + r * columns;
+        float *out = y + r * columns;
+        float sx = row_scales[r];
+        uint32_t zx = (uint32_t)zero_points[r];
+        for (size_t j = 0; j < columns; j++) {
+            int32_t centred = (int32_t)((uint32_t)a[j] - zx * (uint32_t)column_sums[j]);
+            out[j] = (sx * column_scales[j]) * (float)centred;
+        }
+        if (bias)
+            for (size_t j = 0; j < columns; j++) out[j] += bias[j];
+    }
+}
+
+static void layer_norm_rows(
+    const float *x, const float *addend, float *sum_out, size_t rows, size_t columns, const float *weight,
+    const float *bias, float eps, float *y) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * columns;
+        if (addend) {
+            float *s = sum_out + r * columns;
+            for (size_t j = 0; j < columns; j++) s[j] = xr[j] + addend[r * columns + j];
+            xr = s;
+        }
+        float mean = sum(xr, columns) / (float)columns;
+        float inverse = 1.0f / sqrtf(squared_deviation(xr, columns, mean) / (float)columns + eps);
+        float *yr = y + r * columns;
+        for (size_t j = 0; j < columns; j++) yr[j] = ((xr[j] - mean) * inverse) * weight[j] + bias[j];
+    }
+}
+
+static void add(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+const sam2_kernels_table sam2_kernels_generic = {
+    .name = "generic",
+    .maximum = maximum,
+    .sum = sum,
+    .squared_deviation = squared_deviation,
+    .exp_shifted = exp_shifted,
+    .scale = scale,
+    .softmax_rows = softmax_rows,
+    .round_bfloat16 = round_bfloat16,
+    .quantize_rows_u8 = quantize_rows_u8,
+    .dequantize_rows = dequantize_rows,
+    .layer_norm_rows = layer_norm_rows,
+    .add = add,
+};
