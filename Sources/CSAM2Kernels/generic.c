@@ -6,31 +6,62 @@
 
 #pragma STDC FP_CONTRACT OFF
 
+/// Four floats, for the reductions (which the loop vectoriser leaves scalar: it may not reorder
+/// float sums or NaN-skipping maxima).
+typedef float float4 __attribute__((vector_size(16)));
+typedef int32_t int4 __attribute__((vector_size(16)));
+
+/// The larger of v and a lane by lane, a where v is NaN (v > a is false).
+static inline float4 larger(float4 v, float4 a) {
+    int4 take = v > a;
+    return (float4)(((int4)v & take) | ((int4)a & ~take));
+}
+
+static inline float4 load4(const float *x) {
+    float4 v;
+    memcpy(&v, x, sizeof v);
+    return v;
+}
+
 static float maximum(const float *x, size_t n) {
-    float best = -INFINITY;
-    for (size_t i = 0; i < n; i++) best = x[i] > best ? x[i] : best;
+    float4 a = {-INFINITY, -INFINITY, -INFINITY, -INFINITY}, b = a;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float4 v = load4(x + i), w = load4(x + i + 4);
+        a = larger(v, a);
+        b = larger(w, b);
+    }
+    a = larger(b, a);
+    float best = a[0] > a[1] ? a[0] : a[1];
+    best = a[2] > best ? a[2] : best;
+    best = a[3] > best ? a[3] : best;
+    for (; i < n; i++) best = x[i] > best ? x[i] : best;
     return best;
 }
 
 static float sum(const float *x, size_t n) {
-    float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    float4 a = {0, 0, 0, 0}, b = a;
     size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (size_t j = 0; j < 8; j++) a[j] += x[i + j];
-    float total = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    for (; i + 8 <= n; i += 8) {
+        a += load4(x + i);
+        b += load4(x + i + 4);
+    }
+    a += b;
+    float total = (a[0] + a[1]) + (a[2] + a[3]);
     for (; i < n; i++) total += x[i];
     return total;
 }
 
 static float squared_deviation(const float *x, size_t n, float mean) {
-    float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    float4 a = {0, 0, 0, 0}, b = a;
     size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (size_t j = 0; j < 8; j++) {
-            float d = x[i + j] - mean;
-            a[j] += d * d;
-        }
-    float total = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    for (; i + 8 <= n; i += 8) {
+        float4 d = load4(x + i) - mean, e = load4(x + i + 4) - mean;
+        a += d * d;
+        b += e * e;
+    }
+    a += b;
+    float total = (a[0] + a[1]) + (a[2] + a[3]);
     for (; i < n; i++) {
         float d = x[i] - mean;
         total += d * d;
