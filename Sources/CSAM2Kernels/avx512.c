@@ -57,29 +57,22 @@ static float squared_deviation(const float *x, size_t n, float mean) {
     return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
 }
 
-/// generic.c's exp_below_88 on sixteen lanes.
+/// generic.c's exp_below_88 on sixteen lanes, with fused multiply-adds (Cody–Waite reduction and
+/// the polynomial) and 2^k by scalef, so it may differ from generic.c's in the last unit.
 static inline __m512 exp_below_88(__m512 v) {
-    const __m512 magic = _mm512_set1_ps(12582912.0f);
-    const __m512 floor = _mm512_set1_ps(-87.3f);
-    __mmask16 under = _mm512_cmp_ps_mask(v, floor, _CMP_LT_OQ);
-    __m512 w = _mm512_mask_mov_ps(v, under, floor);
-    __m512 t = _mm512_add_ps(_mm512_mul_ps(w, _mm512_set1_ps(1.44269504088896341f)), magic);
-    __m512 k = _mm512_sub_ps(t, magic);
-    __m512 r = _mm512_sub_ps(
-        _mm512_sub_ps(w, _mm512_mul_ps(k, _mm512_set1_ps(0.693359375f))),
-        _mm512_mul_ps(k, _mm512_set1_ps(-2.12194440e-4f)));
+    __mmask16 kept = _mm512_cmp_ps_mask(v, _mm512_set1_ps(-87.3f), _CMP_NLT_UQ);  // v ≥ −87.3 or NaN
+    __m512 k = _mm512_roundscale_ps(
+        _mm512_mul_ps(v, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), v);
+    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
     __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, _mm512_mul_ps(r, r)), r), _mm512_set1_ps(1.0f));
-    __m512i bits = _mm512_slli_epi32(
-        _mm512_add_epi32(
-            _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_castps_si512(magic)), _mm512_set1_epi32(127)),
-        23);
-    return _mm512_maskz_mul_ps((__mmask16)~under, p, _mm512_castsi512_ps(bits));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    return _mm512_maskz_scalef_ps(kept, p, k);
 }
 
 static float exp_shifted(const float *x, float *y, size_t n, float shift) {

@@ -2,7 +2,7 @@
 // dnnl_sgemm on 4096³, `linear` on [4096, 4096] × [4096, 4096]ᵀ, and blocked attention at 4096 tokens, and the
 // memory attention of video tracking (4096 queries against 28,736 keys) in f32 and bf16.
 // FLOPs: 2·M·N·K for products, 2·Lq·Lk·(D + Dv) per attention head. The best of R interleaved rounds counts.
-// Usage: swift run -c release sam2-kernel-bench [--threads N] [--repeat R]
+// Usage: swift run -c release sam2-kernel-bench [--threads N] [--repeat R] [--filter TEXT]
 
 import CDNNL
 import Foundation
@@ -11,6 +11,7 @@ import SAM2Tensor
 struct Options {
     var threads = ProcessInfo.processInfo.activeProcessorCount
     var repeats = 5
+    var filter: String?
 
     init(_ arguments: [String]) {
         var it = arguments.dropFirst().makeIterator()
@@ -18,8 +19,9 @@ struct Options {
             switch a {
             case "--threads": threads = Int(it.next() ?? "") ?? threads
             case "--repeat": repeats = Int(it.next() ?? "") ?? repeats
+            case "--filter": filter = it.next()
             case "-h", "--help":
-                print("usage: sam2-kernel-bench [--threads N] [--repeat R]")
+                print("usage: sam2-kernel-bench [--threads N] [--repeat R] [--filter TEXT (jobs whose names hold it)]")
                 exit(0)
             default:
                 FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8))
@@ -80,6 +82,20 @@ for ((heads, d), (q, k, v)) in zip(attentionShapes, attentionInputs) {
             { _ = scaledDotProductAttention(query: q, key: k, value: v) }
         ))
 }
+// The global attention of Hiera's third stage at 1024² (tiny: 4 heads of 96 channels over 64×64
+// tokens), in float32 and with bf16 products.
+let globalInputs = (4...6).map { filled([1, 4, tokens, 96], seed: UInt32($0)) }
+for precision in [Precision.float32, .bfloat16] {
+    jobs.append(
+        (
+            "global attention H=4 L=4096 D=96 \(precision == .float32 ? "f32" : "bf16")",
+            4.0 * Double(tokens * tokens * 96 * 4),
+            {
+                _ = scaledDotProductAttention(
+                    query: globalInputs[0], key: globalInputs[1], value: globalInputs[2], precision: precision)
+            }
+        ))
+}
 // The memory attention of video tracking: a frame's 64×64 tokens against 7 memory frames and 64
 // pointer tokens, one head of 256 channels (keys and values projected from the 64-channel memory),
 // in float32 and with bf16 products.
@@ -96,6 +112,7 @@ for precision in [Precision.float32, .bfloat16] {
             }
         ))
 }
+if let filter = options.filter { jobs = [jobs[0]] + jobs.dropFirst().filter { $0.0.contains(filter) } }
 var best = [Double](repeating: .infinity, count: jobs.count)
 for (i, job) in jobs.enumerated() {
     _ = i
