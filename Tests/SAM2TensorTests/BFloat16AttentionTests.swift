@@ -1,7 +1,8 @@
 // Attention with bf16 products against a plain version that rounds q, k, v and the softmax
 // probabilities to bf16 and computes the rest in Double, on fresh random inputs: short key ranges
 // (scores in one block) and long ones (keys taken a tile at a time with a running softmax), with
-// several query blocks per head (key and value tiles packed once).
+// several query blocks per head (key and value tiles packed once). Against fewer than
+// attentionBFloat16Keys keys bf16 attention runs in float32.
 
 import Foundation
 import SAM2Tensor
@@ -38,7 +39,7 @@ import Testing
         return out
     }
 
-    @Test(arguments: [(2, 3, 50, 70, 16, 24), (1, 2, 300, 196, 48, 48)])
+    @Test(arguments: [(1, 2, 150, 1100, 16, 24), (1, 1, 200, 2048, 32, 32)])
     func shortKeysMatchRoundedPlainAttention(_ shape: (Int, Int, Int, Int, Int, Int)) {
         let (b, h, lq, lk, d, dv) = shape
         let seed = freshSeed()
@@ -52,6 +53,19 @@ import Testing
         #expect(relativeL2(got.scalars, expected) <= 1e-4, "seed \(seed)")
         let float = Plain.attention(query: q, key: k, value: v, scale: nil)
         #expect(relativeL2(got.scalars, float.scalars) <= 2e-2, "seed \(seed)")
+    }
+
+    @Test(arguments: [(2, 3, 50, 70, 16, 24), (1, 2, 300, 196, 48, 48)])
+    func fewKeysRunInFloat32(_ shape: (Int, Int, Int, Int, Int, Int)) {
+        let (b, h, lq, lk, d, dv) = shape
+        let seed = freshSeed()
+        var rng = SeededGenerator(seed: seed)
+        let q = randomTensor([b, h, lq, d], &rng, low: -2, high: 2)
+        let k = randomTensor([b, h, lk, d], &rng, low: -2, high: 2)
+        let v = randomTensor([b, h, lk, dv], &rng)
+        let got = scaledDotProductAttention(query: q, key: k, value: v, precision: .bfloat16)
+        let float = Plain.attention(query: q, key: k, value: v, scale: nil)
+        #expect(relativeL2(got.scalars, float.scalars) <= 1e-5, "seed \(seed)")
     }
 
     @Test func longKeysMatchRoundedPlainAttention() {

@@ -14,6 +14,13 @@ import Foundation
 /// float32; 1 MiB in bf16, whose rounded copy (half as much again) must fit in L2 beside them.
 func attentionScoreElements(_ precision: Precision) -> Int { precision == .float32 ? 1 << 20 : 1 << 18 }
 
+/// bf16 (and int8) attention runs its products in bf16 against at least this many keys (Hiera's
+/// global attention, the decoder's image keys, video memories); against fewer (Hiera's windows of 16
+/// to 196 tokens) each product is too small for oneDNN's bf16 kernels to pay for their per-call costs
+/// and the conversions — there f32 products were faster (1.2–1.3× for windows of 64 and 196 tokens,
+/// 4× for 16), and they are more accurate.
+let attentionBFloat16Keys = 1024
+
 /// Key ranges longer than this are taken a tile of attentionKeyTile keys at a time.
 let attentionLongKeys = 8192
 let attentionKeyTile = 1024
@@ -106,6 +113,7 @@ private func attention(
             + "\(h), \(d)]"
     )
     if b * h * lq * dv == 0 { return }
+    let precision = lk < attentionBFloat16Keys ? .float32 : precision
     nonisolated(unsafe) let op = out.pointer
     let os = out
     if lk == 0 {
