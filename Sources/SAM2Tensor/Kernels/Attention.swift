@@ -10,13 +10,14 @@
 
 import Foundation
 
-/// Score floats per worker for short key ranges, which keeps the score rows in cache: 4 MiB in
-/// float32; 1 MiB in bf16, whose rounded copy (half as much again) must fit in L2 beside them.
-func attentionScoreElements(_ precision: Precision) -> Int { precision == .float32 ? 1 << 20 : 1 << 18 }
+/// Score floats per worker for short key ranges, 1 MiB, which keeps the score rows in L2 (in bf16
+/// beside their rounded copy, half as much again). float32 once took 4 MiB; against 4096 keys of 72
+/// channels (large's global attention) 1 MiB was 20% faster.
+let attentionScoreElements = 1 << 18
 
 /// bf16 (and int8) attention runs its products in bf16 against at least this many keys (Hiera's
 /// global attention, the decoder's image keys, video memories); against fewer (Hiera's windows of 16
-/// to 196 tokens) each product is too small for oneDNN's bf16 kernels to pay for their per-call costs
+/// to 256 tokens) each product is too small for oneDNN's bf16 kernels to pay for their per-call costs
 /// and the conversions — there f32 products were faster (1.2–1.3× for windows of 64 and 196 tokens,
 /// 4× for 16), and they are more accurate.
 let attentionBFloat16Keys = 1024
@@ -27,9 +28,9 @@ let attentionKeyTile = 1024
 
 /// Query rows per work item: 128 against short key ranges, 256 against long memories (each
 /// product then re-packs a key tile for more rows).
-func attentionQueryRows(keys lk: Int, queries lq: Int, precision: Precision) -> Int {
+func attentionQueryRows(keys lk: Int, queries lq: Int) -> Int {
     lk > attentionLongKeys
-        ? max(1, min(256, lq)) : max(8, min(128, lq, attentionScoreElements(precision) / lk))
+        ? max(1, min(256, lq)) : max(8, min(128, lq, attentionScoreElements / lk))
 }
 
 /// Where attention finds a [B, L, H, D] operand inside a tensor: element (b, l, h, d) sits at
@@ -124,7 +125,7 @@ private func attention(
         }
         return
     }
-    let qBlock = attentionQueryRows(keys: lk, queries: lq, precision: precision)
+    let qBlock = attentionQueryRows(keys: lk, queries: lq)
     let blocksPerHead = (lq + qBlock - 1) / qBlock
     let products = AttentionProducts(
         query: query, key: key, value: value, precision: precision,
@@ -138,7 +139,7 @@ private func attention(
     // their softmax in place, then O = S V straight into the output view. Small items (windows) are
     // grouped so that one softmax call covers the score rows of several.
     let alpha = scale ?? 1 / Float(d).squareRoot()
-    let group = max(1, min(64, attentionScoreElements(precision) / (qBlock * lk)))
+    let group = max(1, min(64, attentionScoreElements / (qBlock * lk)))
     Parallel.forEachChunk(b * h * blocksPerHead) { items in
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * qBlock * lk)
         let rounded = products.isBFloat16 ? UnsafeMutablePointer<UInt16>.allocate(capacity: group * qBlock * lk) : nil
