@@ -27,6 +27,10 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The instruction set of SAM2Tensor's own row kernels (softmax, norms, conversions;
+    /// CSAM2Kernels): "avx512" or "generic".
+    public static var kernelInstructionSet: String { VectorMath.instructionSet }
+
     /// The instruction set oneDNN dispatches to on this CPU (e.g. "avx512_core_amx").
     public static var instructionSet: String {
         switch dnnl_get_effective_cpu_isa() {

@@ -42,7 +42,9 @@ enum InfoCommand: Command {
             print("tensors: \(summary.tensorCount)")
             print("values:  \(summary.valueCount)")
             let accelerated = Precision.allCases.filter(\.isAccelerated).map(\.shortName).joined(separator: ", ")
-            print("cpu:     \(Precision.instructionSet) (oneDNN); accelerated precisions: \(accelerated)")
+            print(
+                "cpu:     \(Precision.instructionSet) (oneDNN), \(Precision.kernelInstructionSet) (own kernels); "
+                    + "accelerated precisions: \(accelerated)")
         }
     }
 }

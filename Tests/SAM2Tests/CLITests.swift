@@ -125,6 +125,8 @@ struct CLI {
         #expect(bad.status == 2 && bad.stderr.contains("--precision 'fp16': expected fp32, bf16 or int8"))
         let info = try CLI.run(["info", CLI.checkpoint, "--config", CLI.config])
         #expect(info.status == 0 && info.stdout.contains("accelerated precisions: fp32"))
+        let kernels = ["avx512 (own kernels)", "generic (own kernels)"]
+        #expect(kernels.contains { info.stdout.contains($0) }, "\(info.stdout)")
     }
 
     @Test(arguments: [
