@@ -116,28 +116,17 @@ static inline __m256i bfloat16_bits(__m512 x) {
     return _mm512_cvtepi32_epi16(r);
 }
 
-static void softmax_rows(float *x, size_t rows, size_t columns, uint16_t *rounded) {
-    for (size_t r = 0; r < rows; r++) {
-        float *row = x + r * columns;
-        float m = maximum(row, columns);
-        float total = isfinite(m) ? exp_shifted(row, row, columns, m) : NAN;
-        float inverse = 1.0f / total;
-        if (isnan(total)) {
-            const __m512 nan = _mm512_set1_ps(NAN);
-            for (size_t j = 0; j < columns; j += 16) _mm512_mask_storeu_ps(row + j, tail_mask(columns - j), nan);
-            inverse = 1.0f;
-        }
-        if (rounded) {
-            uint16_t *out = rounded + r * columns;
-            const __m512 f = _mm512_set1_ps(inverse);
-            for (size_t j = 0; j < columns; j += 16) {
-                __mmask16 k = tail_mask(columns - j);
-                __m256i b = bfloat16_bits(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, row + j), f));
-                _mm256_mask_storeu_epi16(out + j, k, b);
-            }
-        } else {
-            scale(row, columns, inverse);
-        }
+static void fill(float *x, size_t n, float value) {
+    const __m512 v = _mm512_set1_ps(value);
+    for (size_t i = 0; i < n; i += 16) _mm512_mask_storeu_ps(x + i, tail_mask(n - i), v);
+}
+
+/// out = x · s rounded to bfloat16.
+static void round_scaled(const float *x, size_t n, float s, uint16_t *out) {
+    const __m512 f = _mm512_set1_ps(s);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        _mm256_mask_storeu_epi16(out + i, k, bfloat16_bits(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + i), f)));
     }
 }
 
@@ -185,51 +174,39 @@ static void quantize_rows_u8(
     }
 }
 
-static void dequantize_rows(
-    const int32_t *acc, size_t rows, size_t columns, const float *row_scales, const int32_t *zero_points,
-    const float *column_scales, const int32_t *column_sums, const float *bias, float *y) {
-    for (size_t r = 0; r < rows; r++) {
-        const int32_t *a = acc + r * columns;
-        float *out = y + r * columns;
-        const __m512 sx = _mm512_set1_ps(row_scales[r]);
-        const __m512i zx = _mm512_set1_epi32(zero_points[r]);
-        for (size_t j = 0; j < columns; j += 16) {
-            __mmask16 k = tail_mask(columns - j);
-            __m512i centred = _mm512_sub_epi32(
-                _mm512_maskz_loadu_epi32(k, a + j), _mm512_mullo_epi32(zx, _mm512_maskz_loadu_epi32(k, column_sums + j)));
-            __m512 v = _mm512_mul_ps(
-                _mm512_mul_ps(sx, _mm512_maskz_loadu_ps(k, column_scales + j)), _mm512_cvtepi32_ps(centred));
-            if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, bias + j));
-            _mm512_mask_storeu_ps(out + j, k, v);
-        }
+/// One row of dequantize_rows: out = (sx · s_w) · (acc − zx · Σq_w) (+ bias).
+static void dequantize_row(
+    const int32_t *acc, size_t columns, float sx, int32_t zx, const float *column_scales, const int32_t *column_sums,
+    const float *bias, float *out) {
+    const __m512 s = _mm512_set1_ps(sx);
+    const __m512i z = _mm512_set1_epi32(zx);
+    for (size_t j = 0; j < columns; j += 16) {
+        __mmask16 k = tail_mask(columns - j);
+        __m512i centred = _mm512_sub_epi32(
+            _mm512_maskz_loadu_epi32(k, acc + j), _mm512_mullo_epi32(z, _mm512_maskz_loadu_epi32(k, column_sums + j)));
+        __m512 v = _mm512_mul_ps(_mm512_mul_ps(s, _mm512_maskz_loadu_ps(k, column_scales + j)), _mm512_cvtepi32_ps(centred));
+        if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, bias + j));
+        _mm512_mask_storeu_ps(out + j, k, v);
     }
 }
 
-static void layer_norm_rows(
-    const float *x, const float *addend, float *sum_out, size_t rows, size_t columns, const float *weight,
-    const float *bias, float eps, float *y) {
-    for (size_t r = 0; r < rows; r++) {
-        const float *xr = x + r * columns;
-        if (addend) {
-            float *s = sum_out + r * columns;
-            const float *ar = addend + r * columns;
-            for (size_t j = 0; j < columns; j += 16) {
-                __mmask16 k = tail_mask(columns - j);
-                _mm512_mask_storeu_ps(
-                    s + j, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, xr + j), _mm512_maskz_loadu_ps(k, ar + j)));
-            }
-            xr = s;
-        }
-        float mean = sum(xr, columns) / (float)columns;
-        float inverse = 1.0f / sqrtf(squared_deviation(xr, columns, mean) / (float)columns + eps);
-        const __m512 m = _mm512_set1_ps(mean), f = _mm512_set1_ps(inverse);
-        float *yr = y + r * columns;
-        for (size_t j = 0; j < columns; j += 16) {
-            __mmask16 k = tail_mask(columns - j);
-            __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, xr + j), m), f);
-            v = _mm512_add_ps(_mm512_mul_ps(v, _mm512_maskz_loadu_ps(k, weight + j)), _mm512_maskz_loadu_ps(k, bias + j));
-            _mm512_mask_storeu_ps(yr + j, k, v);
-        }
+/// s = a + b.
+static void sum_rows(float *s, const float *a, const float *b, size_t n) {
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        _mm512_mask_storeu_ps(s + i, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, a + i), _mm512_maskz_loadu_ps(k, b + i)));
+    }
+}
+
+/// y = (x − mean) · inverse · weight + bias.
+static void normalize(
+    const float *x, size_t n, float mean, float inverse, const float *weight, const float *bias, float *y) {
+    const __m512 m = _mm512_set1_ps(mean), f = _mm512_set1_ps(inverse);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), m), f);
+        v = _mm512_add_ps(_mm512_mul_ps(v, _mm512_maskz_loadu_ps(k, weight + i)), _mm512_maskz_loadu_ps(k, bias + i));
+        _mm512_mask_storeu_ps(y + i, k, v);
     }
 }
 
@@ -240,22 +217,11 @@ static void add(float *y, const float *x, size_t n) {
     }
 }
 
+#include "rows.h"
+
 #pragma clang attribute pop
 
-const sam2_kernels_table sam2_kernels_avx512 = {
-    .name = "avx512",
-    .maximum = maximum,
-    .sum = sum,
-    .squared_deviation = squared_deviation,
-    .exp_shifted = exp_shifted,
-    .scale = scale,
-    .softmax_rows = softmax_rows,
-    .round_bfloat16 = round_bfloat16,
-    .quantize_rows_u8 = quantize_rows_u8,
-    .dequantize_rows = dequantize_rows,
-    .layer_norm_rows = layer_norm_rows,
-    .add = add,
-};
+const sam2_kernels_table sam2_kernels_avx512 = SAM2_KERNELS_TABLE("avx512");
 
 #else
 // Other architectures: never picked (sam2_kernels_avx512_supported() is 0 there).

@@ -105,23 +105,13 @@ static inline uint16_t bfloat16_bits(float value) {
     return (uint16_t)((b.u + 0x7FFFu + ((b.u >> 16) & 1u)) >> 16);
 }
 
-static void softmax_rows(float *x, size_t rows, size_t columns, uint16_t *rounded) {
-    for (size_t r = 0; r < rows; r++) {
-        float *row = x + r * columns;
-        float m = maximum(row, columns);
-        float total = isfinite(m) ? exp_shifted(row, row, columns, m) : NAN;
-        float inverse = 1.0f / total;
-        if (isnan(total)) {
-            for (size_t j = 0; j < columns; j++) row[j] = NAN;
-            inverse = 1.0f;
-        }
-        if (rounded) {
-            uint16_t *out = rounded + r * columns;
-            for (size_t j = 0; j < columns; j++) out[j] = bfloat16_bits(row[j] * inverse);
-        } else {
-            scale(row, columns, inverse);
-        }
-    }
+static void fill(float *x, size_t n, float value) {
+    for (size_t i = 0; i < n; i++) x[i] = value;
+}
+
+/// out = x · s rounded to bfloat16.
+static void round_scaled(const float *x, size_t n, float s, uint16_t *out) {
+    for (size_t i = 0; i < n; i++) out[i] = bfloat16_bits(x[i] * s);
 }
 
 static void round_bfloat16(const float *x, size_t rows, size_t columns, size_t stride, uint16_t *out) {
@@ -160,55 +150,33 @@ static void quantize_rows_u8(
     }
 }
 
-static void dequantize_rows(
-    const int32_t *acc, size_t rows, size_t columns, const float *row_scales, const int32_t *zero_points,
-    const float *column_scales, const int32_t *column_sums, const float *bias, float *y) {
-    for (size_t r = 0; r < rows; r++) {
-        const int32_t *a = acc + r * columns;
-        float *out = y + r * columns;
-        float sx = row_scales[r];
-        uint32_t zx = (uint32_t)zero_points[r];
-        for (size_t j = 0; j < columns; j++) {
-            int32_t centred = (int32_t)((uint32_t)a[j] - zx * (uint32_t)column_sums[j]);
-            out[j] = (sx * column_scales[j]) * (float)centred;
-        }
-        if (bias)
-            for (size_t j = 0; j < columns; j++) out[j] += bias[j];
+/// One row of dequantize_rows: out = (sx · s_w) · (acc − zx · Σq_w) (+ bias).
+static void dequantize_row(
+    const int32_t *acc, size_t columns, float sx, int32_t zx, const float *column_scales, const int32_t *column_sums,
+    const float *bias, float *out) {
+    for (size_t j = 0; j < columns; j++) {
+        int32_t centred = (int32_t)((uint32_t)acc[j] - (uint32_t)zx * (uint32_t)column_sums[j]);
+        out[j] = (sx * column_scales[j]) * (float)centred;
     }
+    if (bias)
+        for (size_t j = 0; j < columns; j++) out[j] += bias[j];
 }
 
-static void layer_norm_rows(
-    const float *x, const float *addend, float *sum_out, size_t rows, size_t columns, const float *weight,
-    const float *bias, float eps, float *y) {
-    for (size_t r = 0; r < rows; r++) {
-        const float *xr = x + r * columns;
-        if (addend) {
-            float *s = sum_out + r * columns;
-            for (size_t j = 0; j < columns; j++) s[j] = xr[j] + addend[r * columns + j];
-            xr = s;
-        }
-        float mean = sum(xr, columns) / (float)columns;
-        float inverse = 1.0f / sqrtf(squared_deviation(xr, columns, mean) / (float)columns + eps);
-        float *yr = y + r * columns;
-        for (size_t j = 0; j < columns; j++) yr[j] = ((xr[j] - mean) * inverse) * weight[j] + bias[j];
-    }
+/// s = a + b.
+static void sum_rows(float *s, const float *a, const float *b, size_t n) {
+    for (size_t i = 0; i < n; i++) s[i] = a[i] + b[i];
+}
+
+/// y = (x − mean) · inverse · weight + bias.
+static void normalize(
+    const float *x, size_t n, float mean, float inverse, const float *weight, const float *bias, float *y) {
+    for (size_t i = 0; i < n; i++) y[i] = ((x[i] - mean) * inverse) * weight[i] + bias[i];
 }
 
 static void add(float *y, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
 
-const sam2_kernels_table sam2_kernels_generic = {
-    .name = "generic",
-    .maximum = maximum,
-    .sum = sum,
-    .squared_deviation = squared_deviation,
-    .exp_shifted = exp_shifted,
-    .scale = scale,
-    .softmax_rows = softmax_rows,
-    .round_bfloat16 = round_bfloat16,
-    .quantize_rows_u8 = quantize_rows_u8,
-    .dequantize_rows = dequantize_rows,
-    .layer_norm_rows = layer_norm_rows,
-    .add = add,
-};
+#include "rows.h"
+
+const sam2_kernels_table sam2_kernels_generic = SAM2_KERNELS_TABLE("generic");

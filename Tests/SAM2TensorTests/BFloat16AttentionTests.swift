@@ -39,16 +39,21 @@ import Testing
         return out
     }
 
-    @Test(arguments: [(1, 2, 150, 1100, 16, 24), (1, 1, 200, 2048, 32, 32)])
-    func shortKeysMatchRoundedPlainAttention(_ shape: (Int, Int, Int, Int, Int, Int)) {
+    /// Random q, k, v [B, H, L, D] of shape (b, h, lq, lk, d, dv).
+    static func inputs(_ shape: (Int, Int, Int, Int, Int, Int), seed: UInt64) -> (Tensor, Tensor, Tensor) {
         let (b, h, lq, lk, d, dv) = shape
-        let seed = freshSeed()
         var rng = SeededGenerator(seed: seed)
         let q = randomTensor([b, h, lq, d], &rng, low: -2, high: 2)
         let k = randomTensor([b, h, lk, d], &rng, low: -2, high: 2)
-        let v = randomTensor([b, h, lk, dv], &rng)
+        return (q, k, randomTensor([b, h, lk, dv], &rng))
+    }
+
+    @Test(arguments: [(1, 2, 150, 1100, 16, 24), (1, 1, 200, 2048, 32, 32)])
+    func shortKeysMatchRoundedPlainAttention(_ shape: (Int, Int, Int, Int, Int, Int)) {
+        let seed = freshSeed()
+        let (q, k, v) = Self.inputs(shape, seed: seed)
         let got = scaledDotProductAttention(query: q, key: k, value: v, precision: .bfloat16)
-        let expected = Self.plain(query: q, key: k, value: v, scale: 1 / Double(Float(d).squareRoot()))
+        let expected = Self.plain(query: q, key: k, value: v, scale: 1 / Double(Float(shape.4).squareRoot()))
         // The emulation matches up to f32 accumulation and a rare probability rounded the other way.
         #expect(relativeL2(got.scalars, expected) <= 1e-4, "seed \(seed)")
         let float = Plain.attention(query: q, key: k, value: v, scale: nil)
@@ -57,12 +62,8 @@ import Testing
 
     @Test(arguments: [(2, 3, 50, 70, 16, 24), (1, 2, 300, 196, 48, 48)])
     func fewKeysRunInFloat32(_ shape: (Int, Int, Int, Int, Int, Int)) {
-        let (b, h, lq, lk, d, dv) = shape
         let seed = freshSeed()
-        var rng = SeededGenerator(seed: seed)
-        let q = randomTensor([b, h, lq, d], &rng, low: -2, high: 2)
-        let k = randomTensor([b, h, lk, d], &rng, low: -2, high: 2)
-        let v = randomTensor([b, h, lk, dv], &rng)
+        let (q, k, v) = Self.inputs(shape, seed: seed)
         let got = scaledDotProductAttention(query: q, key: k, value: v, precision: .bfloat16)
         let float = Plain.attention(query: q, key: k, value: v, scale: nil)
         #expect(relativeL2(got.scalars, float.scalars) <= 1e-5, "seed \(seed)")
