@@ -97,15 +97,15 @@ for precision in [Precision.float32, .bfloat16] {
         ))
 }
 // The memory attention of video tracking: a frame's 64×64 tokens against 7 memory frames and 64
-// pointer tokens, one head of 256 channels (keys and values projected from the 64-channel memory),
-// in float32 and with bf16 products.
+// pointer tokens, one head: queries and keys of 256 channels, values the 64-channel memory itself
+// (RoPEAttention projects the result), in float32 and with bf16 products.
 let (memoryKeys, memoryQuery) = (7 * 4096 + 64, filled([1, 1, tokens, 256], seed: 7))
-let (memoryKey, memoryValue) = (filled([1, 1, memoryKeys, 256], seed: 8), filled([1, 1, memoryKeys, 256], seed: 9))
+let (memoryKey, memoryValue) = (filled([1, 1, memoryKeys, 256], seed: 8), filled([1, 1, memoryKeys, 64], seed: 9))
 for precision in [Precision.float32, .bfloat16] {
     jobs.append(
         (
-            "memory attention Lk=\(memoryKeys) D=Dv=256 \(precision == .float32 ? "f32" : "bf16")",
-            2.0 * Double(tokens * memoryKeys * (256 + 256)),
+            "memory attention Lk=\(memoryKeys) D=256 Dv=64 \(precision == .float32 ? "f32" : "bf16")",
+            2.0 * Double(tokens * memoryKeys * (256 + 64)),
             {
                 _ = scaledDotProductAttention(
                     query: memoryQuery, key: memoryKey, value: memoryValue, precision: precision)

@@ -2,11 +2,12 @@
 
     tools/reference/.venv/bin/python tools/reference/compare_video.py --checkpoint CKPT
         [--frames 4 12] [--rss-frames 300] [--rss-objects 2] [--threads 2] [--sam2 RELEASE_BINARY]
+        [--precisions fp32,bf16,int8]
 
 Both track two objects (a click and a box on frame 0) through clips of moving discs (640×480 JPEG
 frames, make_video_fixtures.make_clip). Per frame and object = the difference in wall-clock time
 between the two clip lengths, divided by the extra frames and the objects (so model loading and
-the prompts cancel out). Peak RSS is measured on a --rss-frames clip (0 skips it) tracking
+the prompts cancel out); ours in each of --precisions, the reference in fp32. Peak RSS is measured on a --rss-frames clip (0 skips it) tracking
 --rss-objects objects (1: the click alone, which halves the time of a long clip): the reference
 holds every frame resized to the model's input in memory; we decode frames as they are needed.
 """
@@ -49,7 +50,7 @@ def clip(directory, frames):
     return [c1x, c1y], [c2x - 11 * k, c2y - 11 * k, c2x + 11 * k, c2y + 11 * k]
 
 
-def commands(sam2, checkpoint, config, threads, tmp, frames, objects=2):
+def commands(sam2, checkpoint, config, threads, tmp, frames, objects=2, precision="fp32"):
     directory = os.path.join(tmp, f"clip{frames}")
     os.makedirs(directory, exist_ok=True)
     point, box = clip(directory, frames)
@@ -57,7 +58,7 @@ def commands(sam2, checkpoint, config, threads, tmp, frames, objects=2):
     with open(prompts, "w") as f:
         json.dump([{"frame": 0, "object": 1, "points": [point], "labels": [1]}, {"frame": 0, "object": 2, "box": box}][:objects], f)
     ours = [sam2, "track", directory, "--checkpoint", checkpoint, "--prompts", prompts,
-            "--output", os.path.join(tmp, f"out{frames}"), "--threads", str(threads), "--quiet"]
+            "--output", os.path.join(tmp, f"out{frames}"), "--threads", str(threads), "--precision", precision, "--quiet"]
     script = REFERENCE.format(here=HERE, threads=threads, config=config, checkpoint=checkpoint, frames=directory,
                               point=point, box=box, objects=objects)
     ref = [sys.executable, "-c", script]
@@ -72,22 +73,28 @@ def main():
     parser.add_argument("--rss-objects", type=int, choices=[1, 2], default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--sam2", default=None)
+    parser.add_argument("--precisions", default="fp32,bf16", help="ours: comma-separated fp32, bf16, int8")
     args = parser.parse_args()
     sam2 = measure.release_sam2(args.sam2)
     config = json.loads(subprocess.check_output([sam2, "info", args.checkpoint, "--json"]))["config"]
     with tempfile.TemporaryDirectory() as tmp:
         (n1, n2) = args.frames
-        o1, r1 = commands(sam2, args.checkpoint, config, args.threads, tmp, n1)
-        o2, r2 = commands(sam2, args.checkpoint, config, args.threads, tmp, n2)
-        ours = (measure.wall_time(o2) - measure.wall_time(o1)) / (n2 - n1) / 2
-        ref = (measure.wall_time(r2) - measure.wall_time(r1)) / (n2 - n1) / 2
+        def per_frame_and_object(short, long):
+            return (measure.wall_time(long) - measure.wall_time(short)) / (n2 - n1) / 2
+        precisions = args.precisions.split(",")
+        ours = {p: per_frame_and_object(commands(sam2, args.checkpoint, config, args.threads, tmp, n1, precision=p)[0],
+                                        commands(sam2, args.checkpoint, config, args.threads, tmp, n2, precision=p)[0])
+                for p in precisions}
+        ref = per_frame_and_object(commands(sam2, args.checkpoint, config, args.threads, tmp, n1)[1],
+                                   commands(sam2, args.checkpoint, config, args.threads, tmp, n2)[1])
         print(f"{config}, {args.threads} threads, {WIDTH}x{HEIGHT} frames, 2 objects")
-        print(f"{'':34} {'ours':>9} {'reference':>10} {'ratio':>6}")
-        print(f"{'propagation per frame and object':34} {ours:8.3f}s {ref:9.3f}s {ours / ref:6.2f}")
+        print(f"{'':40} {'ours':>9} {'reference':>10} {'ratio':>6}")
+        for p in precisions:
+            print(f"{f'propagation per frame and object, {p}':40} {ours[p]:8.3f}s {ref:9.3f}s {ours[p] / ref:6.2f}")
         if args.rss_frames:
             o, r = commands(sam2, args.checkpoint, config, args.threads, tmp, args.rss_frames, args.rss_objects)
             ours_rss, ref_rss = measure.peak_rss(o), measure.peak_rss(r)
-            print(f"{f'peak RSS, {args.rss_frames} frames, {args.rss_objects} obj. (MB)':34} {ours_rss:9.0f} {ref_rss:10.0f} {ours_rss / ref_rss:6.2f}")
+            print(f"{f'peak RSS fp32, {args.rss_frames} frames, {args.rss_objects} obj. (MB)':40} {ours_rss:9.0f} {ref_rss:10.0f} {ours_rss / ref_rss:6.2f}")
 
 
 if __name__ == "__main__":
