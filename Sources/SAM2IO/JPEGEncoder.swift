@@ -18,7 +18,7 @@ extension ImageIO {
         }
         defer { free(out) }
         guard status == 0, let out else {
-            throw ImageIOError.cannotWrite(path: name, reason: "JPEG: " + String(cString: message))
+            throw ImageIOError.cannotWrite(path: name, reason: "JPEG: " + cText(message))
         }
         return Data(bytes: out, count: Int(size))
     }
