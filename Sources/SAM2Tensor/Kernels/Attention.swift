@@ -199,6 +199,11 @@ private func tiledAttention(_ products: AttentionProducts, scale: Float?, out: A
     let blocksPerHead = (lq + qBlock - 1) / qBlock
     let tile = attentionKeyTile
     let groupSize = max(1, attentionAccumulatorBytes / (qBlock * dv * MemoryLayout<Float>.stride))
+    /// Work item → its batch, head, first query row and row count.
+    @Sendable func block(_ item: Int) -> (bi: Int, hi: Int, q0: Int, rows: Int) {
+        let q0 = (item % blocksPerHead) * qBlock
+        return (item / (h * blocksPerHead), (item / blocksPerHead) % h, q0, min(qBlock, lq - q0))
+    }
     Parallel.forEachChunk(b * h * blocksPerHead) { items in
         let group = min(groupSize, items.count)
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: qBlock * tile)
@@ -218,9 +223,7 @@ private func tiledAttention(_ products: AttentionProducts, scale: Float?, out: A
             for k0 in stride(from: 0, to: lk, by: tile) {
                 let n = min(tile, lk - k0)
                 for item in members {
-                    let (bi, hi) = (item / (h * blocksPerHead), (item / blocksPerHead) % h)
-                    let q0 = (item % blocksPerHead) * qBlock
-                    let rows = min(qBlock, lq - q0)
+                    let (bi, hi, q0, rows) = block(item)
                     let g = item - first
                     let (itemAcc, itemMax, itemSum) = (acc + g * qBlock * dv, rowMax + g * qBlock, rowSum + g * qBlock)
                     products.scores(
@@ -246,11 +249,10 @@ private func tiledAttention(_ products: AttentionProducts, scale: Float?, out: A
                 }
             }
             for item in members {
-                let (bi, hi) = (item / (h * blocksPerHead), (item / blocksPerHead) % h)
-                let q0 = (item % blocksPerHead) * qBlock
+                let (bi, hi, q0, rows) = block(item)
                 let g = item - first
                 let oBase = op + bi * os.batchStride + hi * os.headStride + q0 * os.tokenStride
-                for r in 0..<min(qBlock, lq - q0) {
+                for r in 0..<rows {
                     let inverse = 1 / rowSum[g * qBlock + r]
                     let (src, dst) = (acc + (g * qBlock + r) * dv, oBase + r * os.tokenStride)
                     for c in 0..<dv { dst[c] = src[c] * inverse }
