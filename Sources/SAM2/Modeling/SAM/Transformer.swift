@@ -43,6 +43,37 @@ struct Attention: Sendable {
         attend(projectedQuery: qProj(q), projectedKey: kProj(k), projectedValue: vProj(v))
     }
 
+    /// Few tokens q [B, T, C] attending to image tokens k, v [1 or B, N, C] → [B, T, C]. With few
+    /// tokens the keys' and values' projections fold into the tokens' side (float32).
+    func tokensToImage(q: Tensor, k: Tensor, v: Tensor) -> Tensor {
+        guard precision == .float32, folds(tokens: q.shape[1], channels: k.shape[2]) else {
+            return self(q: q, k: k, v: v)
+        }
+        return outProj(
+            foldedKeyValueAttention(
+                query: qProj(q), heads: numHeads, keyWeight: kProj.weight.dequantized,
+                valueWeight: vProj.weight.dequantized, valueBias: vProj.bias, keys: k, values: v))
+    }
+
+    /// Image tokens q [1 or B, N, C] (or their query projections made beforehand, [1 or B, N,
+    /// internalDim]) attending to few tokens k, v [B, T, C] → [B, N, C]. With few tokens the
+    /// output projection (and the query projection when it is not given) folds into the tokens' side.
+    func imageToTokens(q: Tensor?, projectedQuery: Tensor? = nil, k: Tensor, v: Tensor) -> Tensor {
+        let (keys, values) = (kProj(k), vProj(v))
+        guard precision == .float32, folds(tokens: k.shape[1], channels: outProj.weight.outputs) else {
+            let query = projectedQuery?.expanded(to: k.shape[0], axis: 0) ?? qProj(q!)
+            return attend(projectedQuery: query, projectedKey: keys, projectedValue: values)
+        }
+        return foldedQueryOutputAttention(
+            queries: q, projectedQuery: projectedQuery, queryWeight: qProj.weight.dequantized, queryBias: qProj.bias,
+            heads: numHeads, keys: keys, values: values, outputWeight: outProj.weight.dequantized,
+            outputBias: outProj.bias)
+    }
+
+    private func folds(tokens: Int, channels: Int) -> Bool {
+        foldedAttentionPays(tokens: tokens, heads: numHeads, width: internalDim, channels: channels)
+    }
+
     /// Attention on projections already made: [B, N, internalDim] each → [B, Nq, C]
     func attend(projectedQuery q: Tensor, projectedKey k: Tensor, projectedValue v: Tensor) -> Tensor {
         // Heads are read in place from the projections and the output comes back token-major.
@@ -124,20 +155,13 @@ struct TwoWayAttentionBlock: Sendable {
                 projectedKey: p.tokenToImageKey.expanded(to: b, axis: 0),
                 projectedValue: p.tokenToImageValue.expanded(to: b, axis: 0))
         } else {
-            tokenToImage = crossAttnTokenToImage(q: q, k: keysWithPE!, v: keys)
+            tokenToImage = crossAttnTokenToImage.tokensToImage(q: q, k: keysWithPE!, v: keys)
         }
         queries = norm2(queries, adding: tokenToImage).normalized
         queries = norm3(mlp(queries, residual: queries))
         q = add(queries, queryPE)
-        let imageToToken: Tensor
-        if let p = projected {
-            imageToToken = crossAttnImageToToken.attend(
-                projectedQuery: p.imageToTokenQuery.expanded(to: b, axis: 0),
-                projectedKey: crossAttnImageToToken.kProj(q),
-                projectedValue: crossAttnImageToToken.vProj(queries))
-        } else {
-            imageToToken = crossAttnImageToToken(q: keysWithPE!, k: q, v: queries)
-        }
+        let imageToToken = crossAttnImageToToken.imageToTokens(
+            q: keysWithPE, projectedQuery: projected?.imageToTokenQuery, k: q, v: queries)
         keys = norm4(keys, adding: imageToToken).normalized
         return (queries, keys)
     }
@@ -205,7 +229,7 @@ struct TwoWayTransformer: Sendable {
         }
         let q = add(queries, tokens)
         let k = add(keys, keyPE)
-        queries = normFinalAttn(add(queries, finalAttnTokenToImage(q: q, k: k, v: keys)))
+        queries = normFinalAttn(add(queries, finalAttnTokenToImage.tokensToImage(q: q, k: k, v: keys)))
         return (queries, keys)
     }
 }
