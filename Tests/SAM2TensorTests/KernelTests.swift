@@ -48,20 +48,6 @@ import Testing
         }
     }
 
-    @Test(arguments: [2, 4])
-    func convTransposeMatchesPlain(stride: Int) {
-        let seed = freshSeed()
-        var rng = SeededGenerator(seed: seed)
-        let x = randomTensor([2, 5, 6, 7], &rng)
-        let w = randomTensor([5, 3, stride, stride], &rng)
-        let b = randomTensor([3], &rng)
-        expectClose(
-            convTranspose2d(x, weight: w, bias: b, stride: stride),
-            Plain.convTranspose2d(x, weight: w, bias: b, stride: stride), 1e-5, "seed \(seed)")
-        expectClose(
-            convTranspose2d(x, weight: w, bias: nil, stride: stride),
-            Plain.convTranspose2d(x, weight: w, bias: nil, stride: stride), 1e-5, "seed \(seed) no bias")
-    }
 }
 
 @Suite struct NormTests {

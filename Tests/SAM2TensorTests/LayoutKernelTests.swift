@@ -1,5 +1,4 @@
-// Window partitioning, batched matrix products, rotary encoding and the channels-last transposed
-// convolution against plain index-by-index versions on fresh random inputs.
+// Window partitioning and rotary encoding against plain index-by-index versions on fresh random inputs.
 
 import Foundation
 import Testing
@@ -71,33 +70,6 @@ struct LayoutKernelTests {
         #expect(rebuilt.scalars == xv, "seed \(seed)")
     }
 
-    @Test(arguments: [(3, 5, 7, 4, 3), (1, 4, 6, 5, 2), (2, 1, 9, 3, 1)])
-    func batchedMatmulMatchesPlain(batchA: Int, m: Int, k: Int, n: Int, batchB: Int) {
-        let seed = freshSeed()
-        var rng = SeededGenerator(seed: seed)
-        let a = randomTensor([batchA, m, k], &rng)
-        let b = randomTensor([batchB, k, n], &rng)
-        let out = batchedMatmul(a, b)
-        let batch = max(batchA, batchB)
-        var expected = [Float](repeating: 0, count: batch * m * n)
-        let (av, bv) = (a.scalars, b.scalars)
-        for i in 0..<batch {
-            for r in 0..<m {
-                for col in 0..<n {
-                    var sum = 0.0
-                    for j in 0..<k {
-                        sum +=
-                            Double(av[((batchA == 1 ? 0 : i) * m + r) * k + j])
-                            * Double(bv[((batchB == 1 ? 0 : i) * k + j) * n + col])
-                    }
-                    expected[(i * m + r) * n + col] = Float(sum)
-                }
-            }
-        }
-        #expect(out.shape == [batch, m, n])
-        #expect(relativeL2(out.scalars, expected) <= 1e-6, "seed \(seed)")
-    }
-
     @Test(arguments: [(2, 3, 20, 8, 4, 16), (1, 1, 12, 6, 6, 12), (1, 2, 9, 4, 3, 6)])
     func rotaryMatchesComplexProduct(b: Int, h: Int, l: Int, d: Int, positions: Int, count: Int) {
         let seed = freshSeed()
@@ -122,37 +94,4 @@ struct LayoutKernelTests {
         #expect(maxAbsDifference(out.scalars, expected) <= 1e-5, "seed \(seed)")
     }
 
-    @Test(arguments: [(1, 3, 5, 4, 6, 2), (2, 4, 4, 8, 3, 2), (1, 2, 3, 5, 2, 3)])
-    func convTransposeWithResidualMatchesPlain(n: Int, h: Int, w: Int, cin: Int, cout: Int, s: Int) {
-        let seed = freshSeed()
-        var rng = SeededGenerator(seed: seed)
-        let x = randomTensor([n, cin, h, w], &rng)
-        let weight = randomTensor([cin, cout, s, s], &rng)
-        let bias = randomTensor([cout], &rng)
-        let tokens = x.permuted([0, 2, 3, 1]).reshaped([n, h * w, cin])
-        let residual = randomTensor([n, cout, h * s, w * s], &rng)
-        let out = convTranspose2d(
-            tokens: tokens, height: h, width: w, weight: weight, bias: bias, stride: s, residual: residual)
-        let fromNCHW = convTranspose2d(x, weight: weight, bias: bias, stride: s, residual: residual)
-        var expected = residual.scalars.map(Double.init).map(Float.init)
-        let (xv, wv, bv) = (x.scalars, weight.scalars, bias.scalars)
-        for b in 0..<n {
-            for co in 0..<cout {
-                for y in 0..<(h * s) {
-                    for xx in 0..<(w * s) {
-                        var sum = Double(bv[co]) + Double(expected[((b * cout + co) * h * s + y) * w * s + xx])
-                        for ci in 0..<cin {
-                            sum +=
-                                Double(xv[((b * cin + ci) * h + y / s) * w + xx / s])
-                                * Double(wv[((ci * cout + co) * s + y % s) * s + xx % s])
-                        }
-                        expected[((b * cout + co) * h * s + y) * w * s + xx] = Float(sum)
-                    }
-                }
-            }
-        }
-        #expect(out.shape == [n, cout, h * s, w * s])
-        #expect(relativeL2(out.scalars, expected) <= 1e-6, "seed \(seed)")
-        #expect(relativeL2(fromNCHW.scalars, expected) <= 1e-6, "seed \(seed)")
-    }
 }

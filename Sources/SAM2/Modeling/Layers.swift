@@ -92,7 +92,8 @@ struct Conv2d: Sendable {
     }
 }
 
-/// torch.nn.ConvTranspose2d with kernel = stride = 2: `weight` [in, out, 2, 2].
+/// torch.nn.ConvTranspose2d with kernel = stride = 2: `weight` [in, out, 2, 2] (the mask decoder runs
+/// it inside `upscaledMasks`).
 struct ConvTranspose2d: Sendable {
     let weight: Tensor
     let bias: Tensor
@@ -101,17 +102,6 @@ struct ConvTranspose2d: Sendable {
         let scope = weights.scoped(name)
         weight = try scope.tensor("weight", shape: [inputs, outputs, 2, 2])
         bias = try scope.tensor("bias", shape: [outputs])
-    }
-
-    /// [B, in, H, W] → [B, out, 2H, 2W] (+ `residual` of that shape)
-    func callAsFunction(_ x: Tensor, residual: Tensor? = nil) -> Tensor {
-        convTranspose2d(x, weight: weight, bias: bias, stride: 2, residual: residual)
-    }
-
-    /// Channels-last tokens [B, H·W, in] → [B, out, 2H, 2W] (+ `residual` of that shape)
-    func callAsFunction(tokens x: Tensor, height: Int, width: Int, residual: Tensor? = nil) -> Tensor {
-        convTranspose2d(
-            tokens: x, height: height, width: width, weight: weight, bias: bias, stride: 2, residual: residual)
     }
 }
 

@@ -76,8 +76,8 @@ public func foldedQueryOutputAttention(
     precondition(
         wq.shape == [width, c] && wo.shape == [c, width] && vp.shape == kp.shape && width % heads == 0
             && [1, b].contains(source.shape[0]) && source.shape[2] == (projectedQuery == nil ? c : width),
-        "folded attention: queries \(source.shape), keys \(kp.shape), values \(vp.shape), weights \(wq.shape) \(wo.shape)"
-    )
+        "folded attention: queries \(source.shape), keys \(kp.shape), values \(vp.shape), weights \(wq.shape) "
+            + "\(wo.shape)")
     let columns = heads * t
     let scale = 1 / Float(d).squareRoot()
     let out = Tensor(uninitializedShape: [b, n, c])

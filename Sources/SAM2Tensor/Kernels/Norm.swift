@@ -60,51 +60,60 @@ public func layerNorm2d(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -
     nonisolated(unsafe) let dst = out.storage.pointer
     nonisolated(unsafe) let g = weight.storage.pointer
     nonisolated(unsafe) let b = bias.storage.pointer
-    // Work items: (image, run of 256 pixels); statistics are accumulated plane by plane so the inner
-    // loops run over contiguous pixels.
+    // Work items: (image, run of 256 pixels).
     let run = 256
     let runsPerImage = (hw + run - 1) / run
     Parallel.forEachChunk(n * runsPerImage) { range in
-        var mean = [Float](repeating: 0, count: run)
-        var inv = [Float](repeating: 0, count: run)
-        mean.withUnsafeMutableBufferPointer { meanBuffer in
-            inv.withUnsafeMutableBufferPointer { invBuffer in
-                let m = meanBuffer.baseAddress!
-                let v = invBuffer.baseAddress!
-                for item in range {
-                    let image = item / runsPerImage
-                    let p0 = (item % runsPerImage) * run
-                    let len = min(run, hw - p0)
-                    let base = src + image * c * hw + p0
-                    let obase = dst + image * c * hw + p0
-                    for p in 0..<len {
-                        m[p] = 0
-                        v[p] = 0
-                    }
-                    for ch in 0..<c {
-                        let xp = base + ch * hw
-                        for p in 0..<len { m[p] += xp[p] }
-                    }
-                    let invC = 1 / Float(c)
-                    for p in 0..<len { m[p] *= invC }
-                    for ch in 0..<c {
-                        let xp = base + ch * hw
-                        for p in 0..<len {
-                            let d = xp[p] - m[p]
-                            v[p] += d * d
-                        }
-                    }
-                    for p in 0..<len { v[p] = 1 / (v[p] * invC + eps).squareRoot() }
-                    for ch in 0..<c {
-                        let xp = base + ch * hw
-                        let yp = obase + ch * hw
-                        let gc = g[ch]
-                        let bc = b[ch]
-                        for p in 0..<len { yp[p] = (xp[p] - m[p]) * v[p] * gc + bc }
-                    }
-                }
-            }
+        for item in range {
+            let image = item / runsPerImage
+            let p0 = (item % runsPerImage) * run
+            normalizeChannels(
+                src + image * c * hw + p0, into: dst + image * c * hw + p0, channels: c, stride: hw,
+                count: min(run, hw - p0), weight: g, bias: b, eps: eps)
         }
     }
     return out
+}
+
+/// LayerNorm2d of `count` pixels whose channels lie `stride` apart: y = (x − mean) / √(var + eps) ·
+/// weight + bias over the channels of each pixel (y may be x). Statistics are accumulated plane by
+/// plane, 256 pixels at a time, so the inner loops run over contiguous pixels.
+func normalizeChannels(
+    _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, channels c: Int, stride plane: Int, count: Int,
+    weight g: UnsafePointer<Float>, bias b: UnsafePointer<Float>, eps: Float
+) {
+    let run = 256
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * run) { buffer in
+        let (m, v) = (buffer.baseAddress!, buffer.baseAddress! + run)
+        let invC = 1 / Float(c)
+        for p0 in stride(from: 0, to: count, by: run) {
+            let len = min(run, count - p0)
+            let base = x + p0
+            let obase = y + p0
+            for p in 0..<len {
+                m[p] = 0
+                v[p] = 0
+            }
+            for ch in 0..<c {
+                let xp = base + ch * plane
+                for p in 0..<len { m[p] += xp[p] }
+            }
+            for p in 0..<len { m[p] *= invC }
+            for ch in 0..<c {
+                let xp = base + ch * plane
+                for p in 0..<len {
+                    let d = xp[p] - m[p]
+                    v[p] += d * d
+                }
+            }
+            for p in 0..<len { v[p] = 1 / (v[p] * invC + eps).squareRoot() }
+            for ch in 0..<c {
+                let xp = base + ch * plane
+                let yp = obase + ch * plane
+                let gc = g[ch]
+                let bc = b[ch]
+                for p in 0..<len { yp[p] = (xp[p] - m[p]) * v[p] * gc + bc }
+            }
+        }
+    }
 }

@@ -127,23 +127,17 @@ public struct MaskDecoder: Sendable {
         let iouTokenOut = hs.slice(axis: 1, s..<(s + 1)).reshaped([b, c])
         let maskTokensOut = hs.slice(axis: 1, (s + 1)..<(s + 1 + numMaskTokens))
 
-        // The first transposed conv reads the image tokens channels-last, as the transformer leaves
-        // them; the high-resolution features are added in the convolutions' own output pass.
-        var upscaled: Tensor
-        if let highResFeatures {
-            let first = upscale1(
-                tokens: imageTokens, height: h, width: w, residual: highResFeatures[1].expanded(to: b, axis: 0))
-            upscaled = gelu(upscale2(gelu(upscaleNorm(first)), residual: highResFeatures[0].expanded(to: b, axis: 0)))
-        } else {
-            upscaled = gelu(upscale2(gelu(upscaleNorm(upscale1(tokens: imageTokens, height: h, width: w)))))
-        }
-        // Hypernetworks: one MLP per mask token → [B, T, C/8]; masks = hyper_in @ upscaled.
+        // Hypernetworks: one MLP per mask token → [B, T, C/8]; masks = hyper_in @ upscaled, the
+        // upscaling (with the high-resolution features) and the product in one pass.
         let hyperIn = Tensor.concatenate(
             (0..<numMaskTokens).map {
                 hypernetworks[$0](maskTokensOut.slice(axis: 1, $0..<($0 + 1)))
             }, axis: 1)
-        let (uh, uw) = (upscaled.shape[2], upscaled.shape[3])
-        let masks = batchedMatmul(hyperIn, upscaled.reshaped([b, c / 8, uh * uw])).reshaped([b, numMaskTokens, uh, uw])
+        let masks = upscaledMasks(
+            tokens: imageTokens, height: h, width: w, firstWeight: upscale1.weight, firstBias: upscale1.bias,
+            normWeight: upscaleNorm.weight, normBias: upscaleNorm.bias, eps: upscaleNorm.eps,
+            secondWeight: upscale2.weight, secondBias: upscale2.bias,
+            residuals: highResFeatures.map { (first: $0[1], second: $0[0]) }, hyper: hyperIn)
         let iouPred = iouPredictionHead(iouTokenOut)
         let objectScores: Tensor
         if let objScoreHead {
