@@ -81,19 +81,19 @@ public func foldedQueryOutputAttention(
     let columns = heads * t
     let scale = 1 / Float(d).squareRoot()
     let out = Tensor(uninitializedShape: [b, n, c])
-    let scores = Tensor(uninitializedShape: [n, columns])
+    let scores = Tensor(uninitializedShape: [columns, n])
     let folded = Tensor(uninitializedShape: [columns, c])
     let rowBias = Tensor(shape: [columns])
     let mappedValues = Tensor(uninitializedShape: [columns, c])
     for i in 0..<b {
         let k = kp.storage.pointer + i * t * width
         let s = source.storage.pointer + (source.shape[0] == 1 ? 0 : i * n * source.shape[2])
-        // Scores [N, H·T], column h·T + t.
+        // Scores [H·T, N], row h·T + t: each head's softmax runs down T rows, across the N columns.
         if projectedQuery != nil {
             for h in 0..<heads {
                 Gemm.sgemm(
-                    transA: false, transB: true, m: n, n: t, k: d, alpha: scale, a: s + h * d, lda: width,
-                    b: k + h * d, ldb: width, beta: 0, c: scores.storage.pointer + h * t, ldc: columns)
+                    transA: false, transB: true, m: t, n: n, k: d, alpha: scale, a: k + h * d, lda: width,
+                    b: s + h * d, ldb: width, beta: 0, c: scores.storage.pointer + h * t * n, ldc: n)
             }
         } else {
             for h in 0..<heads {
@@ -110,12 +110,12 @@ public func foldedQueryOutputAttention(
                 }
             }
             Gemm.sgemm(
-                transA: false, transB: true, m: n, n: columns, k: c, alpha: 1, a: s, lda: c,
-                b: folded.storage.pointer, ldb: c, beta: 0, c: scores.storage.pointer, ldc: columns)
-            addRowBias(scores.storage.pointer, rows: n, columns: columns, bias: rowBias.storage.pointer)
+                transA: false, transB: true, m: columns, n: n, k: c, alpha: 1, a: folded.storage.pointer, lda: c,
+                b: s, ldb: c, beta: 0, c: scores.storage.pointer, ldc: n)
         }
-        // Softmax over each head's T tokens.
-        softmaxRowsInParallel(scores.storage.pointer, rows: n * heads, columns: t)
+        softmaxDownRows(
+            scores.storage.pointer, groups: heads, rows: t, columns: n,
+            rowBias: projectedQuery == nil ? rowBias.storage.pointer : nil)
         // Row h·T + t: Wo_h · v_h[t], the value as the output projection leaves it.
         for h in 0..<heads {
             Gemm.sgemm(
@@ -125,7 +125,7 @@ public func foldedQueryOutputAttention(
         }
         let o = out.storage.pointer + i * n * c
         Gemm.sgemm(
-            transA: false, transB: false, m: n, n: c, k: columns, alpha: 1, a: scores.storage.pointer, lda: columns,
+            transA: true, transB: false, m: n, n: c, k: columns, alpha: 1, a: scores.storage.pointer, lda: n,
             b: mappedValues.storage.pointer, ldb: c, beta: 0, c: o, ldc: c)
         if let bo { addRowBias(o, rows: n, columns: c, bias: bo.storage.pointer) }
     }
@@ -154,6 +154,53 @@ private func addRowBias(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: In
         for r in range {
             let row = p + r * columns
             for j in 0..<columns { row[j] += q[j] }
+        }
+    }
+}
+
+/// Softmax down the columns of `groups` blocks of `rows` rows each, x [groups · rows, columns]: for
+/// each block and column, over the block's rows (with `rowBias` [groups · rows] added to each row
+/// first). Column ranges are split over the workers; the inner loops run along contiguous columns.
+private func softmaxDownRows(
+    _ x: UnsafeMutablePointer<Float>, groups: Int, rows: Int, columns: Int, rowBias: UnsafePointer<Float>?
+) {
+    nonisolated(unsafe) let (p, bias) = (x, rowBias)
+    let chunk = 512
+    Parallel.forEachChunk(groups * ((columns + chunk - 1) / chunk)) { items in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { buffer in
+            let top = buffer.baseAddress!
+            for item in items {
+                let (group, j0) = (
+                    item / ((columns + chunk - 1) / chunk), (item % ((columns + chunk - 1) / chunk)) * chunk
+                )
+                let len = min(chunk, columns - j0)
+                let block = p + group * rows * columns + j0
+                top.update(repeating: -.infinity, count: len)
+                for r in 0..<rows {
+                    let row = block + r * columns
+                    let add = bias?[group * rows + r] ?? 0
+                    for j in 0..<len {
+                        row[j] += add
+                        top[j] = max(top[j], row[j])
+                    }
+                }
+                for r in 0..<rows {
+                    let row = block + r * columns
+                    for j in 0..<len { row[j] -= top[j] }
+                    _ = VectorMath.expShifted(row, row, len, shift: 0)
+                }
+                // top becomes the reciprocal of each column's sum.
+                top.update(repeating: 0, count: len)
+                for r in 0..<rows {
+                    let row = block + r * columns
+                    for j in 0..<len { top[j] += row[j] }
+                }
+                for j in 0..<len { top[j] = 1 / top[j] }
+                for r in 0..<rows {
+                    let row = block + r * columns
+                    for j in 0..<len { row[j] *= top[j] }
+                }
+            }
         }
     }
 }

@@ -13,7 +13,7 @@
 public func upscaledMasks(
     tokens x: Tensor, height h: Int, width w: Int, firstWeight w1: Tensor, firstBias b1: Tensor,
     normWeight g: Tensor, normBias nb: Tensor, eps: Float, secondWeight w2: Tensor, secondBias b2: Tensor,
-    residuals: (first: Tensor, second: Tensor)?, hyper: Tensor
+    residuals: (first: Tensor, second: Tensor)?, hyper: Tensor, tileRows: Int = 2
 ) -> Tensor {
     let (batch, c) = (x.shape[0], x.shape[2])
     let (c1, s, c2, m) = (w1.shape[1], w1.shape[2], w2.shape[1], hyper.shape[1])
@@ -31,64 +31,70 @@ public func upscaledMasks(
     }
     let out = Tensor(uninitializedShape: [batch, m, h2, wd2])
     if out.count == 0 { return out }
-    // Per row of tokens: the first product's columns [C1·s·s, w], the first map's s rows [C1, s·w·s],
-    // the second product's columns [C2·s·s, s·w·s] and the final s·s rows [C2, s·s·w·s·s].
-    let (rows1, tile1, rows2, tile2) = (c1 * s * s, s * wd1, c2 * s * s, s * s * wd2)
+    // A tile is up to `tileRows` rows of tokens (R): the first product's columns [C1·s·s, R·w], the
+    // first map's R·s rows [C1, R·s·w·s], the second product's columns [C2·s·s, R·s·w·s] and the
+    // final R·s·s rows [C2, R·s·s·w·s·s].
+    let tiles = (h + tileRows - 1) / tileRows
+    let (rows1, rows2) = (c1 * s * s, c2 * s * s)
+    let (tile1, tile2) = (tileRows * s * wd1, tileRows * s * s * wd2)
     nonisolated(unsafe) let (xp, w1p, b1p, gp, nbp, w2p, b2p, hp, op) = (
         x.storage.pointer, w1.storage.pointer, b1.storage.pointer, g.storage.pointer, nb.storage.pointer,
         w2.storage.pointer, b2.storage.pointer, hyper.storage.pointer, out.storage.pointer
     )
     nonisolated(unsafe) let r1 = residuals.map { ($0.first.storage.pointer, $0.first.shape[0] == 1) }
     nonisolated(unsafe) let r0 = residuals.map { ($0.second.storage.pointer, $0.second.shape[0] == 1) }
-    Parallel.forEachChunk(batch * h) { items in
+    Parallel.forEachChunk(batch * tiles) { items in
         let scratch = UnsafeMutablePointer<Float>.allocate(
-            capacity: rows1 * w + c1 * tile1 + rows2 * tile1 + c2 * tile2)
+            capacity: rows1 * tileRows * w + c1 * tile1 + rows2 * tile1 + c2 * tile2)
         defer { scratch.deallocate() }
-        let (cols1, map1) = (scratch, scratch + rows1 * w)
+        let (cols1, map1) = (scratch, scratch + rows1 * tileRows * w)
         let (cols2, map2) = (map1 + c1 * tile1, map1 + c1 * tile1 + rows2 * tile1)
         for item in items {
-            let (bi, i) = (item / h, item % h)
+            let (bi, i0) = (item / tiles, (item % tiles) * tileRows)
+            let r = min(tileRows, h - i0)
+            // This tile's sizes: tokens, first-map positions, final positions.
+            let (n0, n1, n2) = (r * w, r * s * wd1, r * s * s * wd2)
             let planes1: UnsafeMutablePointer<Float>? = r1.map { p, shared in p + (shared ? 0 : bi) * c1 * h1 * wd1 }
             let planes0: UnsafeMutablePointer<Float>? = r0.map { p, shared in p + (shared ? 0 : bi) * c2 * h2 * wd2 }
-            // cols1[(co, a, b), j] = Σ_ci W1[ci, (co, a, b)] · x[bi, i·w + j, ci]
+            // cols1[(co, a, b), t] = Σ_ci W1[ci, (co, a, b)] · x[bi, i0·w + t, ci]
             Gemm.sgemm(
-                transA: true, transB: true, m: rows1, n: w, k: c, alpha: 1, a: w1p, lda: rows1,
-                b: xp + (bi * h + i) * w * c, ldb: c, beta: 0, c: cols1, ldc: w, threads: 1)
-            // The first map's rows i·s + a: [co, a, j·s + b], bias and residual added.
+                transA: true, transB: true, m: rows1, n: n0, k: c, alpha: 1, a: w1p, lda: rows1,
+                b: xp + (bi * h + i0) * w * c, ldb: c, beta: 0, c: cols1, ldc: n0, threads: 1)
+            // First-map row q = row·s + a of the tile (row i0·s + q of the map): [co, q, j·s + b],
+            // bias and residual added.
             for co in 0..<c1 {
-                for a in 0..<s {
-                    let row = map1 + co * tile1 + a * wd1
-                    let src = cols1 + (co * s + a) * s * w
+                for q in 0..<(r * s) {
+                    let (row, a) = (q / s, q % s)
+                    let src = cols1 + (co * s + a) * s * n0 + row * w
+                    let residual = planes1.map { $0 + (co * h1 + i0 * s + q) * wd1 }
                     scatterRow(
-                        row, from: src, phases: s, stride: w, count: w, bias: b1p[co],
-                        residual: planes1.map { $0 + (co * h1 + i * s + a) * wd1 } as UnsafeMutablePointer<Float>?)
+                        map1 + co * n1 + q * wd1, from: src, phases: s, stride: n0, count: w, bias: b1p[co],
+                        residual: residual)
                 }
             }
-            normalizeChannels(
-                map1, into: map1, channels: c1, stride: tile1, count: tile1, weight: gp, bias: nbp, eps: eps)
-            OneDNN.geluInPlace(map1, count: c1 * tile1)
+            normalizeChannels(map1, into: map1, channels: c1, stride: n1, count: n1, weight: gp, bias: nbp, eps: eps)
+            OneDNN.geluInPlace(map1, count: c1 * n1)
             // cols2[(co, a2, b2), p] = Σ_c W2[c, (co, a2, b2)] · map1[c, p]
             Gemm.sgemm(
-                transA: true, transB: false, m: rows2, n: tile1, k: c1, alpha: 1, a: w2p, lda: rows2, b: map1,
-                ldb: tile1, beta: 0, c: cols2, ldc: tile1, threads: 1)
-            // The final rows (i·s + a)·s + a2: [co, a·s + a2, x1·s + b2].
+                transA: true, transB: false, m: rows2, n: n1, k: c1, alpha: 1, a: w2p, lda: rows2, b: map1,
+                ldb: n1, beta: 0, c: cols2, ldc: n1, threads: 1)
+            // Final row q·s + a2 of the tile: [co, q·s + a2, x1·s + b2].
             for co in 0..<c2 {
-                for a in 0..<s {
+                for q in 0..<(r * s) {
                     for a2 in 0..<s {
-                        let row = map2 + co * tile2 + (a * s + a2) * wd2
-                        let src = cols2 + (co * s + a2) * s * tile1 + a * wd1
-                        let finalRow = (i * s + a) * s + a2
-                        let residual = planes0.map { $0 + (co * h2 + finalRow) * wd2 }
+                        let src = cols2 + (co * s + a2) * s * n1 + q * wd1
+                        let residual = planes0.map { $0 + (co * h2 + (i0 * s + q) * s + a2) * wd2 }
                         scatterRow(
-                            row, from: src, phases: s, stride: tile1, count: wd1, bias: b2p[co], residual: residual)
+                            map2 + co * n2 + (q * s + a2) * wd2, from: src, phases: s, stride: n1, count: wd1,
+                            bias: b2p[co], residual: residual)
                     }
                 }
             }
-            OneDNN.geluInPlace(map2, count: c2 * tile2)
-            // Rows i·s² ..< (i+1)·s² of each mask: hyper[bi] [M, C2] · map2 [C2, s²·w·s²].
+            OneDNN.geluInPlace(map2, count: c2 * n2)
+            // Rows i0·s² ..< (i0 + r)·s² of each mask: hyper[bi] [M, C2] · map2 [C2, r·s²·w·s²].
             Gemm.sgemm(
-                transA: false, transB: false, m: m, n: tile2, k: c2, alpha: 1, a: hp + bi * m * c2, lda: c2,
-                b: map2, ldb: tile2, beta: 0, c: op + bi * m * h2 * wd2 + i * tile2, ldc: h2 * wd2, threads: 1)
+                transA: false, transB: false, m: m, n: n2, k: c2, alpha: 1, a: hp + bi * m * c2, lda: c2,
+                b: map2, ldb: n2, beta: 0, c: op + bi * m * h2 * wd2 + i0 * s * s * wd2, ldc: h2 * wd2, threads: 1)
         }
     }
     return out
