@@ -49,7 +49,7 @@ public struct SAM2Model: Sendable {
     /// The model of a weight scope, its products in the scope's precision: the image encoder in it;
     /// the memory attention and memory encoder in it, but bf16 for int8 (their long attention over
     /// the memory gains little from int8 linears and its errors accumulate frame after frame); the
-    /// prompt encoder and mask decoder in float32 (3.6 GFLOP a prompt: reduced precision would cost
+    /// prompt encoder and mask decoder in float32 (1.8 GFLOP a prompt: reduced precision would cost
     /// accuracy of every mask for a few milliseconds).
     public init(_ weights: WeightScope, configuration config: SAM2Configuration) throws {
         configuration = config
