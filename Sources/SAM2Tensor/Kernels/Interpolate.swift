@@ -92,25 +92,37 @@ private func interpolate2d(_ x: Tensor, rows: AxisTaps, cols: AxisTaps, height: 
     nonisolated(unsafe) let dst = out.storage.pointer
     let planes = n * c
     if rows.stride == 2 && cols.stride == 2 && rows.size.allSatisfy({ $0 == 2 }) && cols.size.allSatisfy({ $0 == 2 }) {
-        // Plain bilinear: two taps on each axis, the same products and sums in the same order.
+        // Plain bilinear, the same products and sums in the same order: each input row used is blended
+        // across once (line[i0]·w0 + line[i1]·w1) and kept while the output rows still read it.
         Parallel.forEachChunk(planes * height, minimumChunk: max(1, 4096 / max(width, 1))) { range in
+            let across = UnsafeMutablePointer<Float>.allocate(capacity: 2 * width)
+            defer { across.deallocate() }
+            var held = [-1, -1]  // the (plane · h + input row) blended into each half of `across`
             rows.index.withUnsafeBufferPointer { ri in
                 rows.weight.withUnsafeBufferPointer { rw in
                     cols.index.withUnsafeBufferPointer { ci in
                         cols.weight.withUnsafeBufferPointer { cw in
+                            /// The half of `across` holding row `key` blended, made in the half that is not `keep`.
+                            func blended(_ key: Int, keep: Int) -> Int {
+                                if let slot = held.firstIndex(of: key) { return slot }
+                                let slot = keep == 0 ? 1 : 0
+                                let (line, row) = (src + key * w, across + slot * width)
+                                for ox in 0..<width {
+                                    row[ox] = line[ci[2 * ox]] * cw[2 * ox] + line[ci[2 * ox + 1]] * cw[2 * ox + 1]
+                                }
+                                held[slot] = key
+                                return slot
+                            }
                             for item in range {
                                 let plane = item / height
                                 let oy = item % height
-                                let input = src + plane * h * w
-                                let top = input + ri[2 * oy] * w
-                                let bottom = input + ri[2 * oy + 1] * w
+                                let first = blended(
+                                    plane * h + ri[2 * oy], keep: held.firstIndex(of: plane * h + ri[2 * oy + 1]) ?? -1)
+                                let second = blended(plane * h + ri[2 * oy + 1], keep: first)
+                                let (top, bottom) = (across + first * width, across + second * width)
                                 let (wt, wb) = (rw[2 * oy], rw[2 * oy + 1])
                                 let output = dst + item * width
-                                for ox in 0..<width {
-                                    let (i0, i1, w0, w1) = (ci[2 * ox], ci[2 * ox + 1], cw[2 * ox], cw[2 * ox + 1])
-                                    output[ox] =
-                                        (top[i0] * w0 + top[i1] * w1) * wt + (bottom[i0] * w0 + bottom[i1] * w1) * wb
-                                }
+                                for ox in 0..<width { output[ox] = top[ox] * wt + bottom[ox] * wb }
                             }
                         }
                     }
