@@ -9,6 +9,7 @@ import Testing
 @Suite struct OutputUpscalingTests {
     @Test(arguments: [
         (1, 5, 7, 2, true, true), (3, 4, 3, 2, true, false), (2, 3, 4, 2, false, false), (1, 3, 2, 3, true, true),
+        (2, 4, 6, 2, true, true),
     ])
     func upscaledMasksMatchPlain(batch: Int, h: Int, w: Int, s: Int, residuals: Bool, sharedResiduals: Bool) {
         let seed = freshSeed()
@@ -47,9 +48,11 @@ import Testing
                 }
             }
         }
+        let addends = upscalingAddends(
+            firstBias: b1, secondBias: b2, residuals: residuals ? (r1, r0) : nil, height: h, width: w, stride: s)
         let got = upscaledMasks(
-            tokens: tokens, height: h, width: w, firstWeight: w1, firstBias: b1, normWeight: g, normBias: nb,
-            eps: 1e-6, secondWeight: w2, secondBias: b2, residuals: residuals ? (r1, r0) : nil, hyper: hyper)
+            tokens: tokens, height: h, width: w, firstWeight: w1, normWeight: g, normBias: nb, eps: 1e-6,
+            secondWeight: w2, addends: addends, hyper: hyper)
         expectClose(got, Tensor(shape: [batch, m, oh, ow], scalars: want), 1e-5, "seed \(seed)")
     }
 }

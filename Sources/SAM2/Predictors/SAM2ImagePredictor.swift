@@ -100,7 +100,7 @@ public final class SAM2ImagePredictor {
     public var maxSprinkleArea: Int
     private var features: ImageFeatures?
     /// The mask decoder's prompt-independent work per image, made on the first prompt without a mask.
-    private var decoderTokens: [Int: DecoderImageTokens] = [:]
+    private var preparedImages: [Int: PreparedDecoderImage] = [:]
     private var originalSizes: [(height: Int, width: Int)] = []
 
     public init(model: SAM2Model, maskThreshold: Float = 0, maxHoleArea: Int = 0, maxSprinkleArea: Int = 0) {
@@ -122,18 +122,16 @@ public final class SAM2ImagePredictor {
     /// Size (height, width) of each image set last.
     public var imageSizes: [(height: Int, width: Int)] { originalSizes }
 
-    /// Bytes held for the image set last: its features and the decoder's prepared tokens.
+    /// Bytes held for the image set last: its features and the decoder's work prepared for it.
     public var cachedBytes: Int {
         let featureCount = features.map { f in f.highResFeatures.reduce(f.imageEmbedding.count) { $0 + $1.count } } ?? 0
-        let tokenCount = decoderTokens.values.reduce(0) { total, t in
-            total + t.keys.count + t.tokenToImageKey.count + t.tokenToImageValue.count + t.imageToTokenQuery.count
-        }
-        return (featureCount + tokenCount) * MemoryLayout<Float>.stride
+        let preparedCount = preparedImages.values.reduce(0) { $0 + $1.count }
+        return (featureCount + preparedCount) * MemoryLayout<Float>.stride
     }
 
     public func reset() {
         features = nil
-        decoderTokens = [:]
+        preparedImages = [:]
         originalSizes = []
     }
 
@@ -297,8 +295,11 @@ public final class SAM2ImagePredictor {
             let lowRes = out.masks.clamped(min: -32, max: 32)
             if !returnLogits {
                 let threshold = maskThreshold
-                masks.withUnsafeMutableBufferPointer { p in
-                    for i in 0..<p.count { p[i] = p[i] > threshold ? 1 : 0 }
+                masks.withUnsafeMutableBufferPointer { buffer in
+                    nonisolated(unsafe) let p = buffer.baseAddress
+                    Parallel.forEachChunk(buffer.count, minimumChunk: 1 << 16) { range in
+                        for i in range { p![i] = p![i] > threshold ? 1 : 0 }
+                    }
                 }
             }
             let m = out.masks.shape[1]
@@ -336,14 +337,12 @@ public final class SAM2ImagePredictor {
                 multimaskOutput: multimaskOutput, highResFeatures: highRes)
         }
         let prepared =
-            decoderTokens[imageIndex]
-            ?? model.maskDecoder.imageTokens(
-                imageEmbedding: embedding, imagePE: pe,
-                dense: model.promptEncoder.noMaskDense(batch: 1))
-        decoderTokens[imageIndex] = prepared
-        return model.maskDecoder(
-            imageTokens: prepared, height: embedding.dim(2), width: embedding.dim(3), imagePE: pe,
-            sparse: sparse, multimaskOutput: multimaskOutput, highResFeatures: highRes)
+            preparedImages[imageIndex]
+            ?? model.maskDecoder.prepared(
+                imageEmbedding: embedding, imagePE: pe, dense: model.promptEncoder.noMaskDense(batch: 1),
+                highResFeatures: highRes)
+        preparedImages[imageIndex] = prepared
+        return model.maskDecoder(prepared: prepared, imagePE: pe, sparse: sparse, multimaskOutput: multimaskOutput)
     }
 
     /// A binary mask (H×W values, nonzero inside) as a mask prompt: logits of ±10 after a bilinear

@@ -18,6 +18,21 @@ public struct MaskDecoderOutput: Sendable {
     public var objectScoreLogits: Tensor
 }
 
+/// The mask decoder's prompt-independent work for one image h×w tokens: the transformer's image
+/// tokens and the output upscaling's addends, made once and shared by every prompt without a mask.
+struct PreparedDecoderImage: Sendable {
+    let tokens: DecoderImageTokens
+    let height: Int
+    let width: Int
+    let addends: UpscalingAddends
+
+    /// Values held.
+    var count: Int {
+        tokens.keys.count + tokens.tokenToImageKey.count + tokens.tokenToImageValue.count
+            + tokens.imageToTokenQuery.count + addends.first.count + addends.second.count
+    }
+}
+
 public struct MaskDecoder: Sendable {
     let transformerDim: Int
     let numMaskTokens: Int
@@ -82,27 +97,41 @@ public struct MaskDecoder: Sendable {
         let tokens = promptTokens(sparse)
         let src = add(imageEmbedding.expanded(to: tokens.shape[0], axis: 0), dense)
         let (hs, imageTokens) = transformer(image: src, imagePE: imagePE, tokens: tokens)
+        let (h, w) = (imageEmbedding.shape[2], imageEmbedding.shape[3])
         return outputs(
-            hs: hs, imageTokens: imageTokens, height: imageEmbedding.shape[2], width: imageEmbedding.shape[3],
-            multimaskOutput: multimaskOutput, highResFeatures: highResFeatures)
+            hs: hs, imageTokens: imageTokens, height: h, width: w, multimaskOutput: multimaskOutput,
+            addends: upscalingAddends(highResFeatures: highResFeatures, height: h, width: w))
     }
 
-    /// The same for prompts without a mask input, on image tokens prepared once per image by
-    /// `imageTokens(imageEmbedding:imagePE:dense:)` (identical results, less work per prompt).
+    /// The same for prompts without a mask input, on an image prepared once by
+    /// `prepared(imageEmbedding:imagePE:dense:highResFeatures:)` (identical results, less work per prompt).
     func callAsFunction(
-        imageTokens prepared: DecoderImageTokens, height: Int, width: Int, imagePE: Tensor, sparse: Tensor,
-        multimaskOutput: Bool, highResFeatures: [Tensor]?
+        prepared: PreparedDecoderImage, imagePE: Tensor, sparse: Tensor, multimaskOutput: Bool
     ) -> MaskDecoderOutput {
-        let (hs, imageTokens) = transformer(imageTokens: prepared, imagePE: imagePE, tokens: promptTokens(sparse))
+        let (hs, imageTokens) = transformer(
+            imageTokens: prepared.tokens, imagePE: imagePE, tokens: promptTokens(sparse))
         return outputs(
-            hs: hs, imageTokens: imageTokens, height: height, width: width,
-            multimaskOutput: multimaskOutput, highResFeatures: highResFeatures)
+            hs: hs, imageTokens: imageTokens, height: prepared.height, width: prepared.width,
+            multimaskOutput: multimaskOutput, addends: prepared.addends)
     }
 
-    /// The prompt-independent part of the decoder for one image [1, C, h, w] and a dense embedding
-    /// shared by every prompt (the no-mask embedding).
-    func imageTokens(imageEmbedding: Tensor, imagePE: Tensor, dense: Tensor) -> DecoderImageTokens {
-        transformer.imageTokens(image: add(imageEmbedding, dense), imagePE: imagePE)
+    /// The prompt-independent part of the decoder for one image [1, C, h, w], a dense embedding
+    /// shared by every prompt (the no-mask embedding) and the image's high-resolution features.
+    func prepared(imageEmbedding: Tensor, imagePE: Tensor, dense: Tensor, highResFeatures: [Tensor]?)
+        -> PreparedDecoderImage
+    {
+        let (h, w) = (imageEmbedding.shape[2], imageEmbedding.shape[3])
+        return PreparedDecoderImage(
+            tokens: transformer.imageTokens(image: add(imageEmbedding, dense), imagePE: imagePE), height: h, width: w,
+            addends: upscalingAddends(highResFeatures: highResFeatures, height: h, width: w))
+    }
+
+    /// The upscaling's biases and high-resolution features [feat_s0, feat_s1] in its products' order.
+    private func upscalingAddends(highResFeatures: [Tensor]?, height h: Int, width w: Int) -> UpscalingAddends {
+        SAM2Tensor.upscalingAddends(
+            firstBias: upscale1.bias, secondBias: upscale2.bias,
+            residuals: highResFeatures.map { (first: $0[1], second: $0[0]) }, height: h, width: w,
+            stride: upscale1.weight.shape[2])
     }
 
     /// Output tokens ([obj_score], iou, mask tokens) followed by the prompt tokens, [B, T, C].
@@ -119,7 +148,7 @@ public struct MaskDecoder: Sendable {
     /// tokens [B, hw, C].
     private func outputs(
         hs: Tensor, imageTokens: Tensor, height h: Int, width w: Int, multimaskOutput: Bool,
-        highResFeatures: [Tensor]?
+        addends: UpscalingAddends
     ) -> MaskDecoderOutput {
         let b = hs.shape[0]
         let c = transformerDim
@@ -134,10 +163,9 @@ public struct MaskDecoder: Sendable {
                 hypernetworks[$0](maskTokensOut.slice(axis: 1, $0..<($0 + 1)))
             }, axis: 1)
         let masks = upscaledMasks(
-            tokens: imageTokens, height: h, width: w, firstWeight: upscale1.weight, firstBias: upscale1.bias,
-            normWeight: upscaleNorm.weight, normBias: upscaleNorm.bias, eps: upscaleNorm.eps,
-            secondWeight: upscale2.weight, secondBias: upscale2.bias,
-            residuals: highResFeatures.map { (first: $0[1], second: $0[0]) }, hyper: hyperIn)
+            tokens: imageTokens, height: h, width: w, firstWeight: upscale1.weight, normWeight: upscaleNorm.weight,
+            normBias: upscaleNorm.bias, eps: upscaleNorm.eps, secondWeight: upscale2.weight, addends: addends,
+            hyper: hyperIn)
         let iouPred = iouPredictionHead(iouTokenOut)
         let objectScores: Tensor
         if let objScoreHead {
