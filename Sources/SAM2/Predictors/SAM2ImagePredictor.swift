@@ -296,9 +296,10 @@ public final class SAM2ImagePredictor {
             if !returnLogits {
                 let threshold = maskThreshold
                 masks.withUnsafeMutableBufferPointer { buffer in
-                    nonisolated(unsafe) let p = buffer.baseAddress
+                    guard let base = buffer.baseAddress else { return }
+                    nonisolated(unsafe) let p = base
                     Parallel.forEachChunk(buffer.count, minimumChunk: 1 << 16) { range in
-                        for i in range { p![i] = p![i] > threshold ? 1 : 0 }
+                        for i in range { p[i] = p[i] > threshold ? 1 : 0 }
                     }
                 }
             }
