@@ -1,6 +1,7 @@
 // sam2-kernel-bench: measures SAM2Tensor's hot kernels against raw oneDNN sgemm in one run —
 // dnnl_sgemm on 4096³, `linear` on [4096, 4096] × [4096, 4096]ᵀ, and blocked attention at 4096 tokens, and the
-// memory attention of video tracking (4096 queries against 28,736 keys) in f32 and bf16.
+// memory attention of video tracking (4096 queries against 28,736 keys) in f32 and bf16, and the mask decoder's
+// products for one prompt (its folded attention's three shapes, the output upscaling's two per-tile products).
 // FLOPs: 2·M·N·K for products, 2·Lq·Lk·(D + Dv) per attention head. The best of R interleaved rounds counts.
 // Usage: swift run -c release sam2-kernel-bench [--threads N] [--repeat R] [--filter TEXT]
 
@@ -112,6 +113,80 @@ for precision in [Precision.float32, .bfloat16] {
             }
         ))
 }
+// The mask decoder's products for one prompt (8 tokens, 8 heads: 64 folded rows) over 64×64 image
+// tokens of 256 channels, and the output upscaling's two per-tile products (two token rows a tile,
+// one tile a worker at a time).
+let (decoderRows, imageTokens, channels) = (64, 4096, 256)
+let folded = filled([decoderRows, channels], seed: 10)
+let image = filled([imageTokens, channels], seed: 11)
+let (probabilities, decoderOut) = (
+    filled([decoderRows, imageTokens], seed: 12), Tensor(uninitializedShape: [imageTokens, channels])
+)
+let decoderFlops = 2.0 * Double(decoderRows * imageTokens * channels)
+func decoderProduct(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: Tensor, lda: Int, b: Tensor, ldb: Int) {
+    Gemm.sgemm(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a.storage.pointer, lda: lda,
+        b: b.storage.pointer, ldb: ldb, beta: 0, c: decoderOut.storage.pointer, ldc: n)
+}
+jobs += [
+    (
+        "decoder scores [64,256]·[4096,256]ᵀ", decoderFlops,
+        {
+            decoderProduct(
+                transA: false, transB: true, m: 64, n: imageTokens, k: channels, a: folded, lda: channels, b: image,
+                ldb: channels)
+        }
+    ),
+    (
+        "decoder mix [64,4096]·[4096,256]", decoderFlops,
+        {
+            decoderProduct(
+                transA: false, transB: false, m: 64, n: channels, k: imageTokens, a: probabilities, lda: imageTokens,
+                b: image, ldb: channels)
+        }
+    ),
+    (
+        "decoder out [64,4096]ᵀ·[64,256]", decoderFlops,
+        {
+            decoderProduct(
+                transA: true, transB: false, m: imageTokens, n: channels, k: 64, a: probabilities, lda: imageTokens,
+                b: folded, ldb: channels)
+        }
+    ),
+]
+let upscaleFirst = (filled([256, 256], seed: 13), filled([128, 256], seed: 14))
+let upscaleSecond = (filled([64, 128], seed: 15), filled([64, 512], seed: 16))
+jobs += [
+    (
+        "upscale convT1 32 × [256,256]ᵀ·[128,256]ᵀ", 32 * 2.0 * 256 * 128 * 256,
+        {
+            Parallel.forEachChunk(32) { tiles in
+                let out = UnsafeMutablePointer<Float>.allocate(capacity: 256 * 128)
+                defer { out.deallocate() }
+                for _ in tiles {
+                    Gemm.sgemm(
+                        transA: true, transB: true, m: 256, n: 128, k: 256, alpha: 1, a: upscaleFirst.0.storage.pointer,
+                        lda: 256, b: upscaleFirst.1.storage.pointer, ldb: 256, beta: 0, c: out, ldc: 128, threads: 1)
+                }
+            }
+        }
+    ),
+    (
+        "upscale convT2 32 × [64,128]ᵀ·[64,512]", 32 * 2.0 * 128 * 512 * 64,
+        {
+            Parallel.forEachChunk(32) { tiles in
+                let out = UnsafeMutablePointer<Float>.allocate(capacity: 128 * 512)
+                defer { out.deallocate() }
+                for _ in tiles {
+                    Gemm.sgemm(
+                        transA: true, transB: false, m: 128, n: 512, k: 64, alpha: 1,
+                        a: upscaleSecond.0.storage.pointer, lda: 128, b: upscaleSecond.1.storage.pointer, ldb: 512,
+                        beta: 0, c: out, ldc: 512, threads: 1)
+                }
+            }
+        }
+    ),
+]
 if let filter = options.filter { jobs = [jobs[0]] + jobs.dropFirst().filter { $0.0.contains(filter) } }
 var best = [Double](repeating: .infinity, count: jobs.count)
 for (i, job) in jobs.enumerated() {
