@@ -4,12 +4,16 @@
 // be applied to the few tokens instead of the many: with T·H < internal width, the products over
 // the N image tokens shrink (the mask decoder: T ≈ 8, H = 8, 128 wide, N = 4096).
 
+import Foundation
+
 /// Multi-head attention of few queries over many unprojected tokens: the query projections qp
 /// [B, T, H·d] (already projected, bias included) attend to keys k·Wkᵀ + bk and values v·Wvᵀ + bv with
 /// k, v [1 or B, N, C], weights [H·d, C] → [B, T, H·d] (before the output projection), as
 /// `scaledDotProductAttention` on the projections would give. The key bias adds a constant to each
 /// score row, which softmax ignores; each probability row sums to one, so the value bias is added
-/// once at the end. Products: 2·B·H·T·N·C instead of 2·B·N·C·H·d.
+/// once at the end. The image tokens go through in blocks of 512 (scores, softmax and the product with
+/// the values in cache, the blocks' softmax shifts reconciled at the end). Products: 2·B·H·T·N·C
+/// instead of 2·B·N·C·H·d.
 public func foldedKeyValueAttention(
     query qp: Tensor, heads: Int, keyWeight wk: Tensor, valueWeight wv: Tensor, valueBias bv: Tensor?,
     keys k: Tensor, values v: Tensor
@@ -24,28 +28,69 @@ public func foldedKeyValueAttention(
     let rows = heads * t
     let out = Tensor(uninitializedShape: [b, t, width])
     let folded = Tensor(uninitializedShape: [rows, c])
-    let scores = Tensor(uninitializedShape: [rows, n])
     let mixed = Tensor(uninitializedShape: [rows, c])
     let scale = 1 / Float(d).squareRoot()
+    // The image tokens go through in blocks, each with its own softmax shift: a block's scores [rows of
+    // the block, H·T], its column maxima and sums, and its exponentials' product with its values
+    // [H·T, C]; the blocks are merged at the end as in a flash attention.
+    let blockRows = 512
+    let blocks = (n + blockRows - 1) / blockRows
+    let partial = Tensor(uninitializedShape: [blocks, rows, c])
+    let (maxima, sums) = (Tensor(uninitializedShape: [blocks, rows]), Tensor(uninitializedShape: [blocks, rows]))
+    nonisolated(unsafe) let (fp, pp, mp, sp) = (
+        folded.storage.pointer, partial.storage.pointer, maxima.storage.pointer, sums.storage.pointer
+    )
     for i in 0..<b {
         let q = qp.storage.pointer + i * t * width
         // Row h·T + t: scale · W_hᵀ q_h[t], a query in the image tokens' own channels.
         for h in 0..<heads {
             Gemm.sgemm(
                 transA: false, transB: false, m: t, n: c, k: d, alpha: scale, a: q + h * d, lda: width,
-                b: wk.storage.pointer + h * d * c, ldb: c, beta: 0, c: folded.storage.pointer + h * t * c, ldc: c,
-                threads: 1)
+                b: wk.storage.pointer + h * d * c, ldb: c, beta: 0, c: fp + h * t * c, ldc: c, threads: 1)
         }
-        Gemm.sgemm(
-            transA: false, transB: true, m: rows, n: n, k: c, alpha: 1, a: folded.storage.pointer, lda: c,
-            b: k.storage.pointer + (k.shape[0] == 1 ? 0 : i * n * c), ldb: c, beta: 0,
-            c: scores.storage.pointer, ldc: n)
-        softmaxRowsInParallel(scores.storage.pointer, rows: rows, columns: n)
-        // The probabilities mix the raw tokens; each head's value map then applies to the mixture.
-        Gemm.sgemm(
-            transA: false, transB: false, m: rows, n: c, k: n, alpha: 1, a: scores.storage.pointer, lda: n,
-            b: v.storage.pointer + (v.shape[0] == 1 ? 0 : i * n * c), ldb: c, beta: 0,
-            c: mixed.storage.pointer, ldc: c)
+        nonisolated(unsafe) let keyRows = k.storage.pointer + (k.shape[0] == 1 ? 0 : i * n * c)
+        nonisolated(unsafe) let valueRows = v.storage.pointer + (v.shape[0] == 1 ? 0 : i * n * c)
+        Parallel.forEachChunk(blocks) { items in
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * rows)
+            defer { scores.deallocate() }
+            for block in items {
+                let (r0, count) = (block * blockRows, min(blockRows, n - block * blockRows))
+                Gemm.sgemm(
+                    transA: false, transB: true, m: count, n: rows, k: c, alpha: 1, a: keyRows + r0 * c, lda: c,
+                    b: fp, ldb: c, beta: 0, c: scores, ldc: rows, threads: 1)
+                let (top, total) = (mp + block * rows, sp + block * rows)
+                top.update(repeating: -.infinity, count: rows)
+                for r in 0..<count {
+                    for j in 0..<rows { top[j] = max(top[j], scores[r * rows + j]) }
+                }
+                for r in 0..<count {
+                    for j in 0..<rows { scores[r * rows + j] -= top[j] }
+                }
+                _ = VectorMath.expShifted(scores, scores, count * rows, shift: 0)
+                total.update(repeating: 0, count: rows)
+                for r in 0..<count {
+                    for j in 0..<rows { total[j] += scores[r * rows + j] }
+                }
+                Gemm.sgemm(
+                    transA: true, transB: false, m: rows, n: c, k: count, alpha: 1, a: scores, lda: rows,
+                    b: valueRows + r0 * c, ldb: c, beta: 0, c: pp + block * rows * c, ldc: c, threads: 1)
+            }
+        }
+        // mixed[j] = Σ_blocks e^(max_block − max)·partial_block[j] / Σ_blocks e^(max_block − max)·sum_block.
+        for j in 0..<rows {
+            var shift = -Float.infinity
+            for block in 0..<blocks { shift = max(shift, mp[block * rows + j]) }
+            var total: Float = 0
+            let row = mixed.storage.pointer + j * c
+            row.update(repeating: 0, count: c)
+            for block in 0..<blocks {
+                let factor = Foundation.exp(mp[block * rows + j] - shift)
+                total += factor * sp[block * rows + j]
+                let source = pp + (block * rows + j) * c
+                for e in 0..<c { row[e] += factor * source[e] }
+            }
+            VectorMath.scale(row, c, by: 1 / total)
+        }
         let o = out.storage.pointer + i * t * width
         for h in 0..<heads {
             Gemm.sgemm(
@@ -137,14 +182,6 @@ public func foldedQueryOutputAttention(
 /// against the projections they replace (C·width) and the attention over the projections (T·width).
 public func foldedAttentionPays(tokens: Int, heads: Int, width: Int, channels: Int) -> Bool {
     heads * tokens * channels < width * (channels + tokens)
-}
-
-/// Softmax of each row in place, rows split over the workers.
-private func softmaxRowsInParallel(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-    nonisolated(unsafe) let p = x
-    Parallel.forEachChunk(rows, minimumChunk: max(1, 16_384 / max(columns, 1))) { range in
-        VectorMath.softmaxRows(p + range.lowerBound * columns, rows: range.count, columns: columns, rounded: nil)
-    }
 }
 
 /// x[r, :] += bias for each of `rows` rows.
