@@ -135,10 +135,15 @@ public func foldedQueryOutputAttention(
         let s = source.storage.pointer + (source.shape[0] == 1 ? 0 : i * n * source.shape[2])
         // Scores [H·T, N], row h·T + t: each head's softmax runs down T rows, across the N columns.
         if projectedQuery != nil {
-            for h in 0..<heads {
-                Gemm.sgemm(
-                    transA: false, transB: true, m: t, n: n, k: d, alpha: scale, a: k + h * d, lda: width,
-                    b: s + h * d, ldb: width, beta: 0, c: scores.storage.pointer + h * t * n, ldc: n)
+            // Every head's few rows over one range of image tokens per worker.
+            nonisolated(unsafe) let (keyRows, queryRows, scoreRows) = (k, s, scores.storage.pointer)
+            Parallel.forEachChunk(n, minimumChunk: 256) { range in
+                for h in 0..<heads {
+                    Gemm.sgemm(
+                        transA: false, transB: true, m: t, n: range.count, k: d, alpha: scale, a: keyRows + h * d,
+                        lda: width, b: queryRows + range.lowerBound * width + h * d, ldb: width, beta: 0,
+                        c: scoreRows + h * t * n + range.lowerBound, ldc: n, threads: 1)
+                }
             }
         } else {
             for h in 0..<heads {
