@@ -156,35 +156,26 @@ jobs += [
 ]
 let upscaleFirst = (filled([256, 256], seed: 13), filled([128, 256], seed: 14))
 let upscaleSecond = (filled([64, 128], seed: 15), filled([64, 512], seed: 16))
+/// 32 tiles' products C [m, n] = Aᵀ·B (Bᵀ with `transB`), one tile a worker at a time, single-threaded.
+func tileProducts(transB: Bool, m: Int, n: Int, k: Int, _ a: Tensor, _ b: Tensor) {
+    Parallel.forEachChunk(32) { tiles in
+        let out = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        defer { out.deallocate() }
+        for _ in tiles {
+            Gemm.sgemm(
+                transA: true, transB: transB, m: m, n: n, k: k, alpha: 1, a: a.storage.pointer, lda: m,
+                b: b.storage.pointer, ldb: transB ? k : n, beta: 0, c: out, ldc: n, threads: 1)
+        }
+    }
+}
 jobs += [
     (
         "upscale convT1 32 × [256,256]ᵀ·[128,256]ᵀ", 32 * 2.0 * 256 * 128 * 256,
-        {
-            Parallel.forEachChunk(32) { tiles in
-                let out = UnsafeMutablePointer<Float>.allocate(capacity: 256 * 128)
-                defer { out.deallocate() }
-                for _ in tiles {
-                    Gemm.sgemm(
-                        transA: true, transB: true, m: 256, n: 128, k: 256, alpha: 1, a: upscaleFirst.0.storage.pointer,
-                        lda: 256, b: upscaleFirst.1.storage.pointer, ldb: 256, beta: 0, c: out, ldc: 128, threads: 1)
-                }
-            }
-        }
+        { tileProducts(transB: true, m: 256, n: 128, k: 256, upscaleFirst.0, upscaleFirst.1) }
     ),
     (
         "upscale convT2 32 × [64,128]ᵀ·[64,512]", 32 * 2.0 * 128 * 512 * 64,
-        {
-            Parallel.forEachChunk(32) { tiles in
-                let out = UnsafeMutablePointer<Float>.allocate(capacity: 128 * 512)
-                defer { out.deallocate() }
-                for _ in tiles {
-                    Gemm.sgemm(
-                        transA: true, transB: false, m: 128, n: 512, k: 64, alpha: 1,
-                        a: upscaleSecond.0.storage.pointer, lda: 128, b: upscaleSecond.1.storage.pointer, ldb: 512,
-                        beta: 0, c: out, ldc: 512, threads: 1)
-                }
-            }
-        }
+        { tileProducts(transB: false, m: 128, n: 512, k: 64, upscaleSecond.0, upscaleSecond.1) }
     ),
 ]
 if let filter = options.filter { jobs = [jobs[0]] + jobs.dropFirst().filter { $0.0.contains(filter) } }
