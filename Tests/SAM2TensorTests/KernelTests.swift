@@ -47,7 +47,6 @@ import Testing
             expectClose(got, want, 1e-5, "\(t) bias \(bias != nil) seed \(seed)")
         }
     }
-
 }
 
 @Suite struct NormTests {

@@ -93,5 +93,4 @@ struct LayoutKernelTests {
         }
         #expect(maxAbsDifference(out.scalars, expected) <= 1e-5, "seed \(seed)")
     }
-
 }

@@ -208,13 +208,12 @@ private func softmaxDownRows(
 ) {
     nonisolated(unsafe) let (p, bias) = (x, rowBias)
     let chunk = 512
-    Parallel.forEachChunk(groups * ((columns + chunk - 1) / chunk)) { items in
+    let chunks = (columns + chunk - 1) / chunk
+    Parallel.forEachChunk(groups * chunks) { items in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { buffer in
             let top = buffer.baseAddress!
             for item in items {
-                let (group, j0) = (
-                    item / ((columns + chunk - 1) / chunk), (item % ((columns + chunk - 1) / chunk)) * chunk
-                )
+                let (group, j0) = (item / chunks, (item % chunks) * chunk)
                 let len = min(chunk, columns - j0)
                 let block = p + group * rows * columns + j0
                 top.update(repeating: -.infinity, count: len)

@@ -102,10 +102,11 @@ private func interpolate2d(_ x: Tensor, rows: AxisTaps, cols: AxisTaps, height: 
                 rows.weight.withUnsafeBufferPointer { rw in
                     cols.index.withUnsafeBufferPointer { ci in
                         cols.weight.withUnsafeBufferPointer { cw in
-                            /// The half of `across` holding row `key` blended, made in the half that is not `keep`.
-                            func blended(_ key: Int, keep: Int) -> Int {
+                            /// The half of `across` holding row `key` blended, made if needed in the half that
+                            /// does not hold row `other` (the current output row's other tap).
+                            func blended(_ key: Int, besides other: Int) -> Int {
                                 if let slot = held.firstIndex(of: key) { return slot }
-                                let slot = keep == 0 ? 1 : 0
+                                let slot = held[0] == other ? 1 : 0
                                 let (line, row) = (src + key * w, across + slot * width)
                                 for ox in 0..<width {
                                     row[ox] = line[ci[2 * ox]] * cw[2 * ox] + line[ci[2 * ox + 1]] * cw[2 * ox + 1]
@@ -116,9 +117,9 @@ private func interpolate2d(_ x: Tensor, rows: AxisTaps, cols: AxisTaps, height: 
                             for item in range {
                                 let plane = item / height
                                 let oy = item % height
-                                let first = blended(
-                                    plane * h + ri[2 * oy], keep: held.firstIndex(of: plane * h + ri[2 * oy + 1]) ?? -1)
-                                let second = blended(plane * h + ri[2 * oy + 1], keep: first)
+                                let (upper, lower) = (plane * h + ri[2 * oy], plane * h + ri[2 * oy + 1])
+                                let first = blended(upper, besides: lower)
+                                let second = blended(lower, besides: upper)
                                 let (top, bottom) = (across + first * width, across + second * width)
                                 let (wt, wb) = (rw[2 * oy], rw[2 * oy + 1])
                                 let output = dst + item * width
