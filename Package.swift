@@ -45,7 +45,9 @@ let package = Package(
         .target(name: "SAM2Workflows", dependencies: ["SAM2", "SAM2IO", "SAM2Checkpoint", "CCrypto"]),
         .target(name: "SAM2Server", dependencies: ["SAM2", "SAM2IO", "SAM2Workflows", "CMicroHTTPD"]),
         .executableTarget(name: "sam2", dependencies: ["SAM2", "SAM2IO", "SAM2Workflows", "SAM2Server"]),
-        .executableTarget(name: "sam2-kernel-bench", dependencies: ["SAM2Tensor", "CDNNL"]),
+        // The arithmetic peak of the CPU's multiply-add instructions, for sam2-kernel-bench's floors.
+        .target(name: "CInstructionPeak"),
+        .executableTarget(name: "sam2-kernel-bench", dependencies: ["SAM2Tensor", "CDNNL", "CInstructionPeak"]),
         // Fuzz targets (Fuzz/Targets) and their driver; scripts/fuzz.sh builds the driver with libFuzzer.
         .target(
             name: "SAM2FuzzTargets",

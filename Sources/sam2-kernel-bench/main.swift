@@ -3,9 +3,13 @@
 // memory attention of video tracking (4096 queries against 28,736 keys) in f32 and bf16, and the mask decoder's
 // products for one prompt (its folded attention's three shapes, the output upscaling's two per-tile products).
 // FLOPs: 2·M·N·K for products, 2·Lq·Lk·(D + Dv) per attention head. The best of R interleaved rounds counts.
-// Usage: swift run -c release sam2-kernel-bench [--threads N] [--repeat R] [--filter TEXT]
+// With --peak, instead: the CPU's arithmetic peak on N threads — f32 FMA, bf16 and u8×s8 dot products,
+// each thread running independent chains of the instruction — the floor no product can beat
+// (tools/reference/floors.py turns it into each precision's floor as a ratio to the reference).
+// Usage: swift run -c release sam2-kernel-bench [--threads N] [--repeat R] [--filter TEXT] [--peak]
 
 import CDNNL
+import CInstructionPeak
 import Foundation
 import SAM2Tensor
 
@@ -13,6 +17,7 @@ struct Options {
     var threads = ProcessInfo.processInfo.activeProcessorCount
     var repeats = 5
     var filter: String?
+    var peak = false
 
     init(_ arguments: [String]) {
         var it = arguments.dropFirst().makeIterator()
@@ -21,8 +26,11 @@ struct Options {
             case "--threads": threads = Int(it.next() ?? "") ?? threads
             case "--repeat": repeats = Int(it.next() ?? "") ?? repeats
             case "--filter": filter = it.next()
+            case "--peak": peak = true
             case "-h", "--help":
-                print("usage: sam2-kernel-bench [--threads N] [--repeat R] [--filter TEXT (jobs whose names hold it)]")
+                print(
+                    "usage: sam2-kernel-bench [--threads N] [--repeat R] [--filter TEXT (jobs whose names hold it)]"
+                        + " [--peak (the instructions' arithmetic peak instead)]")
                 exit(0)
             default:
                 FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8))
@@ -46,6 +54,41 @@ func filled(_ shape: [Int], seed: UInt32) -> Tensor {
 let options = Options(CommandLine.arguments)
 Parallel.configure(threads: options.threads)
 print("sam2-kernel-bench: \(Parallel.threadCount) thread(s), best of \(options.repeats) interleaved rounds")
+
+/// Prints each multiply-add instruction's peak: every worker runs its chains at once (240 million
+/// instructions each, a few hundredths of a second); the best of the rounds counts.
+func printPeaks() {
+    let kinds: [(instruction_peak_kind, String, String)] = [
+        (instruction_peak_f32_fma, "f32 FMA", "GFLOP/s"), (instruction_peak_bf16_dot, "bf16 dot product", "GFLOP/s"),
+        (instruction_peak_u8s8_dot, "u8×s8 dot product", "GOP/s"),
+    ]
+    for (kind, name, unit) in kinds {
+        let width = Int(instruction_peak_width(kind))
+        guard width > 0 else {
+            print("peak \(name): not on this CPU")
+            continue
+        }
+        let rounds = 20_000_000
+        var best = Double.infinity
+        var operations = 0.0
+        nonisolated(unsafe) let done = UnsafeMutableBufferPointer<Double>.allocate(capacity: Parallel.threadCount)
+        defer { done.deallocate() }
+        for _ in 0..<max(1, options.repeats) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            Parallel.forEach(Parallel.threadCount) { done[$0] = instruction_peak_run(kind, rounds) }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            operations = done.reduce(0, +)
+        }
+        print(
+            String(
+                format: "peak %@ (%d-bit): %.1f %@ on %d thread(s)", name, width * 8, operations / best / 1e9, unit,
+                Parallel.threadCount))
+    }
+}
+if options.peak {
+    printPeaks()
+    exit(0)
+}
 
 let n = 4096
 let a = filled([n, n], seed: 1)
