@@ -16,6 +16,8 @@ bf16). With --sam2, ours (`sam2 bench` in each precision, same image and threads
 swift-sam2 does less arithmetic than the reference in two places — the mask decoder folds the image
 side's projections into the prompt tokens' side, and the memory attention attends to the 64-channel
 memory and projects after — so its predict and video can go below these floors; set_image cannot.
+The peaks are AVX-512's (or AVX2's) instructions: on a CPU with AMX tiles, which oneDNN runs for bf16
+and int8 several times faster, the bf16 and int8 floors printed here are too high.
 """
 import argparse
 import json
