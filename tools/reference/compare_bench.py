@@ -32,19 +32,9 @@ import measure  # noqa: E402
 
 
 def reference_times(config, checkpoint, image, threads, repeat):
-    import numpy as np
     import torch
-    from PIL import Image
-    from sam2.build_sam import build_sam2
-    from sam2.sam2_image_predictor import SAM2ImagePredictor
-    import random_checkpoint as rc
 
-    torch.set_num_threads(threads)
-    predictor = SAM2ImagePredictor(build_sam2(rc.CONFIG_FILES[config], checkpoint, device="cpu"))
-    img = np.array(Image.open(image).convert("RGB"))
-    point = np.array([[img.shape[1] / 2, img.shape[0] / 2]])
-    def predict():
-        predictor.predict(point_coords=point, point_labels=np.array([1]), multimask_output=True)
+    predictor, img, predict = measure.reference_image_work(config, checkpoint, image, threads)
     with torch.inference_mode():
         predictor.set_image(img)
         predict()

@@ -32,6 +32,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+import measure  # noqa: E402
 
 
 def attention_flops(q, k, v, *args, out_shape=None, **kwargs):
@@ -70,21 +71,9 @@ def peaks(kernel_bench, threads):
 
 def image_work(checkpoint, config, image, threads, repeat):
     """(set_image ms, predict ms, set_image counter, predict counter) of the reference fp32."""
-    import numpy as np
     import torch
-    from PIL import Image
-    from sam2.build_sam import build_sam2
-    from sam2.sam2_image_predictor import SAM2ImagePredictor
-    import random_checkpoint as rc
 
-    torch.set_num_threads(threads)
-    predictor = SAM2ImagePredictor(build_sam2(rc.CONFIG_FILES[config], checkpoint, device="cpu"))
-    img = np.array(Image.open(image).convert("RGB"))
-    point = np.array([[img.shape[1] / 2, img.shape[0] / 2]])
-
-    def predict():
-        predictor.predict(point_coords=point, point_labels=np.array([1]), multimask_output=True)
-
+    predictor, img, predict = measure.reference_image_work(config, checkpoint, image, threads)
     set_count, predict_count = Counter(), Counter()
     with torch.inference_mode():
         set_count(lambda: predictor.set_image(img))
@@ -178,6 +167,9 @@ def main():
     parser.add_argument("--sam2", default=None, help="release sam2 binary: ours beside the floors")
     parser.add_argument("--video", action="store_true", help="also a video frame and object (a few minutes)")
     args = parser.parse_args()
+    if not os.path.isfile(args.checkpoint):
+        raise SystemExit(f"floors.py: no checkpoint at {args.checkpoint} (write the full-size random ones with "
+                         "tools/reference/.venv/bin/python tools/reference/architectures.py checkpoints)")
     if not os.access(args.kernel_bench, os.X_OK):
         raise SystemExit(f"floors.py: no sam2-kernel-bench at {args.kernel_bench}; build it with "
                          "`swift build -c release --product sam2-kernel-bench` or pass --kernel-bench")

@@ -1,5 +1,6 @@
 """Shared helpers of the comparison and parity scripts: the release `sam2` binary, wall-clock time
-and peak resident memory of a command, and the Swift full-size parity suites."""
+and peak resident memory of a command, the reference's image predictor as the speed scripts time it,
+and the Swift full-size parity suites."""
 import argparse
 import os
 import subprocess
@@ -35,6 +36,26 @@ def peak_rss(cmd):
         subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name] + cmd, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return int(f.read().strip().splitlines()[-1]) / 1024
+
+
+def reference_image_work(config, checkpoint, image, threads):
+    """The reference's SAM2ImagePredictor on `checkpoint` with `threads`, the image as an array, and
+    the speed scripts' predict: one point at the image centre, three masks."""
+    import numpy as np
+    import torch
+    from PIL import Image
+    from sam2.build_sam import build_sam2
+    from sam2.sam2_image_predictor import SAM2ImagePredictor
+    import random_checkpoint as rc
+
+    torch.set_num_threads(threads)
+    predictor = SAM2ImagePredictor(build_sam2(rc.CONFIG_FILES[config], checkpoint, device="cpu"))
+    img = np.array(Image.open(image).convert("RGB"))
+    point = np.array([[img.shape[1] / 2, img.shape[0] / 2]])
+
+    def predict():
+        predictor.predict(point_coords=point, point_labels=np.array([1]), multimask_output=True)
+    return predictor, img, predict
 
 
 def run_full_size_suite(suite, directory, configs):
