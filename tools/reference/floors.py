@@ -69,7 +69,7 @@ def peaks(kernel_bench, threads):
     return found, out
 
 
-def image_work(checkpoint, config, image, threads, repeat):
+def image_work(config, checkpoint, image, threads, repeat):
     """(set_image ms, predict ms, set_image counter, predict counter) of the reference fp32."""
     import torch
 
@@ -86,7 +86,7 @@ def image_work(checkpoint, config, image, threads, repeat):
     return statistics.median(set_times) * 1000, statistics.median(predict_times) * 1000, set_count, predict_count
 
 
-def video_work(checkpoint, config, threads):
+def video_work(config, checkpoint, threads):
     """(ms a frame and object, counter a frame and object) of the reference fp32 on frames 4-11."""
     import torch
     from sam2.build_sam import build_sam2_video_predictor
@@ -181,14 +181,14 @@ def main():
 
     peak, peak_text = peaks(args.kernel_bench, args.threads)
     ours = our_times(args.sam2, args.checkpoint, args.image, args.threads, args.repeat) if args.sam2 else None
-    set_ms, predict_ms, set_count, predict_count = image_work(args.checkpoint, config, args.image, args.threads,
+    set_ms, predict_ms, set_count, predict_count = image_work(config, args.checkpoint, args.image, args.threads,
                                                               args.repeat)
     print(f"{config}, {args.threads} threads; this CPU's peaks (sam2-kernel-bench --peak):")
     print("".join("  " + line + "\n" for line in peak_text.splitlines()[1:]), end="")
     report("set_image", set_ms, set_count, peak, ours and {p: t[0] for p, t in ours.items()})
     report("predict", predict_ms, predict_count, peak, ours and {p: t[1] for p, t in ours.items()})
     if args.video:
-        video_ms, video_count = video_work(args.checkpoint, config, args.threads)
+        video_ms, video_count = video_work(config, args.checkpoint, args.threads)
         report("video, a frame and object", video_ms, video_count, peak)
 
 
